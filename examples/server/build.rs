@@ -1,0 +1,56 @@
+//! Embeds `migrations/public` and `migrations/tenant` into the binary, so `server migrate` and
+//! `server tenant create` need no files beside the binary. A directory in `rerun-if-changed`
+//! makes cargo rebuild when a migration is added, which `include_str!` alone would miss.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::{env, fs};
+
+fn main() {
+    let out = Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs");
+    let mut code = String::new();
+    for (name, dir) in [
+        ("PUBLIC", "migrations/public"),
+        ("TENANT", "migrations/tenant"),
+    ] {
+        println!("cargo:rerun-if-changed={dir}");
+        writeln!(code, "pub static {name}: &[Migration] = &[").unwrap();
+        for (version, file_name, path) in migration_files(dir) {
+            let path = fs::canonicalize(&path).unwrap();
+            writeln!(
+                code,
+                "    Migration {{ version: {version}, name: {file_name:?}, sql: include_str!({path:?}) }},"
+            )
+            .unwrap();
+        }
+        writeln!(code, "];").unwrap();
+    }
+    fs::write(out, code).unwrap();
+}
+
+/// `(version, file name, path)` of every `<version>_<description>.sql`, ordered by version.
+fn migration_files(dir: &str) -> Vec<(i64, String, std::path::PathBuf)> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file_name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(stem) = file_name.strip_suffix(".sql") else {
+            continue;
+        };
+        let version = stem
+            .split('_')
+            .next()
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("{dir}/{file_name}: expected <version>_<description>.sql"));
+        files.push((version, file_name, path));
+    }
+    files.sort();
+    for pair in files.windows(2) {
+        assert!(
+            pair[0].0 != pair[1].0,
+            "{dir}: two migrations share version {}",
+            pair[0].0
+        );
+    }
+    files
+}

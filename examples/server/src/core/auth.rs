@@ -1,0 +1,177 @@
+//! Bearer tokens and permissions: the analog of the guide's `get_current_user` and
+//! `require_permission`.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+
+use crate::core::db::Ctx;
+use crate::core::error::AppError;
+use crate::core::tenant::TenantSlug;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The tenant slug: the only place a request's tenant comes from.
+    pub tenant: String,
+    pub permissions: Vec<String>,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// HS256 signing and verification keys, derived once from `JWT_SECRET`.
+pub struct Keys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl Keys {
+    pub fn new(secret: &str) -> Keys {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Keys {
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+        }
+    }
+
+    /// Signs a token that expires `ttl` from now.
+    pub fn mint(
+        &self,
+        tenant: &TenantSlug,
+        user: &str,
+        permissions: &[String],
+        ttl: Duration,
+    ) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        self.sign(&Claims {
+            sub: user.to_owned(),
+            tenant: tenant.as_str().to_owned(),
+            permissions: permissions.to_vec(),
+            iat: now.as_secs(),
+            exp: (now + ttl).as_secs(),
+        })
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .expect("HS256 signing with an in-memory key cannot fail")
+    }
+
+    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| AppError::Unauthorized(format!("invalid bearer token: {e}")))
+    }
+}
+
+/// The authenticated caller, from a verified bearer token.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: String,
+    pub tenant: TenantSlug,
+    pub permissions: Vec<String>,
+}
+
+impl CurrentUser {
+    pub fn has(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
+    }
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    S: Send + Sync,
+    Arc<Keys>: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| AppError::Unauthorized("missing bearer token".to_owned()))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                AppError::Unauthorized(
+                    "the Authorization header must be `Bearer <token>`".to_owned(),
+                )
+            })?;
+        let claims = Arc::<Keys>::from_ref(state).verify(token.trim())?;
+        let tenant = TenantSlug::parse(&claims.tenant).map_err(AppError::Unauthorized)?;
+        Ok(CurrentUser {
+            id: claims.sub,
+            tenant,
+            permissions: claims.permissions,
+        })
+    }
+}
+
+/// A permission a route requires, as a type so that it is declared in the handler's signature.
+pub trait Permission {
+    const NAME: &'static str;
+}
+
+/// Extracting `Authorized<P>` authenticates the caller and checks permission `P` before the
+/// handler runs. It is the only way a handler gets a [`Ctx`], and so the database: a route
+/// cannot reach tenant data without declaring what it needs.
+pub struct Authorized<P> {
+    pub user: CurrentUser,
+    ctx: Ctx,
+    permission: PhantomData<P>,
+}
+
+impl<P> Deref for Authorized<P> {
+    type Target = Ctx;
+
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
+}
+
+impl<S, P> FromRequestParts<S> for Authorized<P>
+where
+    S: Send + Sync,
+    Arc<Keys>: FromRef<S>,
+    PgPool: FromRef<S>,
+    P: Permission,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if !user.has(P::NAME) {
+            return Err(AppError::PermissionDenied(format!(
+                "this action requires the {} permission",
+                P::NAME
+            )));
+        }
+        let ctx = Ctx::new(
+            PgPool::from_ref(state),
+            user.tenant.clone(),
+            user.id.clone(),
+        );
+        Ok(Authorized {
+            user,
+            ctx,
+            permission: PhantomData,
+        })
+    }
+}

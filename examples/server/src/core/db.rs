@@ -1,0 +1,72 @@
+//! The database side of a request: a pool, and a context that only hands out connections
+//! already scoped to the caller's tenant.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::core::error::AppError;
+use crate::core::tenant::TenantSlug;
+
+/// A transaction whose `search_path` is the tenant's schema. Model functions take
+/// `&mut PgConnection`, which `&mut *tx` gives them.
+pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(database_url)
+        .await?;
+    Ok(pool)
+}
+
+/// Who is asking and for which tenant: built only from a verified token (see `core::auth`),
+/// passed explicitly into every service call.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pool: PgPool,
+    tenant: TenantSlug,
+    user_id: String,
+}
+
+impl Ctx {
+    pub fn new(pool: PgPool, tenant: TenantSlug, user_id: String) -> Ctx {
+        Ctx {
+            pool,
+            tenant,
+            user_id,
+        }
+    }
+
+    pub fn tenant(&self) -> &TenantSlug {
+        &self.tenant
+    }
+
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
+    /// Starts the transaction every query of a request runs in. One statement both checks that
+    /// the tenant is still registered and sets `search_path` transaction-locally
+    /// (`set_config(..., true)`), so the setting ends with the transaction and can never leak
+    /// to the next request that borrows this pooled connection.
+    pub async fn begin(&self) -> Result<Tx, AppError> {
+        let mut tx = self.pool.begin().await?;
+        let registered: Option<String> = sqlx::query_scalar(
+            "SELECT set_config('search_path', quote_ident(schema_name), true) \
+             FROM public.tenants WHERE slug = $1",
+        )
+        .bind(self.tenant.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if registered.is_none() {
+            return Err(AppError::Unauthorized(format!(
+                "tenant {} is not registered",
+                self.tenant
+            )));
+        }
+        Ok(tx)
+    }
+}

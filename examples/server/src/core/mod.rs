@@ -1,0 +1,12 @@
+//! Cross-cutting pieces every module uses: configuration, the tenant-scoped database context,
+//! authentication and permissions, request extractors, errors, migrations.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod migrate;
+pub mod pagination;
+pub mod patch;
+pub mod tenant;

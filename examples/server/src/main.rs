@@ -1,0 +1,178 @@
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use server::app::{AppState, app};
+use server::core::auth::Keys;
+use server::core::config::Config;
+use server::core::tenant::TenantSlug;
+use server::core::{db, migrate, tenant};
+use tracing_subscriber::EnvFilter;
+
+/// Reference multi-tenant server: one PostgreSQL schema per tenant.
+///
+/// Configuration comes from the environment: DATABASE_URL (required), JWT_SECRET (a
+/// development default is used, with a warning, unless APP_ENV=production), BIND_ADDR
+/// (default 127.0.0.1:8080) and RUST_LOG (default info).
+#[derive(Parser)]
+#[command(
+    version,
+    after_help = "Examples:\n  \
+    server migrate\n  \
+    server tenant create acme\n  \
+    server token --tenant acme --user alice --permissions projects:read,projects:write\n  \
+    server serve"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default): graceful shutdown on Ctrl-C or SIGTERM.
+    Serve,
+    /// Apply the public migrations, then the tenant migrations to every tenant. Safe to rerun.
+    Migrate,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Print a signed token (HS256 JWT) for local use and tests.
+    Token {
+        /// The tenant slug the token is for.
+        #[arg(long)]
+        tenant: String,
+        /// The user id (the token's `sub`).
+        #[arg(long)]
+        user: String,
+        /// Comma-separated permissions, such as projects:read,projects:write.
+        #[arg(long, value_delimiter = ',')]
+        permissions: Vec<String>,
+        /// How long the token is valid: a number with s, m, h or d, such as 30m or 1h.
+        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        ttl: Duration,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Register a tenant and create and migrate its schema `tenant_<slug>`.
+    Create {
+        /// Lower-case letters, digits and underscores, starting with a letter.
+        slug: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("start the tokio runtime");
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let pool = db::connect(&config.database_url, 2).await?;
+            migrate::run(&pool).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create { slug }) => {
+            let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;
+            let pool = db::connect(&config.database_url, 2).await?;
+            tenant::create(&pool, &slug)
+                .await
+                .with_context(|| format!("creating tenant {slug}"))?;
+            println!("created tenant {slug} (schema {})", slug.schema());
+            Ok(())
+        }
+        Command::Token {
+            tenant,
+            user,
+            permissions,
+            ttl,
+        } => {
+            let tenant = TenantSlug::parse(&tenant).map_err(anyhow::Error::msg)?;
+            println!(
+                "{}",
+                Keys::new(&config.jwt_secret).mint(&tenant, &user, &permissions, ttl)
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let pool = db::connect(&config.database_url, pool_size()).await?;
+    let state = AppState {
+        pool,
+        keys: Arc::new(Keys::new(&config.jwt_secret)),
+    };
+    let listener = tokio::net::TcpListener::bind(config.bind_addr)
+        .await
+        .with_context(|| format!("binding {}", config.bind_addr))?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `DATABASE_POOL_SIZE`, or enough connections to keep every core busy while others wait on
+/// PostgreSQL.
+fn pool_size() -> u32 {
+    std::env::var("DATABASE_POOL_SIZE")
+        .ok()
+        .and_then(|size| size.parse().ok())
+        .unwrap_or(16)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn parse_ttl(text: &str) -> anyhow::Result<Duration> {
+    let split = text.len().saturating_sub(1);
+    let (number, unit) = text.split_at(split);
+    let Ok(number) = number.parse::<u64>() else {
+        bail!("expected a number followed by s, m, h or d, such as 30m or 1h");
+    };
+    let seconds = match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => bail!("unknown unit {unit:?}: use s, m, h or d, such as 30m or 1h"),
+    };
+    Ok(Duration::from_secs(seconds))
+}

@@ -1,0 +1,61 @@
+//! Request and response types for projects, with their validation rules and OpenAPI schemas.
+//! None of them has a tenant field: the tenant comes only from the caller's token.
+
+use chrono::{DateTime, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::models::Project;
+use crate::core::patch;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct CreateProject {
+    #[garde(length(chars, min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: String,
+    #[garde(skip)]
+    pub description: Option<String>,
+}
+
+/// A partial update: an absent field stays as it is; `null` clears an optional field.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct UpdateProject {
+    #[serde(default, deserialize_with = "patch::required")]
+    #[garde(length(chars, min = 1, max = 200))]
+    #[schema(required = false, nullable = false, min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[garde(skip)]
+    #[schema(required = false, value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProjectResponse {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Project> for ProjectResponse {
+    fn from(row: Project) -> Self {
+        ProjectResponse {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ProjectPage {
+    pub items: Vec<ProjectResponse>,
+    pub limit: i64,
+    pub offset: i64,
+}

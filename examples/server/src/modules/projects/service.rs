@@ -1,0 +1,49 @@
+//! Business logic for projects. Knows nothing of HTTP: it takes the caller's context and
+//! validated input, runs one transaction in the tenant's schema, and returns typed errors.
+
+use uuid::Uuid;
+
+use super::models::{self, Project};
+use super::schemas::{CreateProject, UpdateProject};
+use crate::core::db::Ctx;
+use crate::core::error::AppError;
+use crate::core::pagination::Page;
+
+pub async fn list(ctx: &Ctx, page: Page) -> Result<Vec<Project>, AppError> {
+    let mut tx = ctx.begin().await?;
+    let projects = models::list(&mut tx, page).await?;
+    tx.commit().await?;
+    Ok(projects)
+}
+
+pub async fn get(ctx: &Ctx, id: Uuid) -> Result<Project, AppError> {
+    let mut tx = ctx.begin().await?;
+    let project = models::find(&mut tx, id).await?;
+    tx.commit().await?;
+    project.ok_or_else(|| AppError::not_found("project", id))
+}
+
+pub async fn create(ctx: &Ctx, input: CreateProject) -> Result<Project, AppError> {
+    let mut tx = ctx.begin().await?;
+    let project = models::insert(&mut tx, input).await?;
+    tx.commit().await?;
+    Ok(project)
+}
+
+pub async fn update(ctx: &Ctx, id: Uuid, input: UpdateProject) -> Result<Project, AppError> {
+    let mut tx = ctx.begin().await?;
+    let project = models::update(&mut tx, id, input).await?;
+    tx.commit().await?;
+    project.ok_or_else(|| AppError::not_found("project", id))
+}
+
+pub async fn delete(ctx: &Ctx, id: Uuid) -> Result<(), AppError> {
+    let mut tx = ctx.begin().await?;
+    let deleted = models::delete(&mut tx, id).await?;
+    tx.commit().await?;
+    if deleted {
+        Ok(())
+    } else {
+        Err(AppError::not_found("project", id))
+    }
+}

@@ -1,0 +1,310 @@
+//! Test support, shared by every module's `tests.rs` and by `tests/`: a real PostgreSQL, a fresh
+//! tenant per test (multi-tenancy gives test isolation for free), and a client that drives
+//! `app()` in memory.
+//!
+//! The database is `DATABASE_URL` when set. Otherwise a throwaway PostgreSQL is started from
+//! the machine's own binaries (through `runuser -u postgres` when running as root) and stopped
+//! when the test process exits. With neither, tests fail with a message saying what to install.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use crate::app::{AppState, app};
+use crate::core::auth::Keys;
+use crate::core::tenant::{self, TenantSlug};
+use crate::core::{db, migrate};
+
+pub const JWT_SECRET: &str = "test-secret";
+
+/// The database every test in this process uses.
+pub fn database_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => start_throwaway_postgres().unwrap_or_else(|error| {
+            panic!(
+                "tests need PostgreSQL: {error}.\nEither set DATABASE_URL to a database the \
+                 tests may create schemas in, or install PostgreSQL's server binaries \
+                 (Debian/Ubuntu: apt-get install postgresql) so a throwaway one can be started."
+            )
+        }),
+    })
+}
+
+/// The application on a small pool, with the public migrations applied.
+pub struct TestApp {
+    pub state: AppState,
+    router: Router,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_pool_size(4).await
+    }
+
+    pub async fn with_pool_size(max_connections: u32) -> TestApp {
+        let pool = db::connect(database_url(), max_connections)
+            .await
+            .expect("connect to the test database");
+        migrate::run_public(&pool).await.expect("public migrations");
+        let state = AppState {
+            pool,
+            keys: Arc::new(Keys::new(JWT_SECRET)),
+        };
+        TestApp {
+            router: app(state.clone()),
+            state,
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.state.pool
+    }
+
+    /// Registers a new tenant with a unique slug and migrates its schema.
+    pub async fn new_tenant(&self) -> TenantSlug {
+        let slug = TenantSlug::parse(&format!("t_{}", uuid::Uuid::new_v4().simple())).unwrap();
+        tenant::create(self.pool(), &slug)
+            .await
+            .expect("create test tenant");
+        slug
+    }
+
+    pub fn token(&self, tenant: &TenantSlug, permissions: &[&str]) -> String {
+        let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+        self.state
+            .keys
+            .mint(tenant, "test-user", &permissions, Duration::from_secs(600))
+    }
+
+    /// A client for a fresh tenant, holding a token with `permissions`.
+    pub async fn client(&self, permissions: &[&str]) -> Client {
+        let tenant = self.new_tenant().await;
+        self.client_for(&tenant, permissions)
+    }
+
+    pub fn client_for(&self, tenant: &TenantSlug, permissions: &[&str]) -> Client {
+        self.client_with_token(Some(self.token(tenant, permissions)))
+    }
+
+    pub fn client_with_token(&self, token: Option<String>) -> Client {
+        Client {
+            router: self.router.clone(),
+            token,
+        }
+    }
+}
+
+/// Sends requests to the in-memory app with an optional bearer token.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    token: Option<String>,
+}
+
+impl Client {
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.send(Method::GET, uri, None).await
+    }
+
+    pub async fn post(&self, uri: &str, body: &Value) -> TestResponse {
+        self.send(Method::POST, uri, Some(body.to_string())).await
+    }
+
+    pub async fn patch(&self, uri: &str, body: &Value) -> TestResponse {
+        self.send(Method::PATCH, uri, Some(body.to_string())).await
+    }
+
+    pub async fn delete(&self, uri: &str) -> TestResponse {
+        self.send(Method::DELETE, uri, None).await
+    }
+
+    /// A request with a raw JSON body, for bodies that are not valid JSON.
+    pub async fn send(&self, method: Method, uri: &str, json: Option<String>) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = &self.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match json {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json)
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// Panics with the body when the status is not `expected`, so failures explain themselves.
+    #[track_caller]
+    pub fn expect(self, expected: StatusCode) -> Value {
+        assert_eq!(
+            self.status, expected,
+            "unexpected status; body: {:#}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Checks that this is a problem document with `expected` status.
+    #[track_caller]
+    pub fn expect_problem(self, expected: StatusCode) -> Value {
+        let content_type = self.headers.get(header::CONTENT_TYPE).cloned();
+        let body = self.expect(expected);
+        assert_eq!(
+            content_type.as_ref().and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        assert_eq!(body["status"], expected.as_u16());
+        body
+    }
+}
+
+fn start_throwaway_postgres() -> Result<String, String> {
+    let bin = postgres_bin_dir()?;
+    let dir = std::env::temp_dir().join(format!("scaffold-test-pg-{}", std::process::id()));
+    let data = dir.join("data");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    let as_root = current_uid() == Some(0);
+    if as_root {
+        run(Command::new("chown").args(["postgres:postgres"]).arg(&dir))?;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("finding a free port: {e}"))?
+        .port();
+    let initdb = format!(
+        "{} -D {} -A trust -U postgres -E UTF8 --no-sync >/dev/null",
+        bin.join("initdb").display(),
+        data.display()
+    );
+    run(&mut shell(as_root, &initdb))?;
+    // The watchdog stops the server and removes its files once this process is gone, since a
+    // test binary has no hook that runs at exit.
+    let serve = format!(
+        "{postgres} -D {data} -p {port} -k {dir} -c listen_addresses=127.0.0.1 \
+         -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+         -c max_connections=200 >{dir}/log 2>&1 & pg=$!; \
+         while [ -d /proc/{pid} ]; do sleep 1; done; \
+         kill -INT $pg; wait $pg; rm -rf {dir}",
+        postgres = bin.join("postgres").display(),
+        data = data.display(),
+        dir = dir.display(),
+        pid = std::process::id(),
+    );
+    shell(as_root, &serve)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("starting postgres: {e}"))?;
+    let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    wait_until_accepting(port, &dir)?;
+    Ok(url)
+}
+
+fn shell(as_root: bool, script: &str) -> Command {
+    if as_root {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--", "sh", "-c", script]);
+        command
+    } else {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    let output = command
+        .output()
+        .map_err(|e| format!("running {command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+fn wait_until_accepting(port: u16, dir: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+    Err(format!("postgres did not start within 30s: {log}"))
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin` (Debian's layout), else the one on PATH.
+fn postgres_bin_dir() -> Result<PathBuf, String> {
+    let mut candidates: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    candidates.sort();
+    if let Some((_, bin)) = candidates.pop() {
+        return Ok(bin);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .find(|dir| dir.join("initdb").exists() && dir.join("postgres").exists())
+        .ok_or_else(|| "found no initdb and postgres binaries".to_owned())
+}
+
+fn current_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
