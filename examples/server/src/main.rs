@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = tokio::runtime::Runtime::new().expect("start the tokio runtime");
     match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
@@ -86,14 +88,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            let pool = db::connect(&config.database_url, 2).await?;
+            let pool = db::connect(config.database_url()?, 2).await?;
             migrate::run(&pool).await?;
             println!("migrations applied");
             Ok(())
         }
         Command::Tenant(TenantCommand::Create { slug }) => {
             let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;
-            let pool = db::connect(&config.database_url, 2).await?;
+            let pool = db::connect(config.database_url()?, 2).await?;
             tenant::create(&pool, &slug)
                 .await
                 .with_context(|| format!("creating tenant {slug}"))?;
@@ -109,7 +111,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let tenant = TenantSlug::parse(&tenant).map_err(anyhow::Error::msg)?;
             println!(
                 "{}",
-                Keys::new(&config.jwt_secret).mint(&tenant, &user, &permissions, ttl)
+                Keys::new(config.jwt_secret()?).mint(&tenant, &user, &permissions, ttl)
             );
             Ok(())
         }
@@ -117,11 +119,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let pool = db::connect(&config.database_url, pool_size()).await?;
-    let state = AppState {
-        pool,
-        keys: Arc::new(Keys::new(&config.jwt_secret)),
-    };
+    let keys = Arc::new(Keys::new(config.jwt_secret()?));
+    let pool = db::connect(config.database_url()?, pool_size()).await?;
+    let state = AppState { pool, keys };
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("binding {}", config.bind_addr))?;

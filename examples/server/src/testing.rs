@@ -95,12 +95,18 @@ impl TestApp {
     }
 
     pub fn client_for(&self, tenant: &TenantSlug, permissions: &[&str]) -> Client {
-        self.client_with_token(Some(self.token(tenant, permissions)))
+        Client {
+            tenant: Some(tenant.clone()),
+            ..self.client_with_token(Some(self.token(tenant, permissions)))
+        }
     }
 
+    /// A client that sends `token` as it is, or no token at all.
     pub fn client_with_token(&self, token: Option<String>) -> Client {
         Client {
             router: self.router.clone(),
+            keys: self.state.keys.clone(),
+            tenant: None,
             token,
         }
     }
@@ -110,10 +116,26 @@ impl TestApp {
 #[derive(Clone)]
 pub struct Client {
     router: Router,
+    keys: Arc<Keys>,
+    tenant: Option<TenantSlug>,
     token: Option<String>,
 }
 
 impl Client {
+    /// A client for the same tenant with other permissions: tests use it to create the rows
+    /// that a body refers to in other modules.
+    pub fn with_permissions(&self, permissions: &[&str]) -> Client {
+        let tenant = self.tenant.as_ref().expect("a client made for a tenant");
+        let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+        let token = self
+            .keys
+            .mint(tenant, "test-user", &permissions, Duration::from_secs(600));
+        Client {
+            token: Some(token),
+            ..self.clone()
+        }
+    }
+
     pub async fn get(&self, uri: &str) -> TestResponse {
         self.send(Method::GET, uri, None).await
     }

@@ -129,7 +129,14 @@ impl From<sqlx::Error> for AppError {
                 "a record with the same {} already exists",
                 constraint_field(&constraint, db.table())
             )),
-            // foreign_key_violation: the only way a client causes one is naming a missing row
+            // foreign_key_violation while deleting: other rows still refer to this one
+            Some("23503") if db.message().starts_with("update or delete") => {
+                AppError::Conflict(format!(
+                    "still referred to by {}; delete or change those first",
+                    db.table().unwrap_or("other records")
+                ))
+            }
+            // foreign_key_violation while writing: the body names a row that does not exist
             Some("23503") => AppError::invalid(
                 &constraint_field(&constraint, db.table()),
                 "refers to a record that does not exist",

@@ -1,10 +1,13 @@
 //! Extractors whose rejections are problem documents like every other error, so that clients
 //! never see axum's plain-text rejections.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{StatusCode, header};
 use garde::Validate;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 
 use crate::core::error::{AppError, FieldError};
 
@@ -31,10 +34,57 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::Json(value) = axum::Json::<T>::from_request(req, state).await?;
+        let content_type = req.headers().get(header::CONTENT_TYPE);
+        if !content_type
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json)
+        {
+            return Err(AppError::Request(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected a body with Content-Type: application/json".to_owned(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await?;
+        let value = parse_json(&bytes)?;
         validate(&value)?;
         Ok(ValidJson(value))
     }
+}
+
+/// `application/json` or `application/<something>+json`, parameters such as charset aside.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || essence.starts_with("application/") && essence.ends_with("+json")
+}
+
+/// Parses a JSON body, naming the field at fault: a syntax error is a 400, a well-formed body
+/// of the wrong shape (a missing field, a string for a number, an unknown enum value) a 422.
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        match inner.classify() {
+            Category::Data => {
+                let field = if path == "." { String::new() } else { path };
+                AppError::invalid(&field, strip_position(&inner.to_string()))
+            }
+            _ => AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}")),
+        }
+    })?;
+    deserializer.end().map_err(|error| {
+        AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
+    })?;
+    Ok(value)
+}
+
+/// serde_json ends its messages with ` at line 1 column 12`, noise to an API client.
+fn strip_position(message: &str) -> &str {
+    message
+        .rsplit_once(" at line ")
+        .map_or(message, |(message, _)| message)
 }
 
 /// Runs `value`'s garde rules, reporting every failing field.
@@ -56,14 +106,9 @@ where
     })
 }
 
-impl From<JsonRejection> for AppError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            // Well-formed JSON of the wrong shape (a missing field, a string for a number):
-            // a validation problem, with serde's message naming the field.
-            JsonRejection::JsonDataError(error) => AppError::invalid("", error.body_text()),
-            other => AppError::Request(other.status(), other.body_text()),
-        }
+impl From<BytesRejection> for AppError {
+    fn from(rejection: BytesRejection) -> Self {
+        AppError::Request(rejection.status(), rejection.body_text())
     }
 }
 

@@ -56,15 +56,22 @@ pub async fn apply_pending(
         .bind(schema)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (
-            version BIGINT PRIMARY KEY,
-            name TEXT NOT NULL,
-            applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-        )",
-    )
-    .execute(&mut *conn)
-    .await?;
+    // Checked rather than `CREATE TABLE IF NOT EXISTS`, whose notice would be logged for
+    // every schema on every run.
+    let tracked: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
+    if !tracked {
+        sqlx::query(
+            "CREATE TABLE schema_migrations (
+                version BIGINT PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
         .fetch_all(&mut *conn)
         .await?;
