@@ -66,12 +66,15 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        match inner.classify() {
-            Category::Data => {
-                let field = if path == "." { String::new() } else { path };
-                AppError::invalid(&field, strip_position(&inner.to_string()))
-            }
-            _ => AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}")),
+        // serde_json reports some shape errors as syntax errors (a number where an enum's
+        // string belongs), so only a body that is not JSON at all counts as malformed.
+        let well_formed = inner.classify() == Category::Data
+            || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
+        if well_formed {
+            let field = if path == "." { String::new() } else { path };
+            AppError::invalid(&field, strip_position(&inner.to_string()))
+        } else {
+            AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}"))
         }
     })?;
     deserializer.end().map_err(|error| {
@@ -121,5 +124,55 @@ impl From<PathRejection> for AppError {
 impl From<QueryRejection> for AppError {
     fn from(rejection: QueryRejection) -> Self {
         AppError::Request(rejection.status(), rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::{StatusCode, parse_json};
+    use crate::core::error::AppError;
+    use crate::core::patch;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Update {
+        #[serde(default, deserialize_with = "patch::required")]
+        title: Option<String>,
+        #[serde(default, deserialize_with = "patch::required")]
+        score: Option<f64>,
+        #[serde(default, deserialize_with = "patch::required")]
+        budget: Option<rust_decimal::Decimal>,
+        #[serde(default, deserialize_with = "patch::required")]
+        status: Option<Status>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    enum Status {
+        #[serde(rename = "open")]
+        Open,
+    }
+
+    fn field_of(json: &str) -> String {
+        match parse_json::<Update>(json.as_bytes()) {
+            Err(AppError::Validation(errors)) => errors[0].field.clone(),
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn data_errors_name_the_field() {
+        assert_eq!(field_of(r#"{"title": null}"#), "title");
+        assert_eq!(field_of(r#"{"score": null}"#), "score");
+        assert_eq!(field_of(r#"{"budget": null}"#), "budget");
+        assert_eq!(field_of(r#"{"score": "twelve"}"#), "score");
+        assert_eq!(field_of(r#"{"status": null}"#), "status");
+        assert_eq!(field_of(r#"{"status": 12}"#), "status");
+        assert_eq!(field_of(r#"{"status": "closed"}"#), "status");
+        assert!(matches!(
+            parse_json::<Update>(br#"{"status": "open""#),
+            Err(AppError::Request(status, _)) if status == StatusCode::BAD_REQUEST
+        ));
     }
 }

@@ -1,0 +1,405 @@
+//! A plan meets the disk: each file is `create`, `identical`, `conflict` or `inject`; a
+//! conflict is refused, overwritten or asked about; then everything is written at once.
+
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::plan::{Op, Plan};
+use crate::stage::{self, StageError, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Create,
+    Identical,
+    /// Exists with other content; nothing is written until it is resolved.
+    Conflict,
+    /// A conflict resolved by replacing the file.
+    Overwrite,
+    Inject,
+    /// A conflict resolved by leaving the file alone.
+    Skip,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Identical => "identical",
+            Self::Conflict => "conflict",
+            Self::Overwrite => "overwrite",
+            Self::Inject => "inject",
+            Self::Skip => "skip",
+        }
+    }
+
+    pub fn writes(self) -> bool {
+        matches!(self, Self::Create | Self::Overwrite | Self::Inject)
+    }
+}
+
+/// One file's fate. Injections into one file add up to one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Relative to the project root.
+    pub path: PathBuf,
+    pub status: Status,
+    /// What is on disk now, if anything.
+    pub old: Option<String>,
+    pub new: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{}: {message}", .path.display())]
+    Inject { path: PathBuf, message: String },
+    #[error("{}", refusal_message(.blocked, .existing_module.as_deref()))]
+    Refused {
+        /// Conflicts, and files that would be added to an existing module.
+        blocked: Vec<(Status, PathBuf)>,
+        /// The module folder, when the module is already there.
+        existing_module: Option<PathBuf>,
+    },
+    #[error("aborted; nothing was changed")]
+    Aborted,
+    #[error("cannot ask: {0}")]
+    Prompt(String),
+    #[error(transparent)]
+    Stage(#[from] StageError),
+}
+
+fn refusal_message(blocked: &[(Status, PathBuf)], existing_module: Option<&Path>) -> String {
+    let mut text = match existing_module {
+        Some(dir) => format!(
+            "the module already exists in {}; generating it would change:\n",
+            dir.display()
+        ),
+        None => "existing files differ from the generated ones:\n".to_string(),
+    };
+    for (status, path) in blocked {
+        text.push_str(&format!("  {:>9}  {}\n", status.label(), path.display()));
+    }
+    text.push_str(
+        "nothing was changed; see the differences with --dry-run, overwrite with --force, or \
+         run on a terminal to decide file by file",
+    );
+    text
+}
+
+/// What the disk says about each file of the plan, in plan order. Reads only.
+pub fn compare(plan: &Plan, root: &Path) -> Result<Vec<Change>, ApplyError> {
+    let mut changes: Vec<Change> = Vec::new();
+    for op in plan.ops.iter() {
+        let path = op.path();
+        let earlier = changes.iter().position(|c| c.path == path);
+        match (op, earlier) {
+            (Op::CreateFile { content, .. }, None) => {
+                let old = read(root, path)?;
+                let status = match &old {
+                    None => Status::Create,
+                    Some(old) if old == content => Status::Identical,
+                    Some(_) => Status::Conflict,
+                };
+                changes.push(Change {
+                    path: path.to_path_buf(),
+                    status,
+                    old,
+                    new: content.clone(),
+                });
+            }
+            (Op::Inject { marker, line, .. }, earlier) => {
+                let change = match earlier {
+                    Some(index) => &mut changes[index],
+                    None => {
+                        let Some(old) = read(root, path)? else {
+                            return Err(ApplyError::Inject {
+                                path: path.to_path_buf(),
+                                message: format!(
+                                    "file not found; scaffold.toml registers it for \
+                                     `// {marker}`"
+                                ),
+                            });
+                        };
+                        changes.push(Change {
+                            path: path.to_path_buf(),
+                            status: Status::Identical,
+                            new: old.clone(),
+                            old: Some(old),
+                        });
+                        changes.last_mut().expect("just pushed")
+                    }
+                };
+                let injected =
+                    inject(&change.new, marker, line).map_err(|message| ApplyError::Inject {
+                        path: path.to_path_buf(),
+                        message,
+                    })?;
+                if injected != change.new {
+                    change.new = injected;
+                    change.status = Status::Inject;
+                }
+            }
+            (Op::CreateFile { .. }, Some(_)) => {
+                unreachable!("templates map to distinct files: {}", path.display())
+            }
+        }
+    }
+    Ok(changes)
+}
+
+fn read(root: &Path, path: &Path) -> Result<Option<String>, ApplyError> {
+    let full = root.join(path);
+    let error = |source| ApplyError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    match fs::read(&full) {
+        // Bytes that are not UTF-8 can never equal rendered text, so lossy is exact enough.
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(error(e)),
+    }
+}
+
+/// `content` with `block` above the line holding the comment `marker`, each line indented
+/// like the marker. Unchanged if the block is there already.
+pub fn inject(content: &str, marker: &str, block: &str) -> Result<String, String> {
+    let lines: Vec<&str> = content.split_inclusive('\n').collect();
+    let markers: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| is_marker(line, marker))
+        .map(|(index, _)| index)
+        .collect();
+    let at = match markers.as_slice() {
+        [at] => *at,
+        [] => {
+            return Err(format!(
+                "no `// {marker}` line to insert above; add that comment where generated lines \
+                 should go"
+            ));
+        }
+        _ => {
+            return Err(format!(
+                "`// {marker}` appears {} times; keep exactly one",
+                markers.len()
+            ));
+        }
+    };
+    let marker_line = lines[at];
+    let indent = &marker_line[..marker_line.len() - marker_line.trim_start().len()];
+    let newline = if marker_line.ends_with("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let block: Vec<String> = block
+        .lines()
+        .map(|line| match line.trim_end() {
+            "" => String::new(),
+            line => format!("{indent}{line}"),
+        })
+        .collect();
+    let trimmed: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim_end_matches(['\r', '\n']))
+        .collect();
+    if trimmed.windows(block.len()).any(|window| window == block) {
+        return Ok(content.to_string());
+    }
+    let mut out = String::with_capacity(content.len() + block.len() * 40);
+    out.extend(lines[..at].iter().copied());
+    for line in &block {
+        out.push_str(line);
+        out.push_str(newline);
+    }
+    out.extend(lines[at..].iter().copied());
+    Ok(out)
+}
+
+/// A line that is only a comment saying `marker`: `// scaffold:routes`, also `#` or `--`.
+fn is_marker(line: &str, marker: &str) -> bool {
+    let line = line.trim();
+    ["//", "#", "--"]
+        .iter()
+        .filter_map(|leader| line.strip_prefix(leader))
+        .any(|rest| rest.trim() == marker)
+}
+
+/// A decision about one conflicting file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Overwrite,
+    Skip,
+    Abort,
+}
+
+pub enum ConflictPolicy<'a> {
+    /// Stop with the list of conflicting files.
+    Refuse,
+    /// `--force`.
+    Overwrite,
+    /// Ask about each conflict.
+    Ask(&'a mut dyn FnMut(&Change) -> Result<Choice, ApplyError>),
+}
+
+/// Turns every `conflict` into `overwrite` or `skip`, or fails without touching anything.
+/// Refusing also covers files that would be added to a module that already exists
+/// (`existing_module`): changing an existing module takes `--force` or a person's consent.
+pub fn resolve(
+    changes: &mut [Change],
+    policy: ConflictPolicy,
+    existing_module: Option<&Path>,
+) -> Result<(), ApplyError> {
+    let conflicts = |c: &&mut Change| c.status == Status::Conflict;
+    match policy {
+        ConflictPolicy::Refuse => {
+            let blocked: Vec<(Status, PathBuf)> = changes
+                .iter()
+                .filter(|c| match c.status {
+                    Status::Conflict => true,
+                    Status::Create => existing_module.is_some_and(|dir| c.path.starts_with(dir)),
+                    _ => false,
+                })
+                .map(|c| (c.status, c.path.clone()))
+                .collect();
+            if blocked.is_empty() {
+                return Ok(());
+            }
+            let inside = |dir: &Path| blocked.iter().any(|(_, path)| path.starts_with(dir));
+            Err(ApplyError::Refused {
+                existing_module: existing_module
+                    .filter(|dir| inside(dir))
+                    .map(Path::to_path_buf),
+                blocked,
+            })
+        }
+        ConflictPolicy::Overwrite => {
+            for change in changes.iter_mut().filter(conflicts) {
+                change.status = Status::Overwrite;
+            }
+            Ok(())
+        }
+        ConflictPolicy::Ask(ask) => {
+            for change in changes.iter_mut().filter(conflicts) {
+                change.status = match ask(change)? {
+                    Choice::Overwrite => Status::Overwrite,
+                    Choice::Skip => Status::Skip,
+                    Choice::Abort => return Err(ApplyError::Aborted),
+                };
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes every change that writes, all or nothing.
+pub fn commit(root: &Path, changes: &[Change]) -> Result<(), ApplyError> {
+    assert!(
+        changes.iter().all(|c| c.status != Status::Conflict),
+        "conflicts are resolved before committing"
+    );
+    let writes: Vec<Write> = changes
+        .iter()
+        .filter(|c| c.status.writes())
+        .map(|c| Write {
+            path: root.join(&c.path),
+            content: c.new.clone().into_bytes(),
+        })
+        .collect();
+    stage::commit(&writes)?;
+    Ok(())
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.status.label(), self.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOD_RS: &str = "pub mod users;\n// scaffold:modules\n\npub fn router() {\n    \
+                          let router = x;\n    // scaffold:routes\n}\n";
+
+    #[test]
+    fn injects_above_the_marker_with_its_indentation() {
+        let out = inject(MOD_RS, "scaffold:routes", "let router = router.merge(t());").unwrap();
+        assert!(out.contains("    let router = router.merge(t());\n    // scaffold:routes\n"));
+        let again = inject(&out, "scaffold:routes", "let router = router.merge(t());").unwrap();
+        assert_eq!(again, out, "injecting twice changes nothing");
+    }
+
+    #[test]
+    fn multi_line_blocks_and_crlf() {
+        let crlf = MOD_RS.replace('\n', "\r\n");
+        let out = inject(&crlf, "scaffold:modules", "#[doc = \"x\"]\npub mod tasks;").unwrap();
+        assert!(out.starts_with("pub mod users;\r\n#[doc = \"x\"]\r\npub mod tasks;\r\n//"));
+    }
+
+    #[test]
+    fn marker_must_be_there_exactly_once() {
+        let error = inject("fn x() {}\n", "scaffold:routes", "x").unwrap_err();
+        assert!(error.contains("no `// scaffold:routes` line"));
+        let twice = format!("{MOD_RS}// scaffold:routes\n");
+        assert!(
+            inject(&twice, "scaffold:routes", "x")
+                .unwrap_err()
+                .contains("2 times")
+        );
+        assert!(inject("// scaffold:routes_v2\n", "scaffold:routes", "x").is_err());
+    }
+
+    #[test]
+    fn refusing_lists_conflicts_and_names_an_existing_module() {
+        let change = |path: &str, status| Change {
+            path: path.into(),
+            status,
+            old: None,
+            new: "b".into(),
+        };
+        let mut changes = vec![
+            change("src/modules/tasks/mod.rs", Status::Conflict),
+            change("src/modules/tasks/tests.rs", Status::Create),
+            change("migrations/1_create_tasks.sql", Status::Create),
+        ];
+        let dir = Path::new("src/modules/tasks");
+        let error = resolve(&mut changes, ConflictPolicy::Refuse, Some(dir))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("already exists in src/modules/tasks"),
+            "{error}"
+        );
+        assert!(
+            error.contains("   conflict  src/modules/tasks/mod.rs\n"),
+            "{error}"
+        );
+        assert!(
+            error.contains("     create  src/modules/tasks/tests.rs\n"),
+            "{error}"
+        );
+        assert!(!error.contains("migrations"), "{error}");
+
+        let mut skip = |_: &Change| Ok(Choice::Skip);
+        resolve(&mut changes, ConflictPolicy::Ask(&mut skip), Some(dir)).unwrap();
+        assert_eq!(changes[0].status, Status::Skip);
+        assert_eq!(changes[1].status, Status::Create);
+    }
+
+    #[test]
+    fn a_new_module_is_never_refused_for_creating_files() {
+        let mut changes = vec![Change {
+            path: "src/modules/tasks/mod.rs".into(),
+            status: Status::Create,
+            old: None,
+            new: "b".into(),
+        }];
+        resolve(&mut changes, ConflictPolicy::Refuse, None).unwrap();
+    }
+}

@@ -1,0 +1,227 @@
+//! The data templates see. This is the contract between the generator and the templates:
+//! add a key here (and to the snapshot in `tests/context.rs`) when a template needs one.
+//!
+//! Top level: every [`ModuleNames`] key (`module`, `singular`, `type_name`, `plural_type`,
+//! `route`, `human_singular`, `human_plural`), then the keys of [`ModuleContext`]. Each entry
+//! of `fields` is a [`FieldView`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::fields::{EnumVariant, Field, FieldType};
+use crate::names::ModuleNames;
+use crate::spec::ModuleSpec;
+
+/// What the `id`, `created_at` and `updated_at` columns of every module need in scope.
+const BUILTIN_IMPORTS: &[&str] = &["chrono::DateTime", "chrono::Utc", "uuid::Uuid"];
+
+#[derive(Debug, Serialize)]
+pub struct ModuleContext<'a> {
+    #[serde(flatten)]
+    pub names: &'a ModuleNames,
+    /// `<module>:read` and `<module>:write`.
+    pub read_permission: String,
+    pub write_permission: String,
+    pub fields: Vec<FieldView<'a>>,
+    /// False with `--no-tests`. A template that renders to nothing writes no file, so
+    /// `tests.rs.tera` wraps itself in `{% if with_tests %}`.
+    pub with_tests: bool,
+    /// The arguments to `scaffold new module` that regenerate this module.
+    pub command: &'a str,
+    /// Paths the module's types need, built-in columns included, sorted: `chrono::Utc`.
+    pub imports: Vec<&'static str>,
+    /// `imports` as grouped `use` lines in rustfmt's order: `use chrono::{DateTime, Utc};`.
+    pub use_lines: Vec<String>,
+    /// Only what the user's fields add beyond the built-in columns.
+    pub field_imports: Vec<&'static str>,
+    pub field_use_lines: Vec<String>,
+    pub has_optional: bool,
+    pub has_unique: bool,
+    pub has_index: bool,
+    pub has_enums: bool,
+    pub has_refs: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldView<'a> {
+    /// snake_case, without the `_id` of a ref: `owner`.
+    pub name: &'a str,
+    /// Column, Rust struct field and JSON key: `owner_id` for a ref, else `name`.
+    pub column: String,
+    pub json_name: String,
+    /// The name in words, for messages: `due date`.
+    pub label: String,
+    /// The type keyword: `string`, `text`, `int`, ... `enum`, `ref`.
+    pub kind: &'static str,
+    /// The field as FIELD syntax, which parses back to it: `code:string(12):unique`.
+    pub syntax: String,
+    /// Nullable in SQL, `Option<_>` in Rust, may be omitted in JSON.
+    pub optional: bool,
+    pub unique: bool,
+    /// Needs its own `CREATE INDEX`: `:index` was given or it is a ref, and it is not
+    /// `:unique` (a unique constraint is an index already).
+    pub index: bool,
+    /// Maximum length in characters, for `string` only.
+    pub max_length: Option<u32>,
+    /// For `enum`: the Rust enum's name, `<TypeName><FieldPascal>` (`TaskStatus`).
+    pub enum_type: Option<String>,
+    /// For `enum`: `{name: "in_review", rust: "InReview"}` in declaration order.
+    pub variants: &'a [EnumVariant],
+    /// For `ref`: every name of the target module (the same keys as the top level).
+    pub target: Option<&'a ModuleNames>,
+    /// For `ref`: the target is the module itself (a category's parent).
+    pub self_ref: bool,
+    /// The bare Rust type, short where `imports` bring it into scope: `DateTime<Utc>`.
+    pub rust_type: String,
+    /// `rust_type`, wrapped in `Option<...>` when optional.
+    pub rust_field_type: String,
+    pub imports: &'static [&'static str],
+    /// `TEXT`, `INTEGER`, `BIGINT`, `DOUBLE PRECISION`, `NUMERIC`, `BOOLEAN`, `UUID`, `DATE`,
+    /// `TIMESTAMPTZ` or `JSONB`, without `NOT NULL`.
+    pub sql_type: &'static str,
+    /// Two different valid values as JSON text, for `json!(...)` in tests: `"alpha"`,
+    /// `"beta"`. `null` for refs, whose value is a row the test creates.
+    pub sample: String,
+    pub sample_alt: String,
+    /// A value of the right JSON type that validation must reject (too long, not a variant).
+    pub invalid_sample: Option<String>,
+}
+
+impl<'a> ModuleContext<'a> {
+    pub fn new(spec: &'a ModuleSpec) -> Self {
+        let names = &spec.names;
+        let fields: Vec<FieldView> = spec
+            .fields
+            .iter()
+            .map(|field| FieldView::new(field, names))
+            .collect();
+        let field_imports: BTreeSet<&'static str> = spec
+            .fields
+            .iter()
+            .flat_map(|f| f.ty.imports())
+            .copied()
+            .collect();
+        let mut imports = field_imports.clone();
+        imports.extend(BUILTIN_IMPORTS);
+        let any = |test: fn(&FieldView) -> bool| fields.iter().any(test);
+        Self {
+            names,
+            read_permission: names.read_permission(),
+            write_permission: names.write_permission(),
+            with_tests: spec.with_tests,
+            command: &spec.command,
+            use_lines: use_lines(&imports),
+            imports: imports.into_iter().collect(),
+            field_use_lines: use_lines(&field_imports),
+            field_imports: field_imports.into_iter().collect(),
+            has_optional: any(|f| f.optional),
+            has_unique: any(|f| f.unique),
+            has_index: any(|f| f.index),
+            has_enums: any(|f| f.kind == "enum"),
+            has_refs: any(|f| f.kind == "ref"),
+            fields,
+        }
+    }
+
+    pub fn to_tera(&self) -> tera::Context {
+        tera::Context::from_serialize(self).expect("the context serialises to a JSON object")
+    }
+}
+
+impl<'a> FieldView<'a> {
+    fn new(field: &'a Field, module: &'a ModuleNames) -> Self {
+        let ty = &field.ty;
+        let rust_type = ty.rust_type();
+        let [sample, sample_alt] = ty.samples().map(|value| value.to_string());
+        let (enum_type, variants) = match ty {
+            FieldType::Enum {
+                rust_type,
+                variants,
+            } => (Some(rust_type.clone()), variants.as_slice()),
+            _ => (None, &[][..]),
+        };
+        let target = match ty {
+            FieldType::Ref { target } => Some(target),
+            _ => None,
+        };
+        Self {
+            name: &field.name,
+            column: field.column(),
+            json_name: field.column(),
+            label: field.name.replace('_', " "),
+            kind: ty.kind(),
+            syntax: field.syntax(),
+            optional: field.optional,
+            unique: field.unique,
+            index: field.needs_index(),
+            max_length: ty.max_length(),
+            enum_type,
+            variants,
+            self_ref: target.is_some_and(|t| t.module == module.module),
+            target,
+            rust_field_type: if field.optional {
+                format!("Option<{rust_type}>")
+            } else {
+                rust_type.clone()
+            },
+            rust_type,
+            imports: ty.imports(),
+            sql_type: ty.sql_type(),
+            sample,
+            sample_alt,
+            invalid_sample: ty.invalid_sample().map(|value| value.to_string()),
+        }
+    }
+}
+
+/// `["chrono::DateTime", "chrono::Utc", "uuid::Uuid"]` ->
+/// `["use chrono::{DateTime, Utc};", "use uuid::Uuid;"]`, sorted as rustfmt sorts them.
+/// Also the `use_lines` filter, so templates can merge their own imports with these.
+pub fn use_lines<'p>(paths: impl IntoIterator<Item = &'p &'p str>) -> Vec<String> {
+    let mut groups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for path in paths {
+        let (parent, item) = path.rsplit_once("::").unwrap_or(("", path));
+        groups.entry(parent).or_default().insert(item);
+    }
+    groups
+        .into_iter()
+        .map(|(parent, items)| {
+            let items: Vec<&str> = items.into_iter().collect();
+            match (parent, items.as_slice()) {
+                ("", items) => items
+                    .iter()
+                    .map(|i| format!("use {i};"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                (parent, [item]) => format!("use {parent}::{item};"),
+                (parent, items) => format!("use {parent}::{{{}}};", items.join(", ")),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn use_lines_group_by_parent() {
+        let paths: BTreeSet<&str> = [
+            "uuid::Uuid",
+            "chrono::Utc",
+            "rust_decimal::Decimal",
+            "chrono::DateTime",
+            "chrono::NaiveDate",
+        ]
+        .into();
+        assert_eq!(
+            use_lines(&paths),
+            [
+                "use chrono::{DateTime, NaiveDate, Utc};",
+                "use rust_decimal::Decimal;",
+                "use uuid::Uuid;"
+            ]
+        );
+    }
+}

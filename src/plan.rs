@@ -1,0 +1,232 @@
+//! Spec + templates -> the list of file operations, rendered in memory. Pure: the caller
+//! passes in what it read from disk (existing migration names) and the time.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::context::ModuleContext;
+use crate::project::Config;
+use crate::render::{RenderError, Renderer};
+use crate::spec::ModuleSpec;
+
+pub const MODULE_PREFIX: &str = "module/";
+pub const INJECT_PREFIX: &str = "inject/";
+pub const MIGRATION_TEMPLATE: &str = "migration.sql.tera";
+
+/// Paths are relative to the project root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    CreateFile {
+        path: PathBuf,
+        content: String,
+    },
+    /// Insert `line` (one or more lines, without indentation) above the line holding
+    /// `// <marker>` in `path`, indented like the marker.
+    Inject {
+        path: PathBuf,
+        marker: String,
+        line: String,
+    },
+}
+
+impl Op {
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::CreateFile { path, .. } | Self::Inject { path, .. } => path,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub ops: Vec<Op>,
+}
+
+impl fmt::Display for Plan {
+    /// Every operation in full, for snapshots.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for op in &self.ops {
+            match op {
+                Op::CreateFile { path, content } => {
+                    writeln!(f, "==> create {}", path.display())?;
+                    f.write_str(content)?;
+                    if !content.ends_with('\n') {
+                        writeln!(f, "\n(no newline at end of file)")?;
+                    }
+                }
+                Op::Inject { path, marker, line } => {
+                    writeln!(f, "==> inject {} above `{marker}`", path.display())?;
+                    writeln!(f, "{line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A migration version: the `YYYYMMDDHHMMSS` number sqlx orders migrations by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct MigrationVersion(pub u64);
+
+impl MigrationVersion {
+    pub fn at(time: DateTime<Utc>) -> Self {
+        let digits = time.format("%Y%m%d%H%M%S").to_string();
+        Self(digits.parse().expect("a formatted timestamp is a number"))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(
+        "scaffold.toml registers `{0}`, but there is no template inject/{0}.tera; add the \
+         template or remove the entry from [registration]"
+    )]
+    NoInjectTemplate(String),
+    #[error(
+        "template inject/{0}.tera has no registration point; add `{0} = \"<file with a \
+         // scaffold:{0} line>\"` under [registration] in scaffold.toml"
+    )]
+    Unregistered(String),
+}
+
+pub fn plan(
+    spec: &ModuleSpec,
+    renderer: &Renderer,
+    config: &Config,
+    existing_migrations: &[String],
+    now: MigrationVersion,
+) -> Result<Plan, PlanError> {
+    let context = ModuleContext::new(spec).to_tera();
+    let names: Vec<&str> = renderer.templates().names().collect();
+    let mut ops = Vec::new();
+
+    let module_dir = config.paths.modules.join(&spec.names.module);
+    for name in &names {
+        let Some(relative) = name.strip_prefix(MODULE_PREFIX) else {
+            continue;
+        };
+        let file_name = relative.rsplit('/').next().unwrap_or(relative);
+        if file_name.starts_with('_') {
+            continue;
+        }
+        let content = renderer.render(name, &context)?;
+        if !content.trim().is_empty() {
+            let output = relative.strip_suffix(".tera").unwrap_or(relative);
+            ops.push(Op::CreateFile {
+                path: module_dir.join(output),
+                content,
+            });
+        }
+    }
+
+    if renderer.has(MIGRATION_TEMPLATE) {
+        let content = renderer.render(MIGRATION_TEMPLATE, &context)?;
+        let file = migration_file_name(&spec.names.module, existing_migrations, now);
+        ops.push(Op::CreateFile {
+            path: config.paths.migrations.join(file),
+            content,
+        });
+    }
+
+    for name in &names {
+        let Some(point) = name
+            .strip_prefix(INJECT_PREFIX)
+            .and_then(|rest| rest.strip_suffix(".tera"))
+        else {
+            continue;
+        };
+        if !config.registration.contains_key(point) {
+            return Err(PlanError::Unregistered(point.to_string()));
+        }
+    }
+    for (point, path) in &config.registration {
+        let template = format!("{INJECT_PREFIX}{point}.tera");
+        if !renderer.has(&template) {
+            return Err(PlanError::NoInjectTemplate(point.clone()));
+        }
+        let line = renderer.render(&template, &context)?;
+        let line = line.trim_matches('\n');
+        if !line.trim().is_empty() {
+            ops.push(Op::Inject {
+                path: path.clone(),
+                marker: format!("scaffold:{point}"),
+                line: line.to_string(),
+            });
+        }
+    }
+    Ok(Plan { ops })
+}
+
+/// `<version>_create_<table>.sql`. An existing migration for the table keeps its name, so
+/// that generating again is idempotent; a new one always sorts after every existing one, so
+/// that a table is created after the tables it refers to.
+pub fn migration_file_name(table: &str, existing: &[String], now: MigrationVersion) -> String {
+    let versioned = existing.iter().filter_map(|file| {
+        let (version, rest) = file.split_once('_')?;
+        let version = version.parse::<u64>().ok()?;
+        Some((version, rest, file))
+    });
+    let mut newest = None;
+    for (version, rest, file) in versioned {
+        if rest.strip_suffix(".sql") == Some(&format!("create_{table}")) {
+            return file.clone();
+        }
+        newest = newest.max(Some(version));
+    }
+    let version = match newest {
+        Some(newest) if newest >= now.0 => newest + 1,
+        _ => now.0,
+    };
+    format!("{version}_create_{table}.sql")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: MigrationVersion = MigrationVersion(20250301120000);
+
+    fn files(names: &[&str]) -> Vec<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn new_migrations_use_the_time() {
+        let existing = files(&["20240101000000_create_users.sql", "README.md"]);
+        assert_eq!(
+            migration_file_name("tasks", &existing, NOW),
+            "20250301120000_create_tasks.sql"
+        );
+    }
+
+    #[test]
+    fn existing_migration_names_are_kept() {
+        let existing = files(&[
+            "20240101000000_create_user_tasks.sql",
+            "20240102000000_create_tasks.sql",
+        ]);
+        assert_eq!(
+            migration_file_name("tasks", &existing, NOW),
+            "20240102000000_create_tasks.sql"
+        );
+    }
+
+    #[test]
+    fn new_migrations_sort_after_existing_ones() {
+        let existing = files(&["20990101000000_create_users.sql"]);
+        assert_eq!(
+            migration_file_name("tasks", &existing, NOW),
+            "20990101000001_create_tasks.sql"
+        );
+    }
+
+    #[test]
+    fn version_from_time() {
+        let time = DateTime::parse_from_rfc3339("2025-03-01T12:00:00Z").unwrap();
+        assert_eq!(MigrationVersion::at(time.to_utc()), NOW);
+    }
+}

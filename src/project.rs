@@ -1,0 +1,292 @@
+//! The project being generated into: found by its `scaffold.toml`, which says where modules,
+//! migrations, templates and registration points live.
+//!
+//! ```toml
+//! [paths]
+//! modules = "src/modules"            # one folder per module: src/modules/<module>/
+//! migrations = "migrations/tenant"   # one migration per module
+//! src = "src"                        # optional; its top-level names are reserved
+//!
+//! [templates]                        # optional
+//! dir = "scaffold/templates"         # overrides the built-in templates file by file (may
+//!                                    # be absent until there is something to override)
+//! builtin = true                     # false: use only `dir`
+//!
+//! [registration]                     # injection name = file
+//! modules = "src/modules/mod.rs"     # renders inject/modules.tera above `// scaffold:modules`
+//! routes = "src/modules/mod.rs"      # renders inject/routes.tera above `// scaffold:routes`
+//!
+//! [inflections]                      # optional: singular = plural
+//! person = "people"
+//! ```
+//!
+//! This is the only module besides `apply` that reads the disk; it hands the rest plain data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::names::{Inflections, NameError};
+use crate::spec::ProjectFacts;
+
+pub const CONFIG_FILE: &str = "scaffold.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub paths: Paths,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+    /// Injection name -> file that holds its `// scaffold:<name>` marker.
+    #[serde(default)]
+    pub registration: BTreeMap<String, PathBuf>,
+    /// singular = plural.
+    #[serde(default)]
+    pub inflections: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paths {
+    pub modules: PathBuf,
+    pub migrations: PathBuf,
+    #[serde(default = "default_src")]
+    pub src: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    pub dir: Option<PathBuf>,
+    #[serde(default = "yes")]
+    pub builtin: bool,
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            builtin: true,
+        }
+    }
+}
+
+fn default_src() -> PathBuf {
+    PathBuf::from("src")
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(
+        "no {CONFIG_FILE} found in {} or any folder above it; run scaffold inside a project, \
+         or point at one with `-C <dir>`",
+        .0.display()
+    )]
+    NotFound(PathBuf),
+    #[error("cannot use directory {}: {source}", .path.display())]
+    BadStart { path: PathBuf, source: io::Error },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error("{} is not valid: {message}", .path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The folder holding `scaffold.toml`; every configured path is relative to it.
+    pub root: PathBuf,
+    pub config: Config,
+    pub inflections: Inflections,
+}
+
+impl Project {
+    /// Walks up from `start` to the nearest folder with a `scaffold.toml`, as git and cargo do.
+    pub fn discover(start: &Path) -> Result<Self, ProjectError> {
+        let start = fs::canonicalize(start).map_err(|source| ProjectError::BadStart {
+            path: start.to_path_buf(),
+            source,
+        })?;
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(CONFIG_FILE).is_file())
+            .ok_or_else(|| ProjectError::NotFound(start.clone()))?;
+        Self::load(root)
+    }
+
+    pub fn load(root: &Path) -> Result<Self, ProjectError> {
+        let path = root.join(CONFIG_FILE);
+        let text = fs::read_to_string(&path).map_err(|source| ProjectError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let invalid = |message: String| ProjectError::Invalid {
+            path: path.clone(),
+            message,
+        };
+        let config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        check_paths(&config).map_err(invalid)?;
+        let inflections =
+            Inflections::new(&config.inflections).map_err(|NameError(message)| invalid(message))?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            config,
+            inflections,
+        })
+    }
+
+    pub fn facts(&self) -> Result<ProjectFacts, ProjectError> {
+        let modules = &self.config.paths.modules;
+        let existing_modules = self
+            .entries(modules)?
+            .into_iter()
+            .filter(|(_, is_dir)| *is_dir)
+            .map(|(name, _)| name)
+            .collect();
+        let taken_names = self
+            .entries(&self.config.paths.src)?
+            .into_iter()
+            .map(|(name, _)| match name.strip_suffix(".rs") {
+                Some(stem) => stem.to_string(),
+                None => name,
+            })
+            .collect();
+        Ok(ProjectFacts {
+            existing_modules,
+            modules_dir: modules.display().to_string(),
+            taken_names,
+            inflections: self.inflections.clone(),
+        })
+    }
+
+    /// File names in the migrations folder (none if it does not exist yet).
+    pub fn migration_files(&self) -> Result<Vec<String>, ProjectError> {
+        let entries = self.entries(&self.config.paths.migrations)?;
+        Ok(entries
+            .into_iter()
+            .filter(|(_, is_dir)| !is_dir)
+            .map(|(name, _)| name)
+            .collect())
+    }
+
+    /// The project's template folder, if it has one. A configured folder that does not
+    /// exist yet simply overrides nothing: it is where overrides go once there are some.
+    pub fn template_dir(&self) -> Option<PathBuf> {
+        let dir = self.root.join(self.config.templates.dir.as_ref()?);
+        dir.is_dir().then_some(dir)
+    }
+
+    /// Names of the visible entries of a project folder, and whether each is a folder.
+    fn entries(&self, relative: &Path) -> Result<BTreeSet<(String, bool)>, ProjectError> {
+        let path = self.root.join(relative);
+        let read_error = |source| ProjectError::Read {
+            path: path.clone(),
+            source,
+        };
+        let iter = match fs::read_dir(&path) {
+            Ok(iter) => iter,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+            Err(e) => return Err(read_error(e)),
+        };
+        let mut entries = BTreeSet::new();
+        for entry in iter {
+            let entry = entry.map_err(read_error)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !name.starts_with('.') {
+                entries.insert((name, entry.path().is_dir()));
+            }
+        }
+        Ok(entries)
+    }
+}
+
+/// Every configured path must stay inside the project: the generator writes there.
+fn check_paths(config: &Config) -> Result<(), String> {
+    let mut paths = vec![
+        ("paths.modules", &config.paths.modules),
+        ("paths.migrations", &config.paths.migrations),
+        ("paths.src", &config.paths.src),
+    ];
+    if let Some(dir) = &config.templates.dir {
+        paths.push(("templates.dir", dir));
+    }
+    for (key, path) in &config.registration {
+        let valid_key = key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if key.is_empty() || !valid_key {
+            return Err(format!(
+                "[registration] `{key}`: names are lower-case words like `routes`, matching \
+                 templates/inject/<name>.tera"
+            ));
+        }
+        paths.push(("registration", path));
+    }
+    for (key, path) in paths {
+        let inside = path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+        if !inside || path.as_os_str().is_empty() {
+            return Err(format!(
+                "{key} = `{}` must be a relative path inside the project, without `..`",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(toml: &str) -> Result<Project, ProjectError> {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(CONFIG_FILE), toml).unwrap();
+        Project::load(dir.path())
+    }
+
+    #[test]
+    fn minimal_config() {
+        let project =
+            load("[paths]\nmodules = \"src/modules\"\nmigrations = \"migrations\"\n").unwrap();
+        assert!(project.config.templates.builtin);
+        assert_eq!(project.config.paths.src, PathBuf::from("src"));
+    }
+
+    #[test]
+    fn paths_must_stay_inside() {
+        let error = load("[paths]\nmodules = \"../elsewhere\"\nmigrations = \"m\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("paths.modules"), "{error}");
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let error = load("[paths]\nmodules = \"m\"\nmigrations = \"m\"\nmodule = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("unknown field `module`"), "{error}");
+    }
+
+    #[test]
+    fn discovery_walks_up() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join(CONFIG_FILE),
+            "[paths]\nmodules = \"m\"\nmigrations = \"m\"\n",
+        )
+        .unwrap();
+        let deep = dir.path().join("a/b");
+        fs::create_dir_all(&deep).unwrap();
+        let project = Project::discover(&deep).unwrap();
+        assert_eq!(project.root, fs::canonicalize(dir.path()).unwrap());
+    }
+}

@@ -1,0 +1,276 @@
+//! The command line's words become a [`ModuleSpec`]: names in every spelling and typed
+//! fields, checked against each other and against the project. Nothing downstream checks
+//! them again.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use heck::ToSnakeCase;
+
+use crate::fields::{self, Field, FieldContext, FieldError, FieldType};
+use crate::names::{Inflections, ModuleNames, NameError, NameRequest};
+
+/// Module names that would shadow a crate or a well-known module of the server.
+const RESERVED_MODULES: &[&str] = &[
+    "alloc", "app", "core", "lib", "main", "mod", "modules", "std", "test", "tests",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSpec {
+    pub names: ModuleNames,
+    pub fields: Vec<Field>,
+    pub with_tests: bool,
+    /// The arguments to `scaffold new module` that generate this module again.
+    pub command: String,
+}
+
+/// What the naming rules need to know about the project, read from disk beforehand so that
+/// parsing stays a pure function.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFacts {
+    /// Folders in the modules directory.
+    pub existing_modules: BTreeSet<String>,
+    /// The modules directory as the user sees it, for messages.
+    pub modules_dir: String,
+    /// Stems of the top-level entries of `src/` (`main`, `app`, `core`...): a generated module
+    /// with one of these names would be confused with them.
+    pub taken_names: BTreeSet<String>,
+    pub inflections: Inflections,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SpecRequest<'a> {
+    pub names: NameRequest<'a>,
+    pub fields: &'a [String],
+    pub with_tests: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SpecError {
+    #[error("{0}")]
+    Name(#[from] NameError),
+    #[error("{}", list(.0))]
+    Fields(Vec<FieldError>),
+}
+
+fn list(errors: &[FieldError]) -> String {
+    let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    texts.join("\n\n")
+}
+
+impl ModuleSpec {
+    pub fn parse(request: SpecRequest, facts: &ProjectFacts) -> Result<Self, SpecError> {
+        let names = ModuleNames::derive(request.names, &facts.inflections)?;
+        check_module_name(&names, request.names.name, facts)?;
+
+        let resolve_ref = |target: &str| resolve_ref(target, &names, facts);
+        let cx = FieldContext {
+            type_name: &names.type_name,
+            resolve_ref: &resolve_ref,
+        };
+        let mut fields: Vec<Field> = Vec::new();
+        let mut errors = Vec::new();
+        for word in request.fields {
+            let field = fields::parse_field(word, &cx).and_then(|field| {
+                let name_span = 0..word.find(':').unwrap_or(word.len());
+                let error = |message: String, help: &str| FieldError {
+                    word: word.clone(),
+                    span: name_span.clone(),
+                    message,
+                    help: Some(help.into()),
+                };
+                if let Some(taken) = duplicate(&fields, &field) {
+                    return Err(error(
+                        format!("`{taken}` is already a field"),
+                        "each field needs its own name",
+                    ));
+                }
+                let self_ref = matches!(&field.ty, FieldType::Ref { target } if *target == names);
+                if self_ref && !field.optional {
+                    return Err(error(
+                        "a required reference to the module itself leaves no way to create \
+                         the first row"
+                            .into(),
+                        &format!("make it optional: `{}?`", field.syntax()),
+                    ));
+                }
+                Ok(field)
+            });
+            match field {
+                Ok(field) => fields.push(field),
+                Err(error) => errors.push(error),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(SpecError::Fields(errors));
+        }
+
+        let command = command_line(&names, &request, &fields);
+        Ok(Self {
+            names,
+            fields,
+            with_tests: request.with_tests,
+            command,
+        })
+    }
+}
+
+/// Both the module and the word as typed are checked: `core` would become `cores`, which is
+/// harmless, but the user plainly meant `core`.
+fn check_module_name(
+    names: &ModuleNames,
+    typed: &str,
+    facts: &ProjectFacts,
+) -> Result<(), NameError> {
+    let typed = typed.to_snake_case();
+    for word in [names.module.as_str(), typed.as_str()] {
+        if RESERVED_MODULES.contains(&word) || facts.taken_names.contains(word) {
+            return Err(NameError(format!(
+                "`{word}` is reserved: it would be confused with the crate or module of that \
+                 name; choose another name"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A `ref(...)` target in any case and number, as an existing module or the one being made.
+fn resolve_ref(
+    target: &str,
+    this: &ModuleNames,
+    facts: &ProjectFacts,
+) -> Result<ModuleNames, String> {
+    let target = ModuleNames::derive(NameRequest::new(target), &facts.inflections)
+        .map_err(|error| error.0)?;
+    if target.module == this.module {
+        return Ok(this.clone());
+    }
+    if facts.existing_modules.contains(&target.module) {
+        return Ok(target);
+    }
+    let known = if facts.existing_modules.is_empty() {
+        "there are none yet".to_string()
+    } else {
+        let names: Vec<&str> = facts.existing_modules.iter().map(String::as_str).collect();
+        format!("existing: {}", names.join(", "))
+    };
+    Err(format!(
+        "no module `{}` in {} to refer to ({known}); generate it first with `scaffold new \
+         module {}`",
+        target.module, facts.modules_dir, target.module
+    ))
+}
+
+/// The name of an earlier field that `field` collides with, by name or by column.
+fn duplicate(fields: &[Field], field: &Field) -> Option<String> {
+    let column = field.column();
+    fields.iter().find_map(|other| {
+        if other.name == field.name {
+            Some(field.name.clone())
+        } else if other.column() == column {
+            Some(column.clone())
+        } else {
+            None
+        }
+    })
+}
+
+fn command_line(names: &ModuleNames, request: &SpecRequest, fields: &[Field]) -> String {
+    let mut words = vec![names.module.clone()];
+    if request.names.singular.is_some() {
+        words.push(format!("--singular {}", names.singular));
+    }
+    if request.names.plural.is_some() {
+        words.push(format!("--plural {}", names.module));
+    }
+    words.extend(fields.iter().map(Field::syntax));
+    if !request.with_tests {
+        words.push("--no-tests".into());
+    }
+    words.join(" ")
+}
+
+impl fmt::Display for ModuleSpec {
+    /// The derived names and fields, as printed before generating.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = &self.names;
+        writeln!(f, "module  {}  (table {})", n.module, n.module)?;
+        writeln!(f, "types   {} / {}", n.type_name, n.plural_type)?;
+        writeln!(f, "route   /api/{}", n.route)?;
+        writeln!(
+            f,
+            "access  {} / {}",
+            n.read_permission(),
+            n.write_permission()
+        )?;
+        write!(f, "words   {} / {}", n.human_singular, n.human_plural)?;
+        for field in &self.fields {
+            write!(f, "\nfield   {}", field.syntax())?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> ProjectFacts {
+        ProjectFacts {
+            existing_modules: ["users".to_string()].into(),
+            modules_dir: "src/modules".into(),
+            taken_names: ["core".to_string(), "routes".to_string()].into(),
+            inflections: Inflections::default(),
+        }
+    }
+
+    fn parse(name: &str, fields: &[&str]) -> Result<ModuleSpec, SpecError> {
+        let fields: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+        let request = SpecRequest {
+            names: NameRequest::new(name),
+            fields: &fields,
+            with_tests: true,
+        };
+        ModuleSpec::parse(request, &facts())
+    }
+
+    #[test]
+    fn refs_resolve_to_existing_modules_or_to_itself() {
+        let spec = parse("categories", &["parent:ref(Category)?", "owner:ref(user)"]).unwrap();
+        assert_eq!(
+            spec.command,
+            "categories parent:ref(categories)? owner:ref(users)"
+        );
+        let error = parse("tasks", &["team:ref(teams)"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("no module `teams` in src/modules"),
+            "{error}"
+        );
+        assert!(error.contains("existing: users"), "{error}");
+    }
+
+    #[test]
+    fn duplicates_are_caught_after_ref_suffixing() {
+        let error = parse("tasks", &["owner_id:uuid", "owner:ref(users)"]).unwrap_err();
+        assert!(error.to_string().contains("`owner_id` is already a field"));
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let SpecError::Fields(errors) = parse("tasks", &["a:nope", "b:text", "c:"]).unwrap_err()
+        else {
+            panic!("expected field errors")
+        };
+        assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn reserved_and_taken_module_names() {
+        for name in ["tests", "core", "routes", "std"] {
+            let error = parse(name, &[]).unwrap_err().to_string();
+            assert!(error.contains("is reserved"), "{name}: {error}");
+        }
+    }
+}

@@ -1,0 +1,609 @@
+//! The real binary against a temporary copy of `tests/fixtures/project`.
+
+mod common;
+
+use std::fs;
+
+use common::{Project, run_in};
+
+const TASKS: &[&str] = &[
+    "new",
+    "module",
+    "tasks",
+    "title:string(120)",
+    "status:enum(todo,doing,done)",
+    "owner:ref(users)?",
+];
+
+const MIGRATION: &str = "migrations/tenant/20250301120000_create_tasks.sql";
+
+#[test]
+fn generates_a_module_and_registers_it() {
+    let project = Project::copy();
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 0, "{run:?}");
+    for expected in [
+        "module  tasks  (table tasks)",
+        "types   Task / Tasks",
+        "route   /api/tasks",
+        "access  tasks:read / tasks:write",
+        "field   owner:ref(users)?",
+        "   create  src/modules/tasks/mod.rs",
+        "   create  src/modules/tasks/models.rs",
+        "   create  src/modules/tasks/tests.rs",
+        &format!("   create  {MIGRATION}"),
+        "   inject  src/modules/mod.rs",
+        "cargo run -- migrate",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing {expected:?} in {run:?}"
+        );
+    }
+    assert!(run.stderr.is_empty(), "{run:?}");
+    assert!(!run.stdout.contains("_header"), "partials write nothing");
+    let registry = project.read("src/modules/mod.rs");
+    assert!(registry.contains("pub mod users;\npub mod tasks;\n// scaffold:modules\n"));
+    assert!(registry.contains("    router.push(tasks::ROUTE);\n    // scaffold:routes\n"));
+    assert!(project.read(MIGRATION).contains("REFERENCES users (id)"));
+}
+
+#[test]
+fn generating_again_is_identical_and_changes_nothing() {
+    let project = Project::copy();
+    assert_eq!(project.run(TASKS).code, 0);
+    let before = project.tree();
+    // Without reusing its name, the migration would be new again as `...120001_create_tasks`.
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("identical  src/modules/mod.rs"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains(&format!("identical  {MIGRATION}")),
+        "{run:?}"
+    );
+    assert!(!run.stdout.contains("   create  "), "{run:?}");
+    assert!(run.stdout.contains("nothing to do"), "{run:?}");
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn a_conflict_stops_everything_without_force() {
+    let project = Project::copy();
+    assert_eq!(project.run(TASKS).code, 0);
+    project.write("src/modules/tasks/models.rs", "// edited by hand\n");
+    let before = project.tree();
+    let mut fields = TASKS.to_vec();
+    fields.push("done:bool"); // also changes the migration and adds nothing to inject
+    let run = project.run(&fields);
+    assert_eq!(run.code, 1, "{run:?}");
+    for expected in [
+        "the module already exists in src/modules/tasks",
+        "  src/modules/tasks/models.rs\n",
+        &format!("  {MIGRATION}\n"),
+        "--force",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in {run:?}"
+        );
+    }
+    assert_eq!(project.tree(), before, "nothing written");
+}
+
+#[test]
+fn force_overwrites_conflicts() {
+    let project = Project::copy();
+    assert_eq!(project.run(TASKS).code, 0);
+    let generated = project.read("src/modules/tasks/models.rs");
+    project.write("src/modules/tasks/models.rs", "// edited by hand\n");
+    let mut args = TASKS.to_vec();
+    args.push("--force");
+    let run = project.run(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("overwrite  src/modules/tasks/models.rs"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("identical  src/modules/tasks/mod.rs"),
+        "{run:?}"
+    );
+    assert_eq!(project.read("src/modules/tasks/models.rs"), generated);
+}
+
+#[test]
+fn an_existing_module_is_not_overwritten() {
+    let project = Project::copy();
+    let before = project.tree();
+    let run = project.run(&["new", "module", "users", "email:string"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the module already exists in src/modules/users"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("src/modules/users/mod.rs"), "{run:?}");
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn adding_files_to_an_existing_module_takes_force() {
+    let project = Project::copy();
+    project.write("src/modules/tasks/handwritten.rs", "// mine\n");
+    let before = project.tree();
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the module already exists in src/modules/tasks"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("   create  src/modules/tasks/mod.rs\n"),
+        "{run:?}"
+    );
+    assert_eq!(project.tree(), before);
+
+    let mut args = TASKS.to_vec();
+    args.push("--force");
+    assert_eq!(project.run(&args).code, 0);
+    assert_eq!(
+        project.read("src/modules/tasks/handwritten.rs"),
+        "// mine\n"
+    );
+}
+
+#[test]
+fn dry_run_shows_diffs_and_touches_nothing() {
+    let project = Project::copy();
+    let before = project.tree();
+    let mut args = TASKS.to_vec();
+    args.push("--dry-run");
+    let run = project.run(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    for expected in [
+        "   create  src/modules/tasks/mod.rs",
+        "--- /dev/null\n+++ b/src/modules/tasks/mod.rs\n",
+        "+pub const ROUTE: &str = \"/api/tasks\";\n",
+        "   inject  src/modules/mod.rs\n--- a/src/modules/mod.rs\n+++ b/src/modules/mod.rs\n",
+        " pub mod users;\n+pub mod tasks;\n // scaffold:modules\n",
+        "dry run: nothing written",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing {expected:?} in {run:?}"
+        );
+    }
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn dry_run_shows_conflicts_as_diffs() {
+    let project = Project::copy();
+    assert_eq!(project.run(TASKS).code, 0);
+    project.write("src/modules/tasks/mod.rs", "// mine\n");
+    let before = project.tree();
+    let mut args = TASKS.to_vec();
+    args.push("--dry-run");
+    let run = project.run(&args);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains(" conflict  src/modules/tasks/mod.rs\n"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("-// mine\n"), "{run:?}");
+    assert!(run.stdout.contains("1 conflicting file(s)"), "{run:?}");
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn a_missing_marker_writes_nothing() {
+    let project = Project::copy();
+    let registry = project.read("src/modules/mod.rs");
+    project.write(
+        "src/modules/mod.rs",
+        &registry.replace("    // scaffold:routes\n", ""),
+    );
+    let before = project.tree();
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("src/modules/mod.rs: no `// scaffold:routes` line to insert above"),
+        "{run:?}"
+    );
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn a_failed_write_rolls_everything_back() {
+    let project = Project::copy();
+    // The registry's temporary file cannot be created, after the module folder and the
+    // migration have been staged: all of that must be undone.
+    fs::create_dir(project.path("src/modules/.mod.rs.scaffold-new")).unwrap();
+    let before = project.tree();
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("cannot write"), "{run:?}");
+    assert!(run.stderr.contains("src/modules/mod.rs"), "{run:?}");
+    assert!(run.stderr.contains("nothing was changed"), "{run:?}");
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn template_errors_name_the_file_and_line() {
+    let project = Project::copy();
+    project.write(
+        "scaffold/templates/module/models.rs.tera",
+        "struct {{ type_name }};\n{% for f in fields %}\n{{ f.colum }}\n{% endfor %}\n",
+    );
+    let before = project.tree();
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 1, "{run:?}");
+    for expected in [
+        "template `module/models.rs.tera`",
+        "scaffold/templates/module/models.rs.tera",
+        "Variable `f.colum` not found",
+        "near line 3: {{ f.colum }}",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "missing {expected:?} in {run:?}"
+        );
+    }
+    assert_eq!(project.tree(), before);
+
+    project.write("scaffold/templates/module/models.rs.tera", "ok\n{% if %}\n");
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("module/models.rs.tera"), "{run:?}");
+    assert!(
+        run.stderr.contains("2:"),
+        "the parse error has a line: {run:?}"
+    );
+}
+
+#[test]
+fn no_tests_leaves_out_the_tests_file() {
+    let project = Project::copy();
+    let run = project.run(&["new", "module", "notes", "body:text", "--no-tests"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(!project.path("src/modules/notes/tests.rs").exists());
+    assert!(
+        !project
+            .read("src/modules/notes/mod.rs")
+            .contains("mod tests")
+    );
+}
+
+#[test]
+fn without_fields_or_terminal_a_name_field_is_used() {
+    let project = Project::copy();
+    let run = project.run(&["new", "module", "Tag"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("field   name:string\n"), "{run:?}");
+    assert!(
+        project
+            .read("src/modules/tags/models.rs")
+            .contains("pub name: String,")
+    );
+}
+
+#[test]
+fn names_come_from_flags_and_project_inflections() {
+    let project = Project::copy();
+    let run = project.run(&["new", "module", "Person", "name:string"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("module  people"), "{run:?}");
+    assert!(run.stdout.contains("types   Person / People"), "{run:?}");
+
+    let run = project.run(&[
+        "new",
+        "module",
+        "news",
+        "--singular",
+        "NewsItem",
+        "title:string",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("types   NewsItem / News"), "{run:?}");
+    assert!(
+        project
+            .read("src/modules/news/mod.rs")
+            .contains("--singular news_item")
+    );
+}
+
+#[test]
+fn a_module_may_refer_to_itself_and_to_existing_modules() {
+    let project = Project::copy();
+    let run = project.run(&[
+        "new",
+        "module",
+        "categories",
+        "name:string:unique",
+        "parent:ref(Category)?",
+        "owner:ref(user)",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let migration = project.read("migrations/tenant/20250301120000_create_categories.sql");
+    assert!(
+        migration.contains("parent_id UUID REFERENCES categories (id)"),
+        "{migration}"
+    );
+    assert!(
+        migration.contains("owner_id UUID NOT NULL REFERENCES users (id)"),
+        "{migration}"
+    );
+}
+
+#[test]
+fn the_project_is_found_from_a_subfolder() {
+    let project = Project::copy();
+    let run = run_in(
+        &project.path("src/modules"),
+        &["new", "module", "tags", "label:string"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(project.path("src/modules/tags/mod.rs").exists());
+}
+
+#[test]
+fn new_migrations_sort_after_existing_ones() {
+    let project = Project::copy();
+    project.write(
+        "migrations/tenant/20990101000000_create_teams.sql",
+        "SELECT 1;\n",
+    );
+    let run = project.run(&["new", "module", "tags", "label:string"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        project
+            .path("migrations/tenant/20990101000001_create_tags.sql")
+            .exists()
+    );
+}
+
+/// Every bad input: exit 1, a message that names the problem, and an untouched tree.
+#[test]
+fn bad_input_is_refused_with_a_clear_message() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["types", "a:int"],
+            &["`type` is a Rust keyword", "--singular"],
+        ),
+        (&["self", "a:int"], &["`self` is a Rust keyword"]),
+        (&["crates", "a:int"], &["`crate` is a Rust keyword"]),
+        (&["core", "a:int"], &["`core` is reserved"]),
+        (&["app", "a:int"], &["`app` is reserved"]),
+        (&["tests", "a:int"], &["`tests` is reserved"]),
+        (&["std", "a:int"], &["`std` is reserved"]),
+        (&["orders", "a:int"], &[]), // a reserved SQL word in the singular is fine
+        (&["9lives", "a:int"], &["`9lives` is not a valid name"]),
+        (&["user profiles", "a:int"], &["not a valid name"]),
+        (&["../x", "a:int"], &["`../x` looks like a path"]),
+        (&["a/b", "a:int"], &["`a/b` looks like a path"]),
+        (
+            &["news", "a:int"],
+            &["same singular and plural", "--singular"],
+        ),
+        (
+            &["tasks", "title:strng"],
+            &["unknown type `strng`", "valid types: string,"],
+        ),
+        (&["tasks", "done:boolean"], &["did you mean `bool`?"]),
+        (
+            &["tasks", "title"],
+            &["field `title`: missing type", "`title:string`"],
+        ),
+        (&["tasks", ":string"], &["missing field name"]),
+        (&["tasks", "title?:string"], &["`?` goes after the type"]),
+        (&["tasks", "title:string(abc)"], &["`abc` is not a length"]),
+        (&["tasks", "title:string(0)"], &["`0` is not a length"]),
+        (&["tasks", "body:text(10)"], &["`text` takes no arguments"]),
+        (&["tasks", "s:enum()"], &["`enum` needs its values"]),
+        (&["tasks", "s:enum(a,,b)"], &["empty enum value"]),
+        (&["tasks", "s:enum"], &["`enum` needs its values"]),
+        (&["tasks", "s:enum(a,a)"], &["enum value `a` given twice"]),
+        (
+            &["tasks", "s:enum(a,b-c)"],
+            &["`b-c` is not a valid enum value"],
+        ),
+        (
+            &["tasks", "s:enum(self)"],
+            &["`self` cannot be an enum value"],
+        ),
+        (&["tasks", "t:string:"], &["empty modifier"]),
+        (
+            &["tasks", "t:string:uniqe"],
+            &["unknown modifier `uniqe`", ":unique"],
+        ),
+        (
+            &["tasks", "t:string:unique:unique"],
+            &["`:unique` given twice"],
+        ),
+        (
+            &["tasks", "t:string:unique:index"],
+            &["already creates an index"],
+        ),
+        (&["tasks", "t:string:?"], &["`?` goes right after the type"]),
+        (
+            &["tasks", "meta:json:unique"],
+            &["`json` cannot be `:unique`"],
+        ),
+        (
+            &["tasks", "meta:json:index"],
+            &["`json` cannot be `:index`"],
+        ),
+        (
+            &["tasks", "done:bool:unique"],
+            &["`bool` cannot be `:unique`"],
+        ),
+        (
+            &["tasks", "a:string", "a:text"],
+            &["field `a:text`: `a` is already a field"],
+        ),
+        (
+            &["tasks", "owner_id:uuid", "owner:ref(users)"],
+            &["`owner_id` is already a field"],
+        ),
+        (
+            &["tasks", "Title:string", "title:text"],
+            &["`title` is already a field"],
+        ),
+        (&["tasks", "id:uuid"], &["clashes with the `id` column"]),
+        (
+            &["tasks", "created_at:datetime"],
+            &["clashes with the `created_at` column"],
+        ),
+        (
+            &["tasks", "updated_at:datetime?"],
+            &["clashes with the `updated_at` column"],
+        ),
+        (
+            &["tasks", "tenant:string"],
+            &["the tenant never comes from the client"],
+        ),
+        (&["tasks", "tenant_id:uuid"], &["refers to the tenant"]),
+        (
+            &["tasks", "tenant:ref(users)"],
+            &["`tenant` refers to the tenant"],
+        ),
+        (&["tasks", "old_tenants:int"], &["refers to the tenant"]),
+        (&["tasks", "type:string"], &["`type` is a Rust keyword"]),
+        (
+            &["tasks", "order:int"],
+            &["`order` is a reserved word in PostgreSQL"],
+        ),
+        (
+            &["tasks", "due-date:date"],
+            &["`due-date` is not a valid field name"],
+        ),
+        (
+            &["tasks", "team:ref(teams)"],
+            &["no module `teams` in src/modules", "existing: users"],
+        ),
+        (&["tasks", "team:ref()"], &["`ref` needs the module"]),
+        (&["tasks", "team:ref"], &["`ref` needs the module"]),
+        (
+            &["categories", "parent:ref(categories)"],
+            &["make it optional: `parent:ref(categories)?`"],
+        ),
+    ];
+    let project = Project::copy();
+    let before = project.tree();
+    for (words, expected) in cases {
+        let mut args = vec!["new", "module"];
+        args.extend_from_slice(words);
+        let run = project.run(&args);
+        if expected.is_empty() {
+            assert_eq!(run.code, 0, "{words:?} should be accepted: {run:?}");
+            fs::remove_dir_all(project.path("src/modules/orders")).unwrap();
+            let migration = "migrations/tenant/20250301120000_create_orders.sql";
+            fs::remove_file(project.path(migration)).unwrap();
+            fs::copy(
+                common::fixture_dir().join("src/modules/mod.rs"),
+                project.path("src/modules/mod.rs"),
+            )
+            .unwrap();
+            continue;
+        }
+        assert_eq!(run.code, 1, "{words:?}: {run:?}");
+        assert!(run.stderr.starts_with("error: "), "{words:?}: {run:?}");
+        for part in *expected {
+            assert!(
+                run.stderr.contains(part),
+                "{words:?}: missing {part:?} in {run:?}"
+            );
+        }
+        assert_eq!(project.tree(), before, "{words:?} changed the tree");
+    }
+}
+
+#[test]
+fn field_errors_point_at_the_bad_part_and_all_are_reported() {
+    let project = Project::copy();
+    let run = project.run(&[
+        "new",
+        "module",
+        "tasks",
+        "title:strng",
+        "ok:int",
+        "n:int:uniqe",
+    ]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("    title:strng\n          ^^^^^\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr.contains("    n:int:uniqe\n          ^^^^^\n"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn no_project_is_a_clear_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = run_in(empty.path(), &["new", "module", "tasks", "a:int"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("no scaffold.toml found in"), "{run:?}");
+    assert!(run.stderr.contains("-C <dir>"), "{run:?}");
+    let run = run_in(
+        empty.path(),
+        &["-C", "does/not/exist", "new", "module", "tasks"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("cannot use directory does/not/exist"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn a_broken_config_is_a_clear_error() {
+    let project = Project::copy();
+    project.write("scaffold.toml", "[paths]\nmodules = \"src/modules\"\n");
+    let run = project.run(&["new", "module", "tasks", "a:int"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("scaffold.toml is not valid"), "{run:?}");
+    assert!(run.stderr.contains("missing field `migrations`"), "{run:?}");
+}
+
+#[test]
+fn a_registration_without_its_template_is_a_clear_error() {
+    let project = Project::copy();
+    fs::remove_file(project.path("scaffold/templates/inject/routes.tera")).unwrap();
+    let before = project.tree();
+    let run = project.run(TASKS);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("no template inject/routes.tera"),
+        "{run:?}"
+    );
+    assert_eq!(project.tree(), before);
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let project = Project::copy();
+    for args in [
+        &["new", "module"][..],
+        &["new", "module", "tasks", "--frobnicate"],
+        &["new", "widget"],
+    ] {
+        let run = project.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {run:?}");
+    }
+    let run = project.run(&["new", "module", "--help"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("name:type[?][:unique][:index]"),
+        "{run:?}"
+    );
+    assert!(run.stdout.contains("Examples:"), "{run:?}");
+}

@@ -1,0 +1,118 @@
+//! Field parsing for every type and modifier, seen as templates see it.
+
+use std::collections::BTreeSet;
+
+use scaffold::context::ModuleContext;
+use scaffold::names::{Inflections, NameRequest};
+use scaffold::spec::{ModuleSpec, ProjectFacts, SpecRequest};
+
+fn facts() -> ProjectFacts {
+    ProjectFacts {
+        existing_modules: BTreeSet::from(["users".to_string()]),
+        modules_dir: "src/modules".into(),
+        taken_names: BTreeSet::from(["main".to_string(), "app".to_string()]),
+        inflections: Inflections::default(),
+    }
+}
+
+fn parse(name: &str, fields: &[&str]) -> Result<ModuleSpec, String> {
+    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let request = SpecRequest {
+        names: NameRequest::new(name),
+        fields: &fields,
+        with_tests: true,
+    };
+    ModuleSpec::parse(request, &facts()).map_err(|e| e.to_string())
+}
+
+/// The whole template context of a module with one field of every type and modifier.
+#[test]
+fn context_of_every_type_and_modifier() {
+    let spec = parse(
+        "tasks",
+        &[
+            "title:string",
+            "code:string(12):unique",
+            "summary:text?",
+            "rank:int:index",
+            "views:bigint?",
+            "score:float",
+            "price:decimal?",
+            "done:bool",
+            "external_id:uuid:unique",
+            "due_on:date?",
+            "starts_at:datetime:index",
+            "meta:json?",
+            "status:enum(todo,in_progress,done)",
+            "owner:ref(users)?",
+            "parent:ref(Task)?",
+        ],
+    )
+    .unwrap();
+    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    insta::assert_snapshot!(context);
+}
+
+/// The example from the documentation, in full.
+#[test]
+fn context_of_projects() {
+    let spec = parse("projects", &["name:string", "description:text?"]).unwrap();
+    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    insta::assert_snapshot!(context);
+}
+
+/// Loose spellings and the canonical form they become.
+#[test]
+fn normalised_fields() {
+    let spec = parse(
+        "Tasks",
+        &[
+            "dueDate:DATE?",
+            "owner_id:ref(User)",
+            "state:enum(InReview, Done,on_hold)",
+            "Title:String(80):index",
+        ],
+    )
+    .unwrap();
+    insta::assert_snapshot!(spec.command);
+}
+
+/// What the user sees for bad fields: the word, a caret under the bad part, a hint.
+#[test]
+fn field_errors() {
+    let bad = [
+        "title",
+        ":string",
+        "title?:string",
+        "title:",
+        "title:strng",
+        "title:integer",
+        "title:string(abc)",
+        "title:string(12",
+        "title:text(5)",
+        "s:enum()",
+        "s:enum",
+        "s:enum(a,,b)",
+        "s:enum(A,a)",
+        "s:enum(ok,9x)",
+        "o:ref(teams)",
+        "o:ref(a/b)",
+        "o:ref()",
+        "t:string:uniqe",
+        "t:string?:unique:unique",
+        "t:string::unique",
+        "meta:json:index",
+        "id:uuid",
+        "owner_tenant:uuid",
+        "match:int",
+        "select:int",
+        "due-date:date",
+        "naïve:text",
+    ];
+    let mut out = String::new();
+    for word in bad {
+        out.push_str(&parse("tasks", &[word]).unwrap_err());
+        out.push_str("\n\n");
+    }
+    insta::assert_snapshot!(out);
+}
