@@ -210,6 +210,10 @@ pub fn inject(content: &str, marker: &str, block: &str) -> Result<String, String
     if trimmed.windows(block.len()).any(|window| window == block) {
         return Ok(content.to_string());
     }
+    let at = match block.as_slice() {
+        [line] => sorted_position(&trimmed, at, line),
+        _ => at,
+    };
     let mut out = String::with_capacity(content.len() + block.len() * 40);
     out.extend(lines[..at].iter().copied());
     for line in &block {
@@ -218,6 +222,23 @@ pub fn inject(content: &str, marker: &str, block: &str) -> Result<String, String
     }
     out.extend(lines[at..].iter().copied());
     Ok(out)
+}
+
+/// Where a one-line injection goes among the lines of its own kind directly above the marker
+/// (those that start with the same two words, like `pub mod`): in sorted order, as rustfmt
+/// keeps `mod` declarations, so that the result still passes `cargo fmt --check`.
+fn sorted_position(lines: &[&str], marker: usize, new: &str) -> usize {
+    let key = |line: &str| line.trim().trim_end_matches([';', ',']).to_owned();
+    fn kind(line: &str) -> Vec<&str> {
+        line.split_whitespace().take(2).collect()
+    }
+    let run_start = lines[..marker]
+        .iter()
+        .rposition(|line| kind(line) != kind(new))
+        .map_or(0, |other| other + 1);
+    (run_start..marker)
+        .find(|&index| key(lines[index]) > key(new))
+        .unwrap_or(marker)
 }
 
 /// A line that is only a comment saying `marker`: `// scaffold:routes`, also `#` or `--`.
@@ -325,14 +346,33 @@ mod tests {
     use super::*;
 
     const MOD_RS: &str = "pub mod users;\n// scaffold:modules\n\npub fn router() {\n    \
-                          let router = x;\n    // scaffold:routes\n}\n";
+                          let mut router = x;\n    // scaffold:routes\n}\n";
 
     #[test]
     fn injects_above_the_marker_with_its_indentation() {
-        let out = inject(MOD_RS, "scaffold:routes", "let router = router.merge(t());").unwrap();
-        assert!(out.contains("    let router = router.merge(t());\n    // scaffold:routes\n"));
-        let again = inject(&out, "scaffold:routes", "let router = router.merge(t());").unwrap();
+        let out = inject(MOD_RS, "scaffold:routes", "router = router.merge(t());").unwrap();
+        assert!(out.contains("    router = router.merge(t());\n    // scaffold:routes\n"));
+        let again = inject(&out, "scaffold:routes", "router = router.merge(t());").unwrap();
         assert_eq!(again, out, "injecting twice changes nothing");
+    }
+
+    #[test]
+    fn single_lines_keep_the_run_above_the_marker_sorted() {
+        let file = "mod x;\n\npub mod b;\npub mod d;\n// scaffold:modules\n";
+        let out = inject(file, "scaffold:modules", "pub mod c;").unwrap();
+        assert_eq!(
+            out,
+            "mod x;\n\npub mod b;\npub mod c;\npub mod d;\n// scaffold:modules\n"
+        );
+        let out = inject(&out, "scaffold:modules", "pub mod a;").unwrap();
+        assert!(out.starts_with("mod x;\n\npub mod a;\npub mod b;"), "{out}");
+        let out = inject(&out, "scaffold:modules", "pub mod a0;").unwrap();
+        assert!(out.contains("pub mod a;\npub mod a0;\npub mod b;"), "{out}");
+        let out = inject(&out, "scaffold:modules", "pub mod e;").unwrap();
+        assert!(
+            out.ends_with("pub mod d;\npub mod e;\n// scaffold:modules\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -214,6 +214,9 @@ impl FieldType {
         match (self, modifier) {
             (Self::Json, _) => Some("JSON documents have no useful equality or order"),
             (Self::Bool, Modifier::Unique) => Some("a unique bool would allow only two rows"),
+            (Self::Enum { .. }, Modifier::Unique) => {
+                Some("a unique enum would allow one row per value; use `:index`")
+            }
             _ => None,
         }
     }

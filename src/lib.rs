@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod fields;
+pub mod format;
 pub mod idents;
 pub mod names;
 pub mod plan;

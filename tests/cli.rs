@@ -43,7 +43,7 @@ fn generates_a_module_and_registers_it() {
     assert!(run.stderr.is_empty(), "{run:?}");
     assert!(!run.stdout.contains("_header"), "partials write nothing");
     let registry = project.read("src/modules/mod.rs");
-    assert!(registry.contains("pub mod users;\npub mod tasks;\n// scaffold:modules\n"));
+    assert!(registry.contains("pub mod tasks;\npub mod users;\n// scaffold:modules\n"));
     assert!(registry.contains("    router.push(tasks::ROUTE);\n    // scaffold:routes\n"));
     assert!(project.read(MIGRATION).contains("REFERENCES users (id)"));
 }
@@ -170,7 +170,7 @@ fn dry_run_shows_diffs_and_touches_nothing() {
         "--- /dev/null\n+++ b/src/modules/tasks/mod.rs\n",
         "+pub const ROUTE: &str = \"/api/tasks\";\n",
         "   inject  src/modules/mod.rs\n--- a/src/modules/mod.rs\n+++ b/src/modules/mod.rs\n",
-        " pub mod users;\n+pub mod tasks;\n // scaffold:modules\n",
+        "+pub mod tasks;\n pub mod users;\n // scaffold:modules\n",
         "dry run: nothing written",
     ] {
         assert!(

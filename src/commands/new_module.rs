@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::apply::{self, ConflictPolicy};
 use crate::cli::NewModule;
+use crate::format;
 use crate::names::NameRequest;
 use crate::plan::{self, MigrationVersion};
 use crate::project::Project;
@@ -49,13 +50,14 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let template_dir = project.template_dir();
     let templates = TemplateSet::load(project.config.templates.builtin, template_dir.as_deref())?;
     let renderer = Renderer::new(templates, &project.inflections)?;
-    let plan = plan::plan(
+    let mut plan = plan::plan(
         &spec,
         &renderer,
         &project.config,
         &project.migration_files()?,
         MigrationVersion::at(now()?),
     )?;
+    format::format_rust(&mut plan, &project.root)?;
 
     let mut changes = apply::compare(&plan, &project.root)?;
     if args.dry_run {

@@ -9,6 +9,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,76 @@ pub fn database_url() -> &'static str {
             )
         }),
     })
+}
+
+/// A new, empty database on the test server, for tests that run `server migrate`, which
+/// touches every tenant: in the shared database those include other tests' tenants, whose
+/// modules may differ. Blocking, so that plain `#[test]`s can call it too.
+pub fn fresh_database() -> String {
+    let base = database_url().to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let pool = db::connect(&base, 1)
+                .await
+                .expect("connect to the test database");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await
+                .expect("create a test database");
+            with_database(&base, &name)
+        })
+    })
+    .join()
+    .unwrap()
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (rest, query) = url
+        .split_once('?')
+        .map_or((url, None), |(r, q)| (r, Some(q)));
+    let authority_end = rest.find("://").map_or(0, |i| i + 3);
+    let base = match rest[authority_end..].find('/') {
+        Some(slash) => &rest[..authority_end + slash],
+        None => rest,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A number no other call in this process returns, for values of unique columns.
+pub fn unique() -> i64 {
+    static NEXT: AtomicI64 = AtomicI64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// `<prefix>-<unique number>`, cut from the front to at most `max_chars` so that the
+/// distinguishing digits survive.
+pub fn unique_string(prefix: &str, max_chars: usize) -> String {
+    let value = format!("{prefix}-{}", unique());
+    let extra = value.chars().count().saturating_sub(max_chars);
+    value.chars().skip(extra).collect()
+}
+
+/// A date no other call in this process returns, as JSON carries it: `2024-01-02`.
+pub fn unique_date() -> String {
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    (start + chrono::Days::new(unique().unsigned_abs())).to_string()
+}
+
+/// A timestamp no other call in this process returns, as JSON carries it.
+pub fn unique_datetime() -> String {
+    let start = chrono::DateTime::from_timestamp(1_704_067_200, 0).unwrap();
+    (start + chrono::Duration::seconds(unique()))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// The application on a small pool, with the public migrations applied.
@@ -329,4 +400,22 @@ fn current_uid() -> Option<u32> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("Uid:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_names_are_replaced() {
+        let cases = [
+            ("postgres://u:p@h:5432/app", "postgres://u:p@h:5432/x"),
+            (
+                "postgres://u@h/app?sslmode=disable",
+                "postgres://u@h/x?sslmode=disable",
+            ),
+            ("postgres://h:5432", "postgres://h:5432/x"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(super::with_database(url, "x"), expected);
+        }
+    }
 }

@@ -54,9 +54,9 @@ async fn list_projects(
     Query(params): Query<PageParams>,
 ) -> Result<Json<ProjectPage>, AppError> {
     let page = Page::try_from(params)?;
-    let projects = service::list(&ctx, page).await?;
+    let rows = service::list(&ctx, page).await?;
     Ok(Json(ProjectPage {
-        items: projects.into_iter().map(ProjectResponse::from).collect(),
+        items: rows.into_iter().map(ProjectResponse::from).collect(),
         limit: page.limit,
         offset: page.offset,
     }))
@@ -80,12 +80,12 @@ async fn create_project(
     ctx: Authorized<Write>,
     ValidJson(input): ValidJson<CreateProject>,
 ) -> Result<impl IntoResponse, AppError> {
-    let project = service::create(&ctx, input).await?;
-    let location = format!("/api/projects/{}", project.id);
+    let row = service::create(&ctx, input).await?;
+    let location = format!("/api/projects/{}", row.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(ProjectResponse::from(project)),
+        Json(ProjectResponse::from(row)),
     ))
 }
 
@@ -106,8 +106,8 @@ async fn get_project(
     ctx: Authorized<Read>,
     Path(id): Path<Uuid>,
 ) -> Result<Json<ProjectResponse>, AppError> {
-    let project = service::get(&ctx, id).await?;
-    Ok(Json(project.into()))
+    let row = service::get(&ctx, id).await?;
+    Ok(Json(row.into()))
 }
 
 #[utoipa::path(
@@ -131,8 +131,8 @@ async fn update_project(
     Path(id): Path<Uuid>,
     ValidJson(input): ValidJson<UpdateProject>,
 ) -> Result<Json<ProjectResponse>, AppError> {
-    let project = service::update(&ctx, id, input).await?;
-    Ok(Json(project.into()))
+    let row = service::update(&ctx, id, input).await?;
+    Ok(Json(row.into()))
 }
 
 #[utoipa::path(
@@ -146,6 +146,7 @@ async fn update_project(
         (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 403, description = "Missing the projects:write permission", body = Problem),
         (status = 404, description = "No such project", body = Problem),
+        (status = 409, description = "Other records still refer to this project", body = Problem),
     )
 )]
 async fn delete_project(

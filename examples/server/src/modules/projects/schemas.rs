@@ -1,5 +1,5 @@
-//! Request and response types for projects, with their validation rules and OpenAPI schemas.
-//! None of them has a tenant field: the tenant comes only from the caller's token.
+//! Request and response types for projects, with their validation rules and OpenAPI
+//! schemas. None of them has a tenant field: the tenant comes only from the caller's token.
 
 use chrono::{DateTime, Utc};
 use garde::Validate;

@@ -1,5 +1,5 @@
-//! Business logic for projects. Knows nothing of HTTP: it takes the caller's context and
-//! validated input, runs one transaction in the tenant's schema, and returns typed errors.
+//! Business logic for projects. Knows nothing of HTTP: it takes the caller's context
+//! and validated input, runs one transaction in the tenant's schema, and returns typed errors.
 
 use uuid::Uuid;
 
@@ -9,32 +9,35 @@ use crate::core::db::Ctx;
 use crate::core::error::AppError;
 use crate::core::pagination::Page;
 
+/// How errors name a missing project.
+const NAME: &str = "project";
+
 pub async fn list(ctx: &Ctx, page: Page) -> Result<Vec<Project>, AppError> {
     let mut tx = ctx.begin().await?;
-    let projects = models::list(&mut tx, page).await?;
+    let rows = models::list(&mut tx, page).await?;
     tx.commit().await?;
-    Ok(projects)
+    Ok(rows)
 }
 
 pub async fn get(ctx: &Ctx, id: Uuid) -> Result<Project, AppError> {
     let mut tx = ctx.begin().await?;
-    let project = models::find(&mut tx, id).await?;
+    let row = models::find(&mut tx, id).await?;
     tx.commit().await?;
-    project.ok_or_else(|| AppError::not_found("project", id))
+    row.ok_or_else(|| AppError::not_found(NAME, id))
 }
 
 pub async fn create(ctx: &Ctx, input: CreateProject) -> Result<Project, AppError> {
     let mut tx = ctx.begin().await?;
-    let project = models::insert(&mut tx, input).await?;
+    let row = models::insert(&mut tx, input).await?;
     tx.commit().await?;
-    Ok(project)
+    Ok(row)
 }
 
 pub async fn update(ctx: &Ctx, id: Uuid, input: UpdateProject) -> Result<Project, AppError> {
     let mut tx = ctx.begin().await?;
-    let project = models::update(&mut tx, id, input).await?;
+    let row = models::update(&mut tx, id, input).await?;
     tx.commit().await?;
-    project.ok_or_else(|| AppError::not_found("project", id))
+    row.ok_or_else(|| AppError::not_found(NAME, id))
 }
 
 pub async fn delete(ctx: &Ctx, id: Uuid) -> Result<(), AppError> {
@@ -44,6 +47,6 @@ pub async fn delete(ctx: &Ctx, id: Uuid) -> Result<(), AppError> {
     if deleted {
         Ok(())
     } else {
-        Err(AppError::not_found("project", id))
+        Err(AppError::not_found(NAME, id))
     }
 }

@@ -1,0 +1,113 @@
+//! Generated Rust is run through rustfmt before it is compared with the disk, so that what
+//! lands passes `cargo fmt --check` whatever the names' lengths, and templates can be written
+//! for reading rather than for rustfmt's line-width rules.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::plan::{Op, Plan};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FormatError {
+    #[error(
+        "cannot run `{program}` ({source}): scaffold formats the Rust it writes with rustfmt; \
+         install it with `rustup component add rustfmt`, or point RUSTFMT at it"
+    )]
+    Missing {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("rustfmt rejected the rendered Rust (a template bug, not yours):\n{0}")]
+    Rejected(String),
+    #[error("formatting in {dir}: {source}")]
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Formats every `.rs` file the plan creates, in one rustfmt run, with the edition and the
+/// rustfmt.toml that `cargo fmt` would use in `project_root`.
+pub fn format_rust(plan: &mut Plan, project_root: &Path) -> Result<(), FormatError> {
+    let rust: Vec<(usize, &str)> = plan
+        .ops
+        .iter()
+        .enumerate()
+        .filter_map(|(index, op)| match op {
+            Op::CreateFile { path, content } if path.extension().is_some_and(|e| e == "rs") => {
+                Some((index, content.as_str()))
+            }
+            _ => None,
+        })
+        .collect();
+    if rust.is_empty() {
+        return Ok(());
+    }
+    let scratch = tempfile::tempdir().map_err(|source| FormatError::Io {
+        dir: std::env::temp_dir(),
+        source,
+    })?;
+    let io = |source| FormatError::Io {
+        dir: scratch.path().to_path_buf(),
+        source,
+    };
+    // Laid out as in the project: rustfmt follows `mod` declarations to sibling files.
+    let files: Vec<(usize, PathBuf)> = rust
+        .iter()
+        .map(|(index, content)| {
+            let file = scratch.path().join(plan.ops[*index].path());
+            std::fs::create_dir_all(file.parent().unwrap_or(scratch.path()))?;
+            std::fs::write(&file, content).map(|()| (*index, file))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+
+    let program = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
+    let mut command = Command::new(&program);
+    command
+        .arg("--edition")
+        .arg(edition(project_root))
+        .args(files.iter().map(|(_, file)| file));
+    if let Some(config) = rustfmt_config(project_root) {
+        command.arg("--config-path").arg(config);
+    }
+    let output = command
+        .output()
+        .map_err(|source| FormatError::Missing { program, source })?;
+    if !output.status.success() {
+        let message = String::from_utf8_lossy(&output.stderr)
+            .replace(&format!("{}/", scratch.path().display()), "");
+        return Err(FormatError::Rejected(message));
+    }
+    for (index, file) in files {
+        let formatted = std::fs::read_to_string(&file).map_err(io)?;
+        if let Op::CreateFile { content, .. } = &mut plan.ops[index] {
+            *content = formatted;
+        }
+    }
+    Ok(())
+}
+
+/// The project's `package.edition`, as `cargo fmt` passes it; 2021 when it says nothing.
+fn edition(project_root: &Path) -> String {
+    let manifest = std::fs::read_to_string(project_root.join("Cargo.toml")).unwrap_or_default();
+    manifest
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|table| {
+            let edition = table.get("package")?.get("edition")?.as_str()?;
+            Some(edition.to_owned())
+        })
+        .unwrap_or_else(|| "2021".to_owned())
+}
+
+/// The nearest `rustfmt.toml` or `.rustfmt.toml` at or above the project, as rustfmt itself
+/// would find for the project's files.
+fn rustfmt_config(project_root: &Path) -> Option<PathBuf> {
+    project_root.ancestors().find_map(|dir| {
+        ["rustfmt.toml", ".rustfmt.toml"]
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|path| path.is_file())
+    })
+}
