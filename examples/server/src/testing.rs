@@ -153,10 +153,7 @@ impl TestApp {
     }
 
     pub fn token(&self, tenant: &TenantSlug, permissions: &[&str]) -> String {
-        let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
-        self.state
-            .keys
-            .mint(tenant, "test-user", &permissions, Duration::from_secs(600))
+        test_token(&self.state.keys, tenant, permissions)
     }
 
     /// A client for a fresh tenant, holding a token with `permissions`.
@@ -183,6 +180,12 @@ impl TestApp {
     }
 }
 
+/// A token for `test-user`, valid for longer than any test runs.
+fn test_token(keys: &Keys, tenant: &TenantSlug, permissions: &[&str]) -> String {
+    let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+    keys.mint(tenant, "test-user", &permissions, Duration::from_secs(600))
+}
+
 /// Sends requests to the in-memory app with an optional bearer token.
 #[derive(Clone)]
 pub struct Client {
@@ -197,12 +200,8 @@ impl Client {
     /// that a body refers to in other modules.
     pub fn with_permissions(&self, permissions: &[&str]) -> Client {
         let tenant = self.tenant.as_ref().expect("a client made for a tenant");
-        let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
-        let token = self
-            .keys
-            .mint(tenant, "test-user", &permissions, Duration::from_secs(600));
         Client {
-            token: Some(token),
+            token: Some(test_token(&self.keys, tenant, permissions)),
             ..self.clone()
         }
     }
