@@ -224,6 +224,33 @@ pub fn inject(content: &str, marker: &str, block: &str) -> Result<String, String
     Ok(out)
 }
 
+/// The lines of `content` (as indexes) that hold `block`, compared without indentation, so
+/// that a registration line is found wherever a formatter moved it. The first match wins.
+pub fn find_block(content: &str, block: &str) -> Option<std::ops::Range<usize>> {
+    let wanted: Vec<&str> = block.lines().map(str::trim).collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let lines: Vec<&str> = content.lines().map(str::trim).collect();
+    lines
+        .windows(wanted.len())
+        .position(|window| window == wanted.as_slice())
+        .map(|start| start..start + wanted.len())
+}
+
+/// `content` without the lines of `block` (see [`find_block`]), or `None` if it is not there.
+pub fn remove_block(content: &str, block: &str) -> Option<String> {
+    let range = find_block(content, block)?;
+    Some(
+        content
+            .split_inclusive('\n')
+            .enumerate()
+            .filter(|(index, _)| !range.contains(index))
+            .map(|(_, line)| line)
+            .collect(),
+    )
+}
+
 /// Where a one-line injection goes among the lines of its own kind directly above the marker
 /// (those that start with the same two words, like `pub mod`): in sorted order, as rustfmt
 /// keeps `mod` declarations, so that the result still passes `cargo fmt --check`.
@@ -319,6 +346,17 @@ pub fn resolve(
 
 /// Writes every change that writes, all or nothing.
 pub fn commit(root: &Path, changes: &[Change]) -> Result<(), ApplyError> {
+    commit_with(root, changes, Vec::new(), &[])
+}
+
+/// Writes every change that writes, and `extra` writes and `removals` (absolute paths), all
+/// or nothing.
+pub fn commit_with(
+    root: &Path,
+    changes: &[Change],
+    extra: Vec<Write>,
+    removals: &[PathBuf],
+) -> Result<(), ApplyError> {
     assert!(
         changes.iter().all(|c| c.status != Status::Conflict),
         "conflicts are resolved before committing"
@@ -330,8 +368,9 @@ pub fn commit(root: &Path, changes: &[Change]) -> Result<(), ApplyError> {
             path: root.join(&c.path),
             content: c.new.clone().into_bytes(),
         })
+        .chain(extra)
         .collect();
-    stage::commit(&writes)?;
+    stage::commit_all(&writes, removals)?;
     Ok(())
 }
 
@@ -380,6 +419,22 @@ mod tests {
         let crlf = MOD_RS.replace('\n', "\r\n");
         let out = inject(&crlf, "scaffold:modules", "#[doc = \"x\"]\npub mod tasks;").unwrap();
         assert!(out.starts_with("pub mod users;\r\n#[doc = \"x\"]\r\npub mod tasks;\r\n//"));
+    }
+
+    #[test]
+    fn injected_blocks_are_found_and_removed_whatever_their_indentation() {
+        let out = inject(MOD_RS, "scaffold:routes", "router = router.merge(t());").unwrap();
+        assert_eq!(find_block(&out, "router = router.merge(t());"), Some(5..6));
+        assert_eq!(
+            remove_block(&out, "router = router.merge(t());").as_deref(),
+            Some(MOD_RS)
+        );
+        assert_eq!(remove_block(MOD_RS, "pub mod tasks;"), None);
+        let two = inject(MOD_RS, "scaffold:modules", "#[doc = \"x\"]\npub mod tasks;").unwrap();
+        assert_eq!(
+            remove_block(&two, "#[doc = \"x\"]\npub mod tasks;").as_deref(),
+            Some(MOD_RS)
+        );
     }
 
     #[test]

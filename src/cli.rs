@@ -10,8 +10,9 @@ use clap::{Args, Parser, Subcommand};
     version,
     about = "Generates layered feature modules for a multi-tenant Axum + PostgreSQL server",
     after_help = "The project is found by walking up from the current folder (or -C DIR) to \
-                  a scaffold.toml.\n\nExample:\n  scaffold new module projects name:string \
-                  description:text?"
+                  a scaffold.toml.\n\nExamples:\n  scaffold new module projects name:string \
+                  description:text?\n  scaffold list\n  scaffold check\n  scaffold upgrade \
+                  --all\n  scaffold destroy module projects"
 )]
 pub struct Cli {
     /// Run as if started in DIR
@@ -27,6 +28,110 @@ pub enum Command {
     /// Generate something new
     #[command(subcommand)]
     New(New),
+
+    /// Show the generated modules: fields, and whether each is pristine, edited by hand or
+    /// behind the current templates
+    #[command(after_help = LIST_HELP)]
+    List,
+
+    /// Check, for CI, that the generated modules match the manifest and the current
+    /// templates; exit 1 with one line per problem
+    #[command(after_help = CHECK_HELP)]
+    Check,
+
+    /// Bring modules forward to the current templates, keeping hand edits (three-way merge)
+    #[command(after_help = UPGRADE_HELP)]
+    Upgrade(Upgrade),
+
+    /// Remove something generated
+    #[command(subcommand)]
+    Destroy(Destroy),
+}
+
+const LIST_HELP: &str = "\
+A module is pristine when every file and registration line is as generated, edited by hand
+when a file differs from its generated version (which is fine), behind the templates when
+the current templates would render it differently, and incomplete when a generated file or
+line is missing.
+
+Example:
+  scaffold list";
+
+const CHECK_HELP: &str = "\
+Problems: a module behind the current templates, a generated file or registration line that
+is missing, unresolved upgrade conflicts, a module folder the manifest does not know, a
+recorded module whose folder is gone. Files edited by hand are not a problem.
+
+Exit status: 0 with one summary line when all is well, 1 with one line per problem.
+
+Example (CI):
+  scaffold -C examples/server check";
+
+const UPGRADE_HELP: &str = "\
+Each module is rendered again from its recorded command with the current templates, and each
+file is merged three ways: the output as generated (kept in .scaffold/pristine) is the base,
+the file on disk is ours, the new output is theirs. Hand edits survive; where they overlap a
+template change, the file gets git-style conflict markers, upgrade lists it and exits 1.
+Resolve the markers, then run upgrade again to record the result.
+
+Migrations are history: a database that applied one never sees later changes to it, so
+upgrade leaves them alone and shows what the templates would change (see --migrations).
+
+Examples:
+  scaffold upgrade --all --dry-run
+  scaffold upgrade projects
+  scaffold upgrade --all";
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["modules", "all"])))]
+pub struct Upgrade {
+    /// Modules to upgrade, in any case and number
+    #[arg(value_name = "MODULE")]
+    pub modules: Vec<String>,
+
+    /// Upgrade every module in the manifest
+    #[arg(long)]
+    pub all: bool,
+
+    /// Show what would change, with diffs, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Merge template changes into migrations too; only for migrations that no database
+    /// has applied yet
+    #[arg(long)]
+    pub migrations: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Destroy {
+    /// Remove a generated module: its files, registration lines, migration and manifest entry
+    #[command(after_help = DESTROY_MODULE_HELP)]
+    Module(DestroyModule),
+}
+
+const DESTROY_MODULE_HELP: &str = "\
+Files edited by hand are listed and kept unless --force. A module that another module refers
+to (a ref field) cannot be destroyed before that one. Databases are not touched: a database
+that applied the module's migration keeps its table.
+
+Examples:
+  scaffold destroy module tasks --dry-run
+  scaffold destroy module tasks
+  scaffold destroy module tasks --force";
+
+#[derive(Debug, Args)]
+pub struct DestroyModule {
+    /// Module name, in any case and number
+    pub name: String,
+
+    /// Show what would be removed, with diffs, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Remove files edited by hand too
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

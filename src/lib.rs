@@ -3,6 +3,9 @@
 //! Data flows one way, each step a plain function: the command line becomes a
 //! [`spec::ModuleSpec`] (parse), templates render it into a [`plan::Plan`] (plan), and
 //! [`apply`] compares the plan with the disk and writes it all or nothing (apply).
+//!
+//! What was generated is recorded in a [`manifest`]; [`lifecycle`] compares it with the tree
+//! and with what the current templates render, for `list`, `check`, `upgrade` and `destroy`.
 
 pub mod apply;
 pub mod cli;
@@ -11,6 +14,9 @@ pub mod context;
 pub mod fields;
 pub mod format;
 pub mod idents;
+pub mod lifecycle;
+pub mod lint;
+pub mod manifest;
 pub mod names;
 pub mod plan;
 pub mod project;

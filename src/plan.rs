@@ -165,23 +165,29 @@ pub fn plan(
 /// that generating again is idempotent; a new one always sorts after every existing one, so
 /// that a table is created after the tables it refers to.
 pub fn migration_file_name(table: &str, existing: &[String], now: MigrationVersion) -> String {
-    let versioned = existing.iter().filter_map(|file| {
-        let (version, rest) = file.split_once('_')?;
-        let version = version.parse::<u64>().ok()?;
-        Some((version, rest, file))
+    let created = existing.iter().find(|file| {
+        file.split_once('_').is_some_and(|(version, rest)| {
+            version.parse::<u64>().is_ok()
+                && rest.strip_suffix(".sql") == Some(&format!("create_{table}"))
+        })
     });
-    let mut newest = None;
-    for (version, rest, file) in versioned {
-        if rest.strip_suffix(".sql") == Some(&format!("create_{table}")) {
-            return file.clone();
-        }
-        newest = newest.max(Some(version));
+    match created {
+        Some(file) => file.clone(),
+        None => format!("{}_create_{table}.sql", next_version(existing, now).0),
     }
-    let version = match newest {
-        Some(newest) if newest >= now.0 => newest + 1,
-        _ => now.0,
-    };
-    format!("{version}_create_{table}.sql")
+}
+
+/// The version for a new migration: `now`, or just after the newest existing one if that is
+/// not earlier, so that the new one always runs last.
+pub fn next_version(existing: &[String], now: MigrationVersion) -> MigrationVersion {
+    let newest = existing
+        .iter()
+        .filter_map(|file| file.split_once('_')?.0.parse::<u64>().ok())
+        .max();
+    match newest {
+        Some(newest) if newest >= now.0 => MigrationVersion(newest + 1),
+        _ => now,
+    }
 }
 
 #[cfg(test)]

@@ -18,6 +18,10 @@
 //!
 //! [inflections]                      # optional: singular = plural
 //! person = "people"
+//!
+//! [check]                            # optional
+//! hand_written = ["users"]           # module folders not made by scaffold: `scaffold check`
+//!                                    # does not expect them in the manifest
 //! ```
 //!
 //! This is the only module besides `apply` that reads the disk; it hands the rest plain data.
@@ -46,6 +50,16 @@ pub struct Config {
     /// singular = plural.
     #[serde(default)]
     pub inflections: BTreeMap<String, String>,
+    #[serde(default)]
+    pub check: CheckConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckConfig {
+    /// Folders of the modules directory written by hand, which the manifest does not list.
+    #[serde(default)]
+    pub hand_written: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -86,6 +86,20 @@ impl TemplateSet {
         self.templates.get(name).map(|(_, origin)| origin)
     }
 
+    /// A short hash of every template's name and text: two sets with the same fingerprint
+    /// render the same output. Where a template came from does not count.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for (name, (source, _)) in &self.templates {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(source.as_bytes());
+            hasher.update([0]);
+        }
+        crate::manifest::short_hex(&hasher.finalize())
+    }
+
     fn source(&self, name: &str) -> Option<&str> {
         self.templates.get(name).map(|(source, _)| source.as_str())
     }

@@ -26,20 +26,10 @@ pub fn status_line(change: &Change) -> String {
 
 /// The change as a unified diff, coloured; empty when nothing changes.
 pub fn diff(change: &Change) -> String {
-    let old = change.old.as_deref().unwrap_or("");
-    if old == change.new {
-        return String::new();
-    }
-    let path = change.path.display().to_string();
-    let before = match change.old {
-        Some(_) => format!("a/{path}"),
-        None => "/dev/null".to_string(),
-    };
-    let text = TextDiff::from_lines(old, &change.new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&before, &format!("b/{path}"))
-        .to_string();
+    file_diff(&change.path, change.old.as_deref(), Some(&change.new))
+}
+
+fn colour_diff(text: &str) -> String {
     text.lines()
         .map(|line| {
             let styled = if line.starts_with("+++") || line.starts_with("---") {
@@ -92,4 +82,42 @@ pub fn print_next_steps(changes: &[Change]) {
     println!("\nnext steps:");
     println!("  cargo run -- migrate     apply the new migration to every tenant");
     println!("  cargo test               run the module's generated tests");
+}
+
+/// `    merge  src/modules/tasks/service.rs`: a lifecycle command's line about one file, the
+/// label coloured by what it means.
+pub fn action_line(label: &str, what: &str) -> String {
+    let style = Style::new().bold();
+    let style = match label {
+        "create" | "restore" | "update" | "merge" | "record" | "resolved" => style.green(),
+        "identical" | "unchanged" => style.blue(),
+        "conflict" => style.red(),
+        "remove" => style.magenta(),
+        "keep" | "missing" | "skip" => style.yellow(),
+        "inject" => style.cyan(),
+        _ => style,
+    };
+    format!("{}  {what}", style.apply_to(format!("{label:>9}")))
+}
+
+/// A unified diff of one file from `old` to `new` (either may be absent), coloured.
+pub fn file_diff(path: &std::path::Path, old: Option<&str>, new: Option<&str>) -> String {
+    let before = match old {
+        Some(_) => format!("a/{}", path.display()),
+        None => "/dev/null".to_string(),
+    };
+    let after = match new {
+        Some(_) => format!("b/{}", path.display()),
+        None => "/dev/null".to_string(),
+    };
+    let (old, new) = (old.unwrap_or(""), new.unwrap_or(""));
+    if old == new {
+        return String::new();
+    }
+    let text = TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&before, &after)
+        .to_string();
+    colour_diff(&text)
 }

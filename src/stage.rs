@@ -1,6 +1,7 @@
-//! All-or-nothing writes. Every new content goes to a temporary file beside its target
-//! first; only when all are written are they renamed into place, each replaced file kept as
-//! a backup until the end. Any failure undoes what was done, so the tree is exactly as it was.
+//! All-or-nothing writes and removals. Every new content goes to a temporary file beside its
+//! target first; only when all are written are they renamed into place, each replaced or
+//! removed file kept as a backup until the end. Any failure undoes what was done, so the tree
+//! is exactly as it was.
 
 use std::fs;
 use std::io;
@@ -17,8 +18,10 @@ pub struct Write {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {}: {source}{}", .path.display(), rollback_note(.rollback))]
+#[error("cannot {action} {}: {source}{}", .path.display(), rollback_note(.rollback))]
 pub struct StageError {
+    /// `write` or `remove`.
+    pub action: &'static str,
     pub path: PathBuf,
     pub source: io::Error,
     /// Anything the rollback could not undo (empty when the tree is as it was).
@@ -37,19 +40,31 @@ fn rollback_note(problems: &[String]) -> String {
 }
 
 pub fn commit(writes: &[Write]) -> Result<(), StageError> {
-    commit_failing_at(writes, None)
+    commit_failing_at(writes, &[], None)
 }
 
-/// `fail_at`: pretend the rename of that write fails, to test the rollback.
-fn commit_failing_at(writes: &[Write], fail_at: Option<usize>) -> Result<(), StageError> {
+/// Writes every file of `writes` and removes every file of `removals` (those that exist), all
+/// or nothing. Folders that the removals leave empty stay; see [`prune_empty_dirs`].
+pub fn commit_all(writes: &[Write], removals: &[PathBuf]) -> Result<(), StageError> {
+    commit_failing_at(writes, removals, None)
+}
+
+/// `fail_at`: pretend step number `fail_at` (the writes, then the removals) fails, to test the
+/// rollback.
+fn commit_failing_at(
+    writes: &[Write],
+    removals: &[PathBuf],
+    fail_at: Option<usize>,
+) -> Result<(), StageError> {
     let mut undo = Undo::default();
-    let result = stage_and_swap(writes, fail_at, &mut undo);
+    let result = stage_and_swap(writes, removals, fail_at, &mut undo);
     match result {
         Ok(()) => {
             undo.forget();
             Ok(())
         }
-        Err((path, source)) => Err(StageError {
+        Err((action, path, source)) => Err(StageError {
+            action,
             path,
             source,
             rollback: undo.roll_back(),
@@ -57,13 +72,16 @@ fn commit_failing_at(writes: &[Write], fail_at: Option<usize>) -> Result<(), Sta
     }
 }
 
+type Failure = (&'static str, PathBuf, io::Error);
+
 fn stage_and_swap(
     writes: &[Write],
+    removals: &[PathBuf],
     fail_at: Option<usize>,
     undo: &mut Undo,
-) -> Result<(), (PathBuf, io::Error)> {
+) -> Result<(), Failure> {
     for write in writes {
-        let fail = |error| (write.path.clone(), error);
+        let fail = |error| ("write", write.path.clone(), error);
         let parent = write.path.parent().expect("targets are files in a folder");
         undo.create_dirs(parent).map_err(fail)?;
         let temp = beside(&write.path, NEW_SUFFIX);
@@ -75,7 +93,7 @@ fn stage_and_swap(
         }
     }
     for (index, write) in writes.iter().enumerate() {
-        let fail = |error| (write.path.clone(), error);
+        let fail = |error| ("write", write.path.clone(), error);
         let temp = beside(&write.path, NEW_SUFFIX);
         let backup = if write.path.exists() {
             let backup = beside(&write.path, OLD_SUFFIX);
@@ -91,7 +109,41 @@ fn stage_and_swap(
         fs::rename(&temp, &write.path).map_err(fail)?;
         undo.temps.retain(|t| t != &temp);
     }
+    for (index, path) in removals.iter().enumerate() {
+        let fail = |error| ("remove", path.clone(), error);
+        if fs::symlink_metadata(path).is_err() {
+            continue;
+        }
+        // Moved aside rather than deleted, so that a later failure can put it back.
+        let backup = beside(path, OLD_SUFFIX);
+        fs::rename(path, &backup).map_err(fail)?;
+        undo.swapped.push((path.clone(), Some(backup)));
+        if fail_at == Some(writes.len() + index) {
+            return Err(fail(io::Error::other("injected failure")));
+        }
+    }
     Ok(())
+}
+
+/// Removes each folder holding one of `files` if it is empty, and its parents while they are
+/// empty, up to (not including) `stop` and any folder in `keep`. Best effort: a folder that
+/// cannot be removed is left where it is, which loses nothing.
+pub fn prune_empty_dirs<'a>(
+    files: impl IntoIterator<Item = &'a Path>,
+    stop: &Path,
+    keep: &[PathBuf],
+) {
+    for file in files {
+        for dir in file.ancestors().skip(1) {
+            if dir == stop || !dir.starts_with(stop) || keep.iter().any(|k| k == dir) {
+                break;
+            }
+            let empty = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none());
+            if !empty || fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+    }
 }
 
 /// What has been done so far, in order, to undo it in reverse.
@@ -229,7 +281,7 @@ mod tests {
         for fail_at in 0..3 {
             let (dir, writes) = setup();
             let before = snapshot(dir.path());
-            let error = commit_failing_at(&writes, Some(fail_at)).unwrap_err();
+            let error = commit_failing_at(&writes, &[], Some(fail_at)).unwrap_err();
             assert!(error.rollback.is_empty(), "{error}");
             assert!(error.to_string().contains("nothing was changed"));
             assert_eq!(snapshot(dir.path()), before, "failing at {fail_at}");
@@ -248,5 +300,49 @@ mod tests {
         let before = snapshot(dir.path());
         commit(&writes).unwrap_err();
         assert_eq!(snapshot(dir.path()), before);
+    }
+
+    #[test]
+    fn removals_are_undone_too() {
+        for fail_at in 0..5 {
+            let (dir, writes) = setup();
+            let root = dir.path();
+            fs::write(root.join("src/old.rs"), "old\n").unwrap();
+            fs::write(root.join("gone.rs"), "gone\n").unwrap();
+            let removals = vec![root.join("src/old.rs"), root.join("gone.rs")];
+            let before = snapshot(root);
+            let error = commit_failing_at(&writes, &removals, Some(fail_at)).unwrap_err();
+            assert!(error.rollback.is_empty(), "{error}");
+            let expected = if fail_at < 3 {
+                "cannot write"
+            } else {
+                "cannot remove"
+            };
+            assert!(error.to_string().starts_with(expected), "{error}");
+            assert_eq!(snapshot(root), before, "failing at {fail_at}");
+        }
+    }
+
+    #[test]
+    fn removes_and_prunes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("a/b/c")).unwrap();
+        fs::create_dir_all(root.join("keep")).unwrap();
+        fs::write(root.join("a/b/c/x.rs"), "x").unwrap();
+        fs::write(root.join("keep/y.rs"), "y").unwrap();
+        let removals = vec![
+            root.join("a/b/c/x.rs"),
+            root.join("keep/y.rs"),
+            root.join("never/there.rs"),
+        ];
+        commit_all(&[], &removals).unwrap();
+        prune_empty_dirs(
+            removals.iter().map(PathBuf::as_path),
+            root,
+            &[root.join("keep")],
+        );
+        let after = snapshot(root);
+        assert_eq!(after.keys().collect::<Vec<_>>(), [&root.join("keep")]);
     }
 }

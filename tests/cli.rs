@@ -502,14 +502,9 @@ fn bad_input_is_refused_with_a_clear_message() {
         let run = project.run(&args);
         if expected.is_empty() {
             assert_eq!(run.code, 0, "{words:?} should be accepted: {run:?}");
-            fs::remove_dir_all(project.path("src/modules/orders")).unwrap();
-            let migration = "migrations/tenant/20250301120000_create_orders.sql";
-            fs::remove_file(project.path(migration)).unwrap();
-            fs::copy(
-                common::fixture_dir().join("src/modules/mod.rs"),
-                project.path("src/modules/mod.rs"),
-            )
-            .unwrap();
+            let destroy = project.run(&["destroy", "module", "orders"]);
+            assert_eq!(destroy.code, 0, "{destroy:?}");
+            assert_eq!(project.tree(), before, "destroy undoes {words:?}");
             continue;
         }
         assert_eq!(run.code, 1, "{words:?}: {run:?}");

@@ -1,14 +1,22 @@
 //! One module per subcommand; each takes its parsed arguments and returns a user-facing error.
 
+mod check;
+mod destroy;
+mod list;
 mod new_module;
+mod upgrade;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, New};
+use crate::cli::{Cli, Command, Destroy, New};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let start = cli.dir.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
         Command::New(New::Module(args)) => new_module::run(&start, &args),
+        Command::List => list::run(&start),
+        Command::Check => check::run(&start),
+        Command::Upgrade(args) => upgrade::run(&start, &args),
+        Command::Destroy(Destroy::Module(args)) => destroy::run(&start, &args),
     }
 }

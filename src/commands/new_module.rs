@@ -1,15 +1,16 @@
-//! `scaffold new module`: spec, plan, apply.
+//! `scaffold new module`: spec, plan, apply; the manifest is updated in the same commit.
 
 use std::path::Path;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
 
-use crate::apply::{self, ConflictPolicy};
+use crate::apply::{self, ApplyError, ConflictPolicy};
 use crate::cli::NewModule;
 use crate::format;
+use crate::lifecycle::now;
+use crate::manifest::{self, Manifest, ModuleRecord};
 use crate::names::NameRequest;
-use crate::plan::{self, MigrationVersion};
+use crate::plan::{self, MigrationVersion, Op};
 use crate::project::Project;
 use crate::prompt;
 use crate::render::{Renderer, TemplateSet};
@@ -21,6 +22,7 @@ const DEFAULT_FIELD: &str = "name:string";
 
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
+    let recorded = Manifest::load(&project.root)?;
     let facts = project.facts()?;
     let interactive = !args.yes && prompt::is_interactive();
     let names = NameRequest {
@@ -60,8 +62,32 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     format::format_rust(&mut plan, &project.root)?;
 
     let mut changes = apply::compare(&plan, &project.root)?;
+    let fingerprint = renderer.templates().fingerprint();
+    let mut manifest = recorded.clone();
+    let module = spec.names.module.clone();
+    manifest.modules.insert(
+        module.clone(),
+        ModuleRecord::from_plan(&spec, &plan, &fingerprint),
+    );
+    let pristine = plan
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::CreateFile { path, content } => Some((manifest::slash_path(path), content.clone())),
+            Op::Inject { .. } => None,
+        })
+        .collect();
+    let state = manifest.state_changes(&recorded, &pristine, &project.root);
+    let record_line = format!(
+        "{}  {module} in {}",
+        console::style(format!("{:>9}", "record")).bold().green(),
+        manifest::FILE
+    );
     if args.dry_run {
         report::print_changes(&changes, true);
+        if !state.is_empty() {
+            println!("{record_line}");
+        }
         report::print_dry_run_summary(&changes);
         return Ok(());
     }
@@ -79,9 +105,27 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         .join(&module_dir)
         .is_dir()
         .then_some(module_dir.as_path());
-    apply::resolve(&mut changes, policy, existing_module)?;
-    apply::commit(&project.root, &changes)?;
+    apply::resolve(&mut changes, policy, existing_module).map_err(|error| {
+        let recorded = recorded
+            .modules
+            .get(&module)
+            .is_some_and(|record| record.command == spec.command);
+        match error {
+            ApplyError::Refused { .. } if recorded => anyhow::anyhow!(
+                "{error}\n`{module}` is in {}: `scaffold upgrade {module}` brings it to the \
+                 current templates and keeps your edits",
+                manifest::FILE
+            ),
+            error => error.into(),
+        }
+    })?;
+    let recording = !state.is_empty();
+    let (writes, removals) = state.into_stage(&project.root);
+    apply::commit_with(&project.root, &changes, writes, &removals)?;
     report::print_changes(&changes, false);
+    if recording {
+        println!("{record_line}");
+    }
     report::print_next_steps(&changes);
     Ok(())
 }
@@ -104,19 +148,4 @@ fn ask_fields(
     } else {
         words
     })
-}
-
-/// The time that names a new migration: now, or `SOURCE_DATE_EPOCH` for reproducible output.
-fn now() -> anyhow::Result<DateTime<Utc>> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(seconds) => seconds
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
-            .with_context(|| {
-                format!("SOURCE_DATE_EPOCH=`{seconds}` is not a number of seconds since 1970")
-            }),
-        Err(_) => Ok(Utc::now()),
-    }
 }

@@ -1,0 +1,391 @@
+//! The manifest: what `scaffold new module` generated, committed with the project so that
+//! `list`, `check`, `upgrade` and `destroy` can tell generated code from hand edits later.
+//!
+//! Everything lives in `.scaffold/` at the project root (beside `scaffold.toml`):
+//!
+//! - `.scaffold/manifest.toml`: per module, the arguments that regenerate it, a fingerprint of
+//!   the template set it was rendered with, a content hash of every file it wrote, and every
+//!   line it registered. Sorted, without timestamps: generating the same module again gives
+//!   the same bytes.
+//! - `.scaffold/pristine/<path>.pristine`: the output as generated of every file, the merge
+//!   base of `scaffold upgrade`. The suffix keeps tools that look for `*.rs` or `*.sql` (a
+//!   formatter run over `git ls-files '*.rs'`, a migration runner) away from them.
+//! - `.scaffold/.gitattributes`: marks the pristine copies as generated, so that code review
+//!   folds them away.
+//!
+//! A project without modules has no manifest at all: the files are removed with the last
+//! module, so that `new` then `destroy` leaves the tree as it was.
+//!
+//! ```toml
+//! version = 1
+//!
+//! [modules.projects]
+//! command = "projects name:string description:text?"
+//! templates = "3f9a0c51d2e4b687"
+//!
+//! [modules.projects.files]
+//! "migrations/tenant/20261127000000_create_projects.sql" = "9b1e04c3a8f2d6e5"
+//! "src/modules/projects/mod.rs" = "0d4c6b2a9e8f1735"
+//!
+//! [[modules.projects.injections]]
+//! file = "src/modules/mod.rs"
+//! marker = "scaffold:modules"
+//! line = "pub mod projects;"
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::plan::{Op, Plan};
+use crate::spec::ModuleSpec;
+use crate::stage::Write;
+
+/// The folder of the manifest, relative to the project root.
+pub const DIR: &str = ".scaffold";
+pub const FILE: &str = ".scaffold/manifest.toml";
+pub const PRISTINE_DIR: &str = ".scaffold/pristine";
+pub const PRISTINE_SUFFIX: &str = ".pristine";
+pub const ATTRIBUTES: &str = ".scaffold/.gitattributes";
+
+/// The manifest format; a manifest of another version is refused rather than misread.
+const FORMAT: u32 = 1;
+
+const HEADER: &str = "\
+# Written by `scaffold`: what it generated, so that `scaffold list`, `check`, `upgrade` and
+# `destroy` can tell generated code from your edits. Commit it with the code; do not edit it.
+# Hashes are of the output as generated, which is kept in .scaffold/pristine/.
+";
+
+const ATTRIBUTES_TEXT: &str = "\
+# Written by `scaffold`: the pristine copies are generated; fold them away in code review.
+pristine/** linguist-generated=true
+";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub version: u32,
+    #[serde(default)]
+    pub modules: BTreeMap<String, ModuleRecord>,
+}
+
+impl Default for Manifest {
+    fn default() -> Self {
+        Self {
+            version: FORMAT,
+            modules: BTreeMap::new(),
+        }
+    }
+}
+
+/// One generated module.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleRecord {
+    /// The arguments to `scaffold new module` that generate it again, canonical: the module
+    /// name, `--singular`/`--plural` if they were given, the fields, `--no-tests`.
+    pub command: String,
+    /// [`crate::render::TemplateSet::fingerprint`] of the templates it was rendered with.
+    pub templates: String,
+    /// Every file written (the migration included) -> hash of its content as generated.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// Files that `scaffold upgrade` left with conflict markers -> hash of the output it
+    /// merged in. Their entry in `files` (the merge base) has not moved yet.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub conflicts: BTreeMap<String, String>,
+    /// Every line registered in another file, as generated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub injections: Vec<Injection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Injection {
+    pub file: String,
+    /// The comment the line was put above: `scaffold:routes`.
+    pub marker: String,
+    /// Without indentation; several lines are joined by `\n`.
+    pub line: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "{FILE} is not a valid manifest: {message}\nit is written by scaffold; restore it from \
+         version control"
+    )]
+    Invalid { message: String },
+    #[error(
+        "{FILE} has format version {0}, this scaffold reads version {FORMAT}; use the scaffold \
+         that wrote it, or a newer one"
+    )]
+    Version(u32),
+}
+
+impl Manifest {
+    /// The project's manifest; an empty one if there is none yet.
+    pub fn load(root: &Path) -> Result<Self, ManifestError> {
+        let path = root.join(FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => return Err(ManifestError::Read { path, source }),
+        };
+        let manifest: Self = toml::from_str(&text).map_err(|e| ManifestError::Invalid {
+            message: e.to_string(),
+        })?;
+        if manifest.version != FORMAT {
+            return Err(ManifestError::Version(manifest.version));
+        }
+        Ok(manifest)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("the manifest serialises");
+        format!("{HEADER}{body}")
+    }
+
+    /// The writes and removals (relative to the project root) that take the manifest on disk
+    /// from `before` to `self`. `pristine` holds the new output as generated of the files
+    /// whose record changed; the copies of files no longer recorded are removed.
+    pub fn state_changes(
+        &self,
+        before: &Manifest,
+        pristine: &BTreeMap<String, String>,
+        root: &Path,
+    ) -> StateChanges {
+        let mut changes = StateChanges::default();
+        let mut write = |path: PathBuf, content: String| {
+            if read_text(&root.join(&path)).as_deref() != Some(content.as_str()) {
+                changes.writes.push((path, content));
+            }
+        };
+        if self.modules.is_empty() {
+            changes.removals.push(FILE.into());
+            changes.removals.push(ATTRIBUTES.into());
+        } else {
+            write(FILE.into(), self.to_toml());
+            write(ATTRIBUTES.into(), ATTRIBUTES_TEXT.into());
+        }
+        for (path, text) in pristine {
+            write(pristine_path(path), text.clone());
+        }
+        let recorded = |manifest: &Manifest, path: &str| {
+            manifest
+                .modules
+                .values()
+                .any(|m| m.files.contains_key(path))
+        };
+        for module in before.modules.values() {
+            for path in module.files.keys() {
+                if !recorded(self, path) {
+                    changes.removals.push(pristine_path(path));
+                }
+            }
+        }
+        changes
+            .removals
+            .retain(|path| root.join(path).symlink_metadata().is_ok());
+        changes
+    }
+
+    /// Which module recorded `file`, if any.
+    pub fn owner_of(&self, file: &str) -> Option<&str> {
+        self.modules
+            .iter()
+            .find(|(_, m)| m.files.contains_key(file))
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+/// Manifest files to write and remove, relative to the project root.
+#[derive(Debug, Default)]
+pub struct StateChanges {
+    pub writes: Vec<(PathBuf, String)>,
+    pub removals: Vec<PathBuf>,
+}
+
+impl StateChanges {
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.removals.is_empty()
+    }
+
+    /// As absolute writes and removals for [`crate::stage::commit_all`].
+    pub fn into_stage(self, root: &Path) -> (Vec<Write>, Vec<PathBuf>) {
+        let writes = self
+            .writes
+            .into_iter()
+            .map(|(path, content)| Write {
+                path: root.join(path),
+                content: content.into_bytes(),
+            })
+            .collect();
+        let removals = self.removals.iter().map(|p| root.join(p)).collect();
+        (writes, removals)
+    }
+}
+
+impl ModuleRecord {
+    /// The record of `plan`, as rendered for `spec` with templates of `fingerprint`.
+    pub fn from_plan(spec: &ModuleSpec, plan: &Plan, fingerprint: &str) -> Self {
+        let mut files = BTreeMap::new();
+        let mut injections = Vec::new();
+        for op in &plan.ops {
+            match op {
+                Op::CreateFile { path, content } => {
+                    files.insert(slash_path(path), hash(content));
+                }
+                Op::Inject { path, marker, line } => injections.push(Injection {
+                    file: slash_path(path),
+                    marker: marker.clone(),
+                    line: line.clone(),
+                }),
+            }
+        }
+        Self {
+            command: spec.command.clone(),
+            templates: fingerprint.to_string(),
+            files,
+            conflicts: BTreeMap::new(),
+            injections,
+        }
+    }
+
+    /// The command's words, as `scaffold new module` parses them.
+    pub fn words(&self) -> CommandWords {
+        let mut words = CommandWords {
+            with_tests: true,
+            ..CommandWords::default()
+        };
+        let mut iter = self.command.split_whitespace();
+        words.name = iter.next().unwrap_or_default().to_string();
+        while let Some(word) = iter.next() {
+            match word {
+                "--singular" => words.singular = iter.next().map(str::to_string),
+                "--plural" => words.plural = iter.next().map(str::to_string),
+                "--no-tests" => words.with_tests = false,
+                field => words.fields.push(field.to_string()),
+            }
+        }
+        words
+    }
+
+    /// Modules this one refers to with `ref(...)` fields, itself excluded.
+    pub fn refers_to(&self, module: &str) -> Vec<String> {
+        self.words()
+            .fields
+            .into_iter()
+            .filter(|field| {
+                let ty = field.split(':').nth(1).unwrap_or_default();
+                ty.strip_prefix("ref(")
+                    .and_then(|rest| rest.split(')').next())
+                    .is_some_and(|target| target == module)
+            })
+            .collect()
+    }
+}
+
+/// A module's recorded command, split up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandWords {
+    pub name: String,
+    pub singular: Option<String>,
+    pub plural: Option<String>,
+    pub fields: Vec<String>,
+    pub with_tests: bool,
+}
+
+/// The pristine copy of a generated file, relative to the project root.
+pub fn pristine_path(file: &str) -> PathBuf {
+    Path::new(PRISTINE_DIR).join(format!("{file}{PRISTINE_SUFFIX}"))
+}
+
+/// A file's content hash as the manifest records it: the first 64 bits of its SHA-256, in
+/// hex. It detects edits, not attacks, and short hashes keep the manifest readable.
+pub fn hash(text: &str) -> String {
+    short_hex(&Sha256::digest(text.as_bytes()))
+}
+
+pub fn short_hex(bytes: &[u8]) -> String {
+    bytes.iter().take(8).fold(String::new(), |mut hex, byte| {
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
+/// A relative path with `/` separators, as the manifest stores it.
+pub fn slash_path(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// A file as text, lossily (bytes that are not UTF-8 never match generated text anyway);
+/// `None` if it cannot be read.
+pub fn read_text(path: &Path) -> Option<String> {
+    fs::read(path)
+        .ok()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> ModuleRecord {
+        ModuleRecord {
+            command: "people --singular person name:string owner:ref(users)? \
+                      parent:ref(people)? --no-tests"
+                .into(),
+            templates: "00".into(),
+            files: [("src/modules/people/mod.rs".to_string(), "ab".to_string())].into(),
+            conflicts: BTreeMap::new(),
+            injections: vec![Injection {
+                file: "src/modules/mod.rs".into(),
+                marker: "scaffold:modules".into(),
+                line: "pub mod people;".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trips_through_toml_deterministically() {
+        let mut manifest = Manifest::default();
+        manifest.modules.insert("people".into(), record());
+        let text = manifest.to_toml();
+        assert!(text.starts_with("# Written by `scaffold`"), "{text}");
+        assert!(text.contains("[modules.people.files]\n"), "{text}");
+        assert!(!text.contains("conflicts"), "{text}");
+        let back: Manifest = toml::from_str(&text).unwrap();
+        assert_eq!(back, manifest);
+        assert_eq!(back.to_toml(), text);
+    }
+
+    #[test]
+    fn command_words_and_references() {
+        let words = record().words();
+        assert_eq!(words.name, "people");
+        assert_eq!(words.singular.as_deref(), Some("person"));
+        assert_eq!(words.plural, None);
+        assert!(!words.with_tests);
+        assert_eq!(words.fields.len(), 3);
+        assert_eq!(record().refers_to("users"), ["owner:ref(users)?"]);
+        assert!(record().refers_to("user").is_empty());
+    }
+
+    #[test]
+    fn hashes_are_short_and_stable() {
+        assert_eq!(hash(""), "e3b0c44298fc1c14");
+        assert_eq!(
+            pristine_path("src/a.rs"),
+            Path::new(".scaffold/pristine/src/a.rs.pristine")
+        );
+    }
+}
