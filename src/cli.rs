@@ -46,7 +46,40 @@ pub enum Command {
     /// Remove something generated
     #[command(subcommand)]
     Destroy(Destroy),
+
+    /// Check the backend guide's layering rules on the project's Rust
+    #[command(after_help = LINT_HELP)]
+    Lint,
+
+    /// Print a shell completion script
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete for
+        shell: clap_complete::Shell,
+    },
 }
+
+const LINT_HELP: &str = "\
+Rules, each reported as `file:line: rule: message`:
+  service-imports-web       a module's service.rs uses axum, tower, http or hyper
+  router-bypasses-service   a module's router.rs runs SQL or calls models directly
+  tenant-from-client        a deserialized schema has a `tenant` or `tenant_id` field
+  route-without-permission  a #[utoipa::path] handler takes no Authorized<_> argument
+  session-search-path       SQL sets search_path for the session, not the transaction
+
+The project is the one whose scaffold.toml is found (its [paths] modules says where modules
+are), or else the folder itself with modules in src/modules. Files under target/ and hidden
+folders are skipped. Exit status: 0 when clean, 1 with one line per finding.
+
+Examples:
+  scaffold lint
+  scaffold -C examples/server lint";
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  scaffold completions bash > ~/.local/share/bash-completion/completions/scaffold
+  scaffold completions zsh > ~/.zfunc/_scaffold
+  scaffold completions fish > ~/.config/fish/completions/scaffold.fish";
 
 const LIST_HELP: &str = "\
 A module is pristine when every file and registration line is as generated, edited by hand

@@ -2,6 +2,7 @@
 
 mod check;
 mod destroy;
+mod lint;
 mod list;
 mod new_module;
 mod upgrade;
@@ -18,5 +19,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check => check::run(&start),
         Command::Upgrade(args) => upgrade::run(&start, &args),
         Command::Destroy(Destroy::Module(args)) => destroy::run(&start, &args),
+        Command::Lint => lint::run(&start),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "scaffold", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }

@@ -1,0 +1,120 @@
+//! `scaffold lint` on the reference server (clean) and on copies of its `projects` module with
+//! one violation seeded per rule.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::run_in;
+
+fn server() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/server"))
+}
+
+/// A project holding only the reference `projects` module, with `file` changed by `edit`.
+fn seeded(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let module = dir.path().join("src/modules/projects");
+    fs::create_dir_all(&module).unwrap();
+    for entry in fs::read_dir(server().join("src/modules/projects")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let source = fs::read_to_string(&path).unwrap();
+        let source = if name == file { edit(source) } else { source };
+        fs::write(module.join(name), source).unwrap();
+    }
+    dir
+}
+
+/// A change to one file's source that seeds a violation.
+type Edit = fn(String) -> String;
+
+fn lint(dir: &Path) -> common::Run {
+    run_in(dir, &["lint"])
+}
+
+#[test]
+fn the_reference_server_follows_the_rules() {
+    let run = run_in(server(), &["lint"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("scaffold lint: ok"), "{run:?}");
+}
+
+#[test]
+fn an_untouched_copy_is_clean() {
+    let dir = seeded("none", |s| s);
+    assert_eq!(lint(dir.path()).code, 0);
+}
+
+#[test]
+fn each_rule_catches_its_violation() {
+    let cases: [(&str, Edit, &str); 5] = [
+        (
+            "service.rs",
+            |s| {
+                s.replace(
+                    "use uuid::Uuid;",
+                    "use axum::http::StatusCode;\nuse uuid::Uuid;",
+                )
+            },
+            "src/modules/projects/service.rs:4: service-imports-web:",
+        ),
+        (
+            "router.rs",
+            |s| s.replace("use super::service;", "use super::{models, service};"),
+            "src/modules/projects/router.rs:12: router-bypasses-service:",
+        ),
+        (
+            "schemas.rs",
+            |s| {
+                s.replace(
+                    "pub struct CreateProject {",
+                    "pub struct CreateProject {\n    #[garde(skip)]\n    pub tenant_id: String,",
+                )
+            },
+            "src/modules/projects/schemas.rs:15: tenant-from-client: `CreateProject` accepts `tenant_id`",
+        ),
+        (
+            "router.rs",
+            |s| {
+                s.replacen(
+                    "    ctx: Authorized<Write>,\n    Path(id)",
+                    "    Path(id)",
+                    1,
+                )
+            },
+            "route-without-permission: handler `update_project` declares no permission",
+        ),
+        (
+            "models.rs",
+            |s| {
+                s.replace(
+                    "pub async fn list(",
+                    "pub const LEAK: &str = \"SET search_path TO tenant_a\";\n\npub async fn list(",
+                )
+            },
+            "src/modules/projects/models.rs:20: session-search-path:",
+        ),
+    ];
+    for (file, edit, expected) in cases {
+        let dir = seeded(file, edit);
+        let run = lint(dir.path());
+        assert_eq!(run.code, 1, "{file}: {run:?}");
+        assert!(
+            run.stdout.contains(expected),
+            "{file}: expected {expected:?} in {run:?}"
+        );
+        assert_eq!(run.stdout.lines().count(), 1, "one finding: {run:?}");
+        assert!(run.stderr.contains("1 violation"), "{run:?}");
+    }
+}
+
+#[test]
+fn unparsable_rust_is_a_clear_error() {
+    let dir = seeded("service.rs", |s| format!("{s}\nfn broken( {{"));
+    let run = lint(dir.path());
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("service.rs:"), "{run:?}");
+    assert!(run.stderr.contains("cannot parse"), "{run:?}");
+}
