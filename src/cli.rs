@@ -47,6 +47,10 @@ pub enum Command {
     #[command(subcommand)]
     Destroy(Destroy),
 
+    /// List the templates, or copy the built-in ones into the project to edit them
+    #[command(subcommand)]
+    Templates(Templates),
+
     /// Check the backend guide's layering rules on the project's Rust
     #[command(after_help = LINT_HELP)]
     Lint,
@@ -57,6 +61,38 @@ pub enum Command {
         /// The shell to complete for
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Templates {
+    /// Every template, and whether the project overrides it
+    #[command(after_help = "Example:\n  scaffold templates list")]
+    List,
+    /// Copy built-in templates into the project's template folder, where they take precedence
+    #[command(after_help = TEMPLATES_EJECT_HELP)]
+    Eject(Eject),
+}
+
+const TEMPLATES_EJECT_HELP: &str = "\
+The folder is [templates] dir in scaffold.toml. An ejected template overrides the built-in one
+of the same name file by file; delete it to go back. Templates see the context described in
+the README (names, fields, permissions) and the filters snake, pascal, kebab, plural,
+singular and use_lines.
+
+Examples:
+  scaffold templates eject                       # all of them
+  scaffold templates eject module/router.rs.tera
+  scaffold templates eject module/tests.rs.tera --force";
+
+#[derive(Debug, Args)]
+pub struct Eject {
+    /// Template names as `templates list` shows them; all built-in templates when none
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Overwrite templates the project already has
+    #[arg(long)]
+    pub force: bool,
 }
 
 const LINT_HELP: &str = "\

@@ -100,7 +100,7 @@ impl TemplateSet {
         crate::manifest::short_hex(&hasher.finalize())
     }
 
-    fn source(&self, name: &str) -> Option<&str> {
+    pub fn source(&self, name: &str) -> Option<&str> {
         self.templates.get(name).map(|(source, _)| source.as_str())
     }
 }

@@ -5,11 +5,12 @@ mod destroy;
 mod lint;
 mod list;
 mod new_module;
+mod templates;
 mod upgrade;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, Destroy, New};
+use crate::cli::{Cli, Command, Destroy, New, Templates};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let start = cli.dir.unwrap_or_else(|| PathBuf::from("."));
@@ -19,6 +20,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check => check::run(&start),
         Command::Upgrade(args) => upgrade::run(&start, &args),
         Command::Destroy(Destroy::Module(args)) => destroy::run(&start, &args),
+        Command::Templates(Templates::List) => templates::list(&start),
+        Command::Templates(Templates::Eject(args)) => templates::eject(&start, &args),
         Command::Lint => lint::run(&start),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

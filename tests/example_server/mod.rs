@@ -1,0 +1,163 @@
+//! Temporary copies of `examples/server`, for the tests that generate into the reference
+//! server rather than into the small fixture project.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::common::{self, Run};
+
+pub fn workspace_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn server_dir() -> PathBuf {
+    workspace_dir().join("examples/server")
+}
+
+/// Everything `scaffold new module` reads in `project`, relative to it, as its scaffold.toml
+/// says: the config itself, the Cargo manifest (rustfmt takes the edition from it), a rustfmt
+/// config, scaffold's record of what it generated (`.scaffold`), the source folder
+/// (reserved names, module folders, registration files), the migrations and the template
+/// folder. Only what exists, and no path inside another one.
+pub fn generation_inputs(project: &Path) -> Vec<PathBuf> {
+    let config = scaffold::project::Project::load(project)
+        .expect("examples/server has a valid scaffold.toml")
+        .config;
+    let mut paths: Vec<PathBuf> = [
+        "scaffold.toml",
+        "Cargo.toml",
+        "rustfmt.toml",
+        ".rustfmt.toml",
+        scaffold::manifest::DIR,
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
+    paths.extend([
+        config.paths.src.clone(),
+        config.paths.modules.clone(),
+        config.paths.migrations.clone(),
+    ]);
+    paths.extend(config.templates.dir.clone());
+    paths.extend(config.registration.values().cloned());
+    paths.retain(|path| project.join(path).exists());
+    outermost(paths)
+}
+
+/// `paths` without duplicates and without those inside another one.
+fn outermost(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
+    paths.sort();
+    paths.dedup();
+    paths
+        .iter()
+        .filter(|path| {
+            !paths
+                .iter()
+                .any(|other| other != *path && path.starts_with(other))
+        })
+        .cloned()
+        .collect()
+}
+
+/// A copy of (part of) `examples/server` in a temporary folder.
+pub struct ServerCopy {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+}
+
+impl ServerCopy {
+    /// Exactly what generation reads (see [`generation_inputs`]).
+    pub fn generation_inputs() -> Self {
+        let from = server_dir();
+        Self::of(&from, &generation_inputs(&from))
+    }
+
+    /// A crate that builds and tests on its own: the generation inputs, the build script and
+    /// every migration it embeds, the integration tests, and the workspace's Cargo.lock so
+    /// that the same dependency versions are used (and, with the shared target folder,
+    /// reused).
+    pub fn whole_crate() -> Self {
+        let from = server_dir();
+        let mut paths = generation_inputs(&from);
+        paths.extend(["build.rs", "migrations", "tests"].map(PathBuf::from));
+        let copy = Self::of(&from, &outermost(paths));
+        fs::copy(
+            workspace_dir().join("Cargo.lock"),
+            copy.root.join("Cargo.lock"),
+        )
+        .unwrap();
+        copy
+    }
+
+    fn of(from: &Path, paths: &[PathBuf]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("server");
+        fs::create_dir_all(&root).unwrap();
+        for path in paths {
+            let source = from.join(path);
+            let target = root.join(path);
+            fs::create_dir_all(target.parent().unwrap()).unwrap();
+            if source.is_dir() {
+                copy_tree(&source, &target);
+            } else {
+                fs::copy(&source, &target).unwrap();
+            }
+        }
+        Self { _dir: dir, root }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        fs::read_to_string(self.path(relative))
+            .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
+    }
+
+    /// `scaffold -C <root> <args>`, as [`common::run_in`] runs it.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut all = vec!["-C", self.root.to_str().unwrap()];
+        all.extend_from_slice(args);
+        common::run_in(&self.root, &all)
+    }
+
+    pub fn tree(&self) -> BTreeMap<String, Option<Vec<u8>>> {
+        common::tree(&self.root)
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The `create`/`identical`/... lines of a run's output, as (label, path).
+pub fn file_lines(stdout: &str) -> Vec<(&str, &str)> {
+    const LABELS: &[&str] = &[
+        "create",
+        "identical",
+        "conflict",
+        "overwrite",
+        "inject",
+        "skip",
+    ];
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let (label, path) = line.trim_start().split_once("  ")?;
+            LABELS.contains(&label).then_some((label, path.trim()))
+        })
+        .collect()
+}
