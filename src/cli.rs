@@ -208,6 +208,30 @@ pub enum New {
     /// Generate a feature module: model, schemas, service, router, tests and migration
     #[command(after_help = NEW_MODULE_HELP)]
     Module(NewModule),
+    /// Create a new multi-tenant server project, ready for `new module`
+    #[command(after_help = NEW_APP_HELP)]
+    App(NewApp),
+}
+
+const NEW_APP_HELP: &str = "\
+The project is the reference server this scaffold was built with (examples/server): the
+request pipeline, tenants, migrations, the test harness and its `projects` module with tests,
+renamed to NAME throughout. It is a Cargo project of its own and builds anywhere.
+
+Examples:
+  scaffold new app billing
+  scaffold new app billing --dir services/billing
+  cd billing && cargo test";
+
+#[derive(Debug, Args)]
+pub struct NewApp {
+    /// The crate and binary name: lower-case letters, digits, - and _, starting with a letter
+    pub name: String,
+
+    /// Where to create it (default: ./NAME); it must not exist or be empty
+    // Its own id: `dir` is the global -C, and clap would merge the two.
+    #[arg(long = "dir", id = "app_dir", value_name = "DIR")]
+    pub into: Option<PathBuf>,
 }
 
 const NEW_MODULE_HELP: &str = "\

@@ -4,6 +4,7 @@ mod check;
 mod destroy;
 mod lint;
 mod list;
+mod new_app;
 mod new_module;
 mod templates;
 mod upgrade;
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let start = cli.dir.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
         Command::New(New::Module(args)) => new_module::run(&start, &args),
+        Command::New(New::App(args)) => new_app::run(&start, &args),
         Command::List => list::run(&start),
         Command::Check => check::run(&start),
         Command::Upgrade(args) => upgrade::run(&start, &args),

@@ -32,11 +32,8 @@ pub struct AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(
-        title = "server",
-        description = "Reference multi-tenant API: one PostgreSQL schema per tenant, \
-                       the tenant taken from the bearer token."
-    ),
+    info(description = "A multi-tenant API: one PostgreSQL schema per tenant, the tenant \
+                         taken from the bearer token."),
     modifiers(&BearerSecurity),
     components(schemas(crate::core::error::Problem, crate::core::error::FieldError))
 )]

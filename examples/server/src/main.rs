@@ -12,19 +12,23 @@ use server::core::tenant::TenantSlug;
 use server::core::{db, migrate, tenant};
 use tracing_subscriber::EnvFilter;
 
-/// Reference multi-tenant server: one PostgreSQL schema per tenant.
+/// A multi-tenant API server: one PostgreSQL schema per tenant, the tenant taken from the
+/// bearer token.
 ///
 /// Configuration comes from the environment: DATABASE_URL (required), JWT_SECRET (a
 /// development default is used, with a warning, unless APP_ENV=production), BIND_ADDR
-/// (default 127.0.0.1:8080) and RUST_LOG (default info).
+/// (default 127.0.0.1:8080), RUST_LOG (default info) and DATABASE_POOL_SIZE (default 16).
 #[derive(Parser)]
 #[command(
     version,
-    after_help = "Examples:\n  \
-    server migrate\n  \
-    server tenant create acme\n  \
-    server token --tenant acme --user alice --permissions projects:read,projects:write\n  \
-    server serve"
+    after_help = concat!(
+        "Examples:\n  ",
+        env!("CARGO_BIN_NAME"), " migrate\n  ",
+        env!("CARGO_BIN_NAME"), " tenant create acme\n  ",
+        env!("CARGO_BIN_NAME"),
+        " token --tenant acme --user alice --permissions projects:read,projects:write\n  ",
+        env!("CARGO_BIN_NAME"), " serve",
+    )
 )]
 struct Cli {
     #[command(subcommand)]

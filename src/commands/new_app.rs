@@ -1,0 +1,182 @@
+//! `scaffold new app`: a new server project made from the reference server, which is embedded
+//! at build time so that there is one source for both (no second copy to keep in step).
+
+use std::path::{Component, Path};
+
+use anyhow::{Context as _, bail};
+use include_dir::{Dir, include_dir};
+
+use crate::cli::NewApp;
+use crate::idents;
+use crate::stage::{self, Write};
+
+static APP: Dir = include_dir!("$CARGO_MANIFEST_DIR/examples/server");
+/// The versions the reference server is tested with.
+const LOCKFILE: &str = include_str!("../../Cargo.lock");
+/// The reference server's crate and binary name, replaced by the new app's.
+const TEMPLATE_NAME: &str = "server";
+
+pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
+    let name = check_name(&args.name)?;
+    let dir = match &args.into {
+        Some(dir) => start.join(dir),
+        None => start.join(name),
+    };
+    let occupied = dir
+        .read_dir()
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if occupied {
+        bail!(
+            "{} is not empty; choose another --dir, or empty it first",
+            dir.display()
+        );
+    }
+    if dir.exists() && !dir.is_dir() {
+        bail!("{} exists and is not a folder", dir.display());
+    }
+
+    let mut writes = Vec::new();
+    collect(&APP, name, &dir, &mut writes)?;
+    writes.push(Write {
+        path: dir.join("Cargo.lock"),
+        content: LOCKFILE.as_bytes().to_vec(),
+    });
+    writes.push(Write {
+        path: dir.join(".gitignore"),
+        content: b"target/\n".to_vec(),
+    });
+    stage::commit(&writes)?;
+
+    println!("created {} ({} files)\n", dir.display(), writes.len());
+    println!("next steps:");
+    println!("  cd {}", dir.display());
+    println!("  cargo test                                  run its tests (PostgreSQL needed)");
+    println!("  scaffold new module tasks title:string     add a feature module");
+    Ok(())
+}
+
+/// A crate name that is also a usable binary and library name.
+fn check_name(name: &str) -> anyhow::Result<&str> {
+    let mut chars = name.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !valid {
+        bail!(
+            "`{name}` cannot name a crate: use lower-case letters, digits, - and _, starting \
+             with a letter (for example billing or billing-api)"
+        );
+    }
+    let library = name.replace('-', "_");
+    if idents::is_rust_keyword(&library) {
+        bail!("`{name}` cannot name a crate: it is a Rust keyword");
+    }
+    if ["std", "core", "alloc", "test", "proc_macro"].contains(&library.as_str()) {
+        bail!("`{name}` would shadow the Rust crate of that name; choose another");
+    }
+    Ok(name)
+}
+
+fn collect(
+    dir: &Dir<'static>,
+    name: &str,
+    into: &Path,
+    writes: &mut Vec<Write>,
+) -> anyhow::Result<()> {
+    for file in dir.files() {
+        let relative = file.path();
+        let text = file
+            .contents_utf8()
+            .with_context(|| format!("{} is not UTF-8 text", relative.display()))?;
+        writes.push(Write {
+            path: into.join(relative),
+            content: rename(relative, text, name).into_bytes(),
+        });
+    }
+    for sub in dir.dirs() {
+        if !skipped(sub.path()) {
+            collect(sub, name, into, writes)?;
+        }
+    }
+    Ok(())
+}
+
+/// Build output never belongs in a new project.
+fn skipped(path: &Path) -> bool {
+    path.components()
+        .any(|c| c == Component::Normal("target".as_ref()))
+}
+
+/// The reference server's own name, in the few places it appears, becomes the app's.
+fn rename(path: &Path, text: &str, name: &str) -> String {
+    let library = name.replace('-', "_");
+    match path.to_str() {
+        Some("Cargo.toml") => {
+            let text = text.replace(
+                &format!("name = \"{TEMPLATE_NAME}\""),
+                &format!("name = \"{name}\""),
+            );
+            // Its own workspace, so that it builds even inside another one.
+            format!("{text}\n[workspace]\n")
+        }
+        Some("README.md") => {
+            text.replacen(&format!("# {TEMPLATE_NAME}\n"), &format!("# {name}\n"), 1)
+        }
+        _ if path.extension().is_some_and(|e| e == "rs") => text
+            .replace(
+                &format!("use {TEMPLATE_NAME}::"),
+                &format!("use {library}::"),
+            )
+            .replace(
+                &format!("CARGO_BIN_EXE_{TEMPLATE_NAME}"),
+                &format!("CARGO_BIN_EXE_{name}"),
+            ),
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_be_crate_names() {
+        for good in ["billing", "billing-api", "b2b_api"] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "Billing", "1st", "-x", "bill ing", "bill.ing", "", "self", "std", "fn",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_server_name_is_replaced_where_it_is_code() {
+        let cargo = rename(
+            Path::new("Cargo.toml"),
+            "[package]\nname = \"server\"\n\n[[bin]]\nname = \"server\"\n",
+            "billing-api",
+        );
+        assert_eq!(
+            cargo,
+            "[package]\nname = \"billing-api\"\n\n[[bin]]\nname = \"billing-api\"\n\n[workspace]\n"
+        );
+        let main = rename(
+            Path::new("tests/binary.rs"),
+            "use server::testing;\nlet s = server();\nenv!(\"CARGO_BIN_EXE_server\")",
+            "billing-api",
+        );
+        assert_eq!(
+            main,
+            "use billing_api::testing;\nlet s = server();\nenv!(\"CARGO_BIN_EXE_billing-api\")"
+        );
+    }
+
+    #[test]
+    fn the_embedded_app_is_the_reference_server() {
+        assert!(APP.get_file("src/modules/projects/service.rs").is_some());
+        assert!(APP.get_file("scaffold.toml").is_some());
+        assert!(APP.get_file(".scaffold/manifest.toml").is_some());
+    }
+}
