@@ -591,6 +591,19 @@ impl Parser<'_> {
             }
             variants.push(variant);
         }
+        // The module's own types are `<Type>Page` and `<Type>Response`; an enum named the
+        // same would not compile.
+        if ["page", "response"].contains(&name) {
+            return Err(self.error_help(
+                0..name.len(),
+                format!("an enum field cannot be called `{name}`"),
+                format!(
+                    "its type would clash with `{}{}`; choose another name",
+                    cx.type_name,
+                    name.to_pascal_case()
+                ),
+            ));
+        }
         Ok(FieldType::Enum {
             rust_type: format!("{}{}", cx.type_name, name.to_pascal_case()),
             variants,

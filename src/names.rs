@@ -126,27 +126,52 @@ impl<'a> NameRequest<'a> {
     }
 }
 
-/// Type names that generated code (or the prelude) already uses; a model called `State` or
-/// `Uuid` would not compile next to its own imports.
+/// Type names that generated code (or the prelude) already uses: a model called `Page` or
+/// `Uuid` would not compile next to its own imports. Keep in step with the templates' `use`s.
 const TAKEN_TYPE_NAMES: &[&str] = &[
+    "AppError",
+    "AppState",
+    "Authorized",
     "Box",
+    "Claims",
+    "Client",
+    "Ctx",
     "DateTime",
     "Decimal",
+    "Deserialize",
     "Error",
+    "FieldError",
+    "IntoResponse",
     "Json",
+    "Keys",
+    "Method",
     "NaiveDate",
+    "OpenApiRouter",
     "Option",
+    "Page",
+    "PageParams",
     "Path",
+    "Permission",
+    "PgConnection",
+    "Problem",
     "Query",
+    "Read",
     "Result",
     "Router",
     "Self",
+    "Serialize",
     "State",
+    "StatusCode",
     "String",
+    "TestApp",
+    "ToSchema",
     "Utc",
     "Uuid",
+    "ValidJson",
+    "Validate",
     "Value",
     "Vec",
+    "Write",
 ];
 
 impl ModuleNames {

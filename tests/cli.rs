@@ -493,6 +493,20 @@ fn bad_input_is_refused_with_a_clear_message() {
             &["categories", "parent:ref(categories)"],
             &["make it optional: `parent:ref(categories)?`"],
         ),
+        (&["pages", "a:int"], &["the type name `Page` would clash"]),
+        (&["ctxs", "a:int"], &["the type name `Ctx` would clash"]),
+        (
+            &["things", "page:enum(a,b)"],
+            &["an enum field cannot be called `page`", "`ThingPage`"],
+        ),
+        (
+            &["things", "response:enum(a,b)"],
+            &["an enum field cannot be called `response`"],
+        ),
+        (
+            &["tasks", "status:enum(a,b):unique"],
+            &["a unique enum would allow one row per value"],
+        ),
     ];
     let project = Project::copy();
     let before = project.tree();

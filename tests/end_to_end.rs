@@ -1,0 +1,200 @@
+//! The generator's output is real code: modules covering every field type and modifier,
+//! generated with the real binary into a copy of `examples/server`, pass `cargo fmt --check`,
+//! clippy with `-D warnings`, and their own generated tests against PostgreSQL.
+//!
+//! One test, so that the copy is built once. It shares the workspace's target folder, so the
+//! dependencies are compiled once for every run; the copy's own crate is always rebuilt.
+//! The database is `DATABASE_URL` when set (passed through), or else the throwaway
+//! PostgreSQL that the server's test harness starts itself.
+
+mod common;
+mod example_server;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use example_server::{ServerCopy, file_lines, workspace_dir};
+
+/// In generation order: a module may only refer to modules that exist, and its migration
+/// must sort after theirs.
+const MODULES: &[&[&str]] = &[
+    &[
+        "tags",
+        "label:string(40):unique",
+        "color:enum(red,green,blue)?",
+    ],
+    &["categories", "name:string", "parent:ref(categories)?"],
+    &[
+        "tasks",
+        "title:string",
+        "notes:text?",
+        "priority:int:index",
+        "estimate:bigint?",
+        "score:float",
+        "budget:decimal?",
+        "done:bool",
+        "external_id:uuid:unique",
+        "due_on:date?",
+        "due_at:datetime?",
+        "meta:json?",
+        "status:enum(todo,in_review,done):index",
+        "project:ref(projects)",
+        "tag:ref(tags)?",
+        "category:ref(categories)?",
+    ],
+    // Sorts before `projects`, so its `pub mod` line goes above the existing one; also an
+    // optional, unique string with a length, which no other module has.
+    &[
+        "api-keys",
+        "label:string(60):index",
+        "hint:string(80)?:unique",
+    ],
+];
+
+/// The migrations, in the order sqlx applies them: each after the tables it refers to.
+const MIGRATIONS: &[&str] = &[
+    "20261127000000_create_projects.sql",
+    "20261127000001_create_tags.sql",
+    "20261127000002_create_categories.sql",
+    "20261127000003_create_tasks.sql",
+    "20261127000004_create_api_keys.sql",
+];
+
+/// The registration points after all four modules, each run of lines sorted.
+const REGISTRY: &str = "\
+pub mod api_keys;
+pub mod categories;
+pub mod projects;
+pub mod tags;
+pub mod tasks;
+// scaffold:modules
+";
+
+const ROUTES: &str = "\
+    router = router.merge(api_keys::router());
+    router = router.merge(categories::router());
+    router = router.merge(projects::router());
+    router = router.merge(tags::router());
+    router = router.merge(tasks::router());
+    // scaffold:routes
+";
+
+#[test]
+fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
+    let started = Instant::now();
+    let copy = ServerCopy::whole_crate();
+    rename_the_binary(&copy.root);
+
+    for module in MODULES {
+        let run = copy.run(&[&["new", "module"], *module].concat());
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stderr.is_empty(), "{run:?}");
+        let lines = file_lines(&run.stdout);
+        assert!(lines.contains(&("inject", "src/modules/mod.rs")), "{run:?}");
+        for (label, path) in lines {
+            assert!(
+                label == "create" || label == "inject",
+                "{label} {path}: {run:?}"
+            );
+        }
+    }
+    let mut migrations: Vec<String> = std::fs::read_dir(copy.path("migrations/tenant"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    migrations.sort();
+    assert_eq!(migrations, MIGRATIONS);
+    let registry = copy.read("src/modules/mod.rs");
+    assert!(registry.contains(REGISTRY), "{registry}");
+    assert!(registry.contains(ROUTES), "{registry}");
+
+    // Generating each module again finds everything as generated.
+    let before = copy.tree();
+    for module in MODULES {
+        let run = copy.run(&[&["new", "module"], *module].concat());
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stdout.contains("nothing to do"), "{run:?}");
+    }
+    assert!(copy.tree() == before, "generating again changed files");
+    let generated = started.elapsed();
+
+    cargo(&copy.root, &["fmt", "--check"]);
+    cargo(
+        &copy.root,
+        &["clippy", "--all-targets", "--", "-D", "warnings"],
+    );
+    cargo(&copy.root, &["test"]);
+    eprintln!(
+        "end to end: generated in {generated:.2?}, fmt + clippy + test in {:.2?}",
+        started.elapsed() - generated
+    );
+}
+
+/// The copy is a package named `server` too: with the shared target folder, building its
+/// binary would replace the workspace's `target/debug/server`, which `examples/server`'s own
+/// binary test runs later in the same `cargo test --workspace`. Its binary gets its own name.
+fn rename_the_binary(root: &Path) {
+    replace_once(
+        &root.join("Cargo.toml"),
+        "[[bin]]\nname = \"server\"\n",
+        "[[bin]]\nname = \"server_e2e\"\n",
+    );
+    replace_once(
+        &root.join("tests/binary.rs"),
+        "env!(\"CARGO_BIN_EXE_server\")",
+        "env!(\"CARGO_BIN_EXE_server_e2e\")",
+    );
+}
+
+fn replace_once(file: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(file).unwrap();
+    assert_eq!(
+        text.matches(from).count(),
+        1,
+        "expected `{from}` once in {}",
+        file.display()
+    );
+    std::fs::write(file, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The workspace's target folder (or the one the workspace is built into), so that the
+/// copy reuses the compiled dependencies.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| workspace_dir().join(dir))
+        .unwrap_or_else(|| workspace_dir().join("target"))
+}
+
+/// Runs `cargo <args>` in `root`; on failure, panics with everything the command printed.
+fn cargo(root: &Path, args: &[&str]) {
+    let started = Instant::now();
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args(args)
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .env("CARGO_TERM_COLOR", "never")
+        .stdin(std::process::Stdio::null());
+    if let Ok(url) = std::env::var("DATABASE_URL") {
+        command.env("DATABASE_URL", url);
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "`cargo {}` failed ({}) in {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        args.join(" "),
+        output.status,
+        root.display()
+    );
+    eprintln!("`cargo {}`: {:.2?}", args.join(" "), started.elapsed());
+    // What ran, for the log: each test binary and its counts.
+    for line in stderr.lines().chain(stdout.lines()) {
+        if line.trim_start().starts_with("Running") || line.starts_with("test result:") {
+            eprintln!("    {}", line.trim());
+        }
+    }
+}
