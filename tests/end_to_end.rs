@@ -10,11 +10,10 @@
 mod common;
 mod example_server;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Instant;
 
-use example_server::{ServerCopy, file_lines, workspace_dir};
+use example_server::{ServerCopy, cargo, file_lines};
 
 /// In generation order: a module may only refer to modules that exist, and its migration
 /// must sort after theirs.
@@ -156,45 +155,4 @@ fn replace_once(file: &Path, from: &str, to: &str) {
         file.display()
     );
     std::fs::write(file, text.replacen(from, to, 1)).unwrap();
-}
-
-/// The workspace's target folder (or the one the workspace is built into), so that the
-/// copy reuses the compiled dependencies.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| workspace_dir().join(dir))
-        .unwrap_or_else(|| workspace_dir().join("target"))
-}
-
-/// Runs `cargo <args>` in `root`; on failure, panics with everything the command printed.
-fn cargo(root: &Path, args: &[&str]) {
-    let started = Instant::now();
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .args(args)
-        .current_dir(root)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("CARGO_TERM_COLOR", "never")
-        .stdin(std::process::Stdio::null());
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        command.env("DATABASE_URL", url);
-    }
-    let output = command.output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "`cargo {}` failed ({}) in {}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        args.join(" "),
-        output.status,
-        root.display()
-    );
-    eprintln!("`cargo {}`: {:.2?}", args.join(" "), started.elapsed());
-    // What ran, for the log: each test binary and its counts.
-    for line in stderr.lines().chain(stdout.lines()) {
-        if line.trim_start().starts_with("Running") || line.starts_with("test result:") {
-            eprintln!("    {}", line.trim());
-        }
-    }
 }

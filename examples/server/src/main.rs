@@ -5,12 +5,13 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
 use server::app::{AppState, app};
 use server::core::auth::Keys;
 use server::core::config::Config;
 use server::core::tenant::TenantSlug;
 use server::core::{db, migrate, tenant};
-use tracing_subscriber::EnvFilter;
 
 /// A multi-tenant API server: one PostgreSQL schema per tenant, the tenant taken from the
 /// bearer token.

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
 use server::testing::fresh_database;
 
 /// Its own database: `server migrate` migrates every tenant it finds.

@@ -6,8 +6,9 @@ use std::collections::HashSet;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use server::testing::TestApp;
 use tokio::task::JoinSet;
+
+use server::testing::TestApp;
 
 const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
 
