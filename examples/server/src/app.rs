@@ -4,8 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sqlx::PgPool;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -69,12 +71,26 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Runs the rest of the request in its own task, so that a client that disconnects (or the
+/// timeout) cannot drop a handler half way through its transaction: it finishes and commits
+/// or rolls back, instead of handing the next request a connection with a transaction open.
+async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(panic) => {
+            tracing::error!(error = %panic, "request handler panicked");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Liveness: the process answers.
@@ -90,4 +106,41 @@ async fn readyz(State(pool): State<PgPool>) -> Result<&'static str, AppError> {
 
 async fn not_found() -> AppError {
     AppError::NotFound("no such route".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::middleware;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    use super::run_to_completion;
+
+    #[tokio::test]
+    async fn a_dropped_request_still_runs_to_completion() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        let app = Router::new()
+            .route(
+                "/slow",
+                post(move || async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    flag.store(true, Ordering::SeqCst);
+                }),
+            )
+            .layer(middleware::from_fn(run_to_completion));
+        let request = Request::post("/slow").body(Body::empty()).unwrap();
+        // The client gives up long before the handler is done.
+        let gave_up = tokio::time::timeout(Duration::from_millis(5), app.oneshot(request)).await;
+        assert!(gave_up.is_err());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(finished.load(Ordering::SeqCst), "the handler was cut off");
+    }
 }

@@ -17,6 +17,9 @@ pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        // No ping before every checkout: it is one of a request's round trips, and a broken
+        // connection fails the request's first statement just as clearly (bench/README.md).
+        .test_before_acquire(false)
         .connect(database_url)
         .await?;
     Ok(pool)
