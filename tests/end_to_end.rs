@@ -4,8 +4,8 @@
 //!
 //! One test, so that the copy is built once. It shares the workspace's target folder, so the
 //! dependencies are compiled once for every run; the copy's own crate is always rebuilt.
-//! The database is `DATABASE_URL` when set (passed through), or else the throwaway
-//! PostgreSQL that the server's test harness starts itself.
+//! The database is the throwaway PostgreSQL that the copy's test harness starts itself (see
+//! `example_server::cargo`).
 
 mod common;
 mod example_server;

@@ -183,9 +183,10 @@ pub fn cargo(root: &Path, args: &[&str]) {
         .env("CARGO_TARGET_DIR", target_dir())
         .env("CARGO_TERM_COLOR", "never")
         .stdin(std::process::Stdio::null());
-    if let Ok(url) = std::env::var("DATABASE_URL") {
-        command.env("DATABASE_URL", url);
-    }
+    // Never the shared DATABASE_URL: the copy's tenants would carry migrations that the
+    // shared database's other tenants lack, and `server migrate` there would then fail. The
+    // copy's test harness starts a throwaway PostgreSQL of its own instead.
+    command.env_remove("DATABASE_URL");
     let output = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
