@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Project, Run, run_in};
+use common::{Project, Run, copy_tree, run_in};
 
 const TASKS: &[&str] = &[
     "new",
@@ -908,37 +908,41 @@ fn the_readme_walkthrough_works_as_written() {
 
 /// A whole copy of `examples/server`, manifest included, at `<tmp>/examples/server`.
 struct ServerCopy {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
+    project: Project,
 }
 
 impl ServerCopy {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("examples/server");
-        copy_tree(&server_dir(), &root);
-        Self { _dir: dir, root }
+        let project = Project::empty("examples/server");
+        copy_tree(&server_dir(), &project.root);
+        Self { project }
     }
 
     fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["-C", self.root.to_str().unwrap()];
+        let mut all = vec!["-C", self.project.root.to_str().unwrap()];
         all.extend_from_slice(args);
-        run_in(&self.root, &all)
+        run_in(&self.project.root, &all)
     }
 
     fn tree(&self) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
-        let mut tree = common::tree(&self.root);
+        let mut tree = common::tree(&self.project.root);
         tree.retain(|path, _| !path.starts_with(".git"));
         tree
     }
 
     /// The folder holding `examples/server`.
     fn workspace(&self) -> PathBuf {
-        self.root.parent().unwrap().parent().unwrap().to_path_buf()
+        self.project
+            .root
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf()
     }
 
     fn git(&self, args: &[&str]) -> String {
-        git(&self.root, args)
+        git(&self.project.root, args)
     }
 }
 
@@ -958,17 +962,4 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .expect("git runs");
     assert!(output.status.success(), "git {args:?}: {output:?}");
     String::from_utf8(output.stdout).unwrap()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

@@ -39,9 +39,16 @@ impl std::fmt::Debug for Run {
 impl Project {
     /// A fresh copy of `tests/fixtures/project`.
     pub fn copy() -> Self {
+        let project = Self::empty("project");
+        copy_tree(&fixture_dir(), &project.root);
+        project
+    }
+
+    /// An empty folder `<tmp>/<relative>`, removed with the value.
+    pub fn empty(relative: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("project");
-        copy_tree(&fixture_dir(), &root);
+        let root = dir.path().join(relative);
+        fs::create_dir_all(&root).unwrap();
         Self { _dir: dir, root }
     }
 
@@ -113,7 +120,7 @@ pub fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
     all
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();

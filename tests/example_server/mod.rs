@@ -3,13 +3,12 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::common::{self, Run};
+use crate::common::copy_tree;
 
 pub fn workspace_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,10 +64,7 @@ fn outermost(mut paths: Vec<PathBuf>) -> Vec<PathBuf> {
 }
 
 /// A copy of (part of) `examples/server` in a temporary folder.
-pub struct ServerCopy {
-    _dir: tempfile::TempDir,
-    pub root: PathBuf,
-}
+pub use crate::common::Project as ServerCopy;
 
 impl ServerCopy {
     /// Exactly what generation reads (see [`generation_inputs`]).
@@ -95,12 +91,10 @@ impl ServerCopy {
     }
 
     fn of(from: &Path, paths: &[PathBuf]) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("server");
-        fs::create_dir_all(&root).unwrap();
+        let copy = Self::empty("server");
         for path in paths {
             let source = from.join(path);
-            let target = root.join(path);
+            let target = copy.root.join(path);
             fs::create_dir_all(target.parent().unwrap()).unwrap();
             if source.is_dir() {
                 copy_tree(&source, &target);
@@ -108,40 +102,7 @@ impl ServerCopy {
                 fs::copy(&source, &target).unwrap();
             }
         }
-        Self { _dir: dir, root }
-    }
-
-    pub fn path(&self, relative: &str) -> PathBuf {
-        self.root.join(relative)
-    }
-
-    pub fn read(&self, relative: &str) -> String {
-        fs::read_to_string(self.path(relative))
-            .unwrap_or_else(|e| panic!("cannot read {relative}: {e}"))
-    }
-
-    /// `scaffold -C <root> <args>`, as [`common::run_in`] runs it.
-    pub fn run(&self, args: &[&str]) -> Run {
-        let mut all = vec!["-C", self.root.to_str().unwrap()];
-        all.extend_from_slice(args);
-        common::run_in(&self.root, &all)
-    }
-
-    pub fn tree(&self) -> BTreeMap<String, Option<Vec<u8>>> {
-        common::tree(&self.root)
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
+        copy
     }
 }
 
