@@ -103,19 +103,8 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
     manifest.modules.remove(&module);
     let state = manifest.state_changes(&ws.manifest, &BTreeMap::new(), ws.root());
 
-    let print_lines = || {
-        for line in &lines {
-            println!("{line}");
-        }
-    };
-    if args.dry_run {
-        print_lines();
-        for (path, old, new) in edits.changed() {
-            // A removed file is listed above; its whole text as a diff would only be noise.
-            if new.is_some() {
-                print!("{}", report::file_diff(Path::new(path), old, new));
-            }
-        }
+    // The record line and the notes follow the file lines, whether or not anything is written.
+    let print_record_and_notes = || {
         println!(
             "{}",
             action_line("record", &format!("{module} leaves {}", manifest::FILE))
@@ -127,6 +116,18 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
             &kept,
             &stray,
         );
+    };
+    if args.dry_run {
+        for line in &lines {
+            println!("{line}");
+        }
+        for (path, old, new) in edits.changed() {
+            // A removed file is listed above; its whole text as a diff would only be noise.
+            if new.is_some() {
+                print!("{}", report::file_diff(Path::new(path), old, new));
+            }
+        }
+        print_record_and_notes();
         println!("\ndry run: nothing written");
         return Ok(());
     }
@@ -136,18 +137,10 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
     removals.extend(state_removals);
     stage::commit_all(&writes, &removals)?;
     lifecycle::prune(&ws, &removals);
-    print_lines();
-    println!(
-        "{}",
-        action_line("record", &format!("{module} leaves {}", manifest::FILE))
-    );
-    print_notes(
-        &module,
-        migration.as_deref(),
-        drop_migration.as_deref(),
-        &kept,
-        &stray,
-    );
+    for line in &lines {
+        println!("{line}");
+    }
+    print_record_and_notes();
     println!("\ndestroyed `{module}`");
     Ok(())
 }
