@@ -616,3 +616,19 @@ fn usage_errors_exit_with_2() {
     );
     assert!(run.stdout.contains("Examples:"), "{run:?}");
 }
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let project = Project::copy();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let run = project.run(&["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {run:?}");
+        assert!(run.stdout.contains("scaffold"), "{shell}");
+        assert!(
+            run.stdout.contains("upgrade"),
+            "{shell}: subcommands are completed"
+        );
+    }
+    let run = project.run(&["completions", "tcsh"]);
+    assert_eq!(run.code, 2, "an unknown shell is a usage error: {run:?}");
+}

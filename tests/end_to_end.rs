@@ -116,6 +116,11 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
         assert!(run.stdout.contains("nothing to do"), "{run:?}");
     }
     assert!(copy.tree() == before, "generating again changed files");
+    // Generated code follows the layering rules and is what the manifest records.
+    for command in ["lint", "check"] {
+        let run = copy.run(&[command]);
+        assert_eq!(run.code, 0, "{command}: {run:?}");
+    }
     let generated = started.elapsed();
 
     cargo(&copy.root, &["fmt", "--check"]);

@@ -42,6 +42,15 @@ fn a_new_app_builds_takes_a_module_and_passes_its_tests() {
     cargo(&app, &["fmt", "--check"]);
     cargo(&app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     cargo(&app, &["test"]);
+
+    let binary = example_server::target_dir().join("debug/billing-api");
+    let help = std::process::Command::new(binary)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    assert!(help.contains("Usage: billing-api"), "{help}");
+    assert!(help.contains("billing-api tenant create acme"), "{help}");
 }
 
 #[test]
