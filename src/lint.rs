@@ -142,8 +142,10 @@ impl Checker<'_> {
         });
     }
 
-    /// A path's first segment names a crate or module: `axum::Json`, `models::list`.
-    fn check_path_root(&mut self, span: proc_macro2::Span, first: &str, last: &str) {
+    /// A path's first segment names a crate (`axum::Json`, `sqlx::query`); `models` may
+    /// stand anywhere in it (`models::list`, `super::models`, `crate::modules::x::models`).
+    fn check_path(&mut self, span: proc_macro2::Span, segments: &[String]) {
+        let first = segments.first().map(String::as_str).unwrap_or_default();
         match self.role {
             Role::Service if WEB_CRATES.contains(&first) => self.report(
                 span,
@@ -160,7 +162,7 @@ impl Checker<'_> {
                  the service"
                     .to_owned(),
             ),
-            Role::Router if first == "models" || last == "models" => self.report(
+            Role::Router if segments.iter().any(|segment| segment == "models") => self.report(
                 span,
                 "router-bypasses-service",
                 "the router reaches into models; call the service, which owns the \
@@ -175,21 +177,14 @@ impl Checker<'_> {
 impl<'ast> Visit<'ast> for Checker<'_> {
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         for path in use_paths(&item.tree) {
-            let first = path.first().map(String::as_str).unwrap_or_default();
-            // `use super::models` and `use crate::modules::x::models::...` name the module
-            // anywhere in the path, not only first.
-            let names_models = path.iter().any(|segment| segment == "models");
-            let last = if names_models { "models" } else { "" };
-            self.check_path_root(item.span(), first, last);
+            self.check_path(item.span(), &path);
         }
         visit::visit_item_use(self, item);
     }
 
     fn visit_path(&mut self, path: &'ast syn::Path) {
-        if let Some(first) = path.segments.first() {
-            let first = first.ident.to_string();
-            self.check_path_root(path.span(), &first, "");
-        }
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.check_path(path.span(), &segments);
         visit::visit_path(self, path);
     }
 
@@ -375,6 +370,11 @@ mod tests {
             ]
         );
         assert_eq!(rules(Role::Router, "use super::service;\n"), []);
+        let qualified = "async fn f() {\n    crate::modules::x::models::list().await;\n}\n";
+        assert_eq!(
+            rules(Role::Router, qualified),
+            [("router-bypasses-service", 2)]
+        );
     }
 
     #[test]
