@@ -9,7 +9,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -128,7 +128,13 @@ impl TestApp {
         let pool = db::connect(database_url(), max_connections)
             .await
             .expect("connect to the test database");
-        migrate::run_public(&pool).await.expect("public migrations");
+        // Once per process: every test shares the database, and the tenant registry only
+        // needs creating once.
+        static PUBLIC_MIGRATED: AtomicBool = AtomicBool::new(false);
+        if !PUBLIC_MIGRATED.load(Ordering::Acquire) {
+            migrate::run_public(&pool).await.expect("public migrations");
+            PUBLIC_MIGRATED.store(true, Ordering::Release);
+        }
         let state = AppState {
             pool,
             keys: Arc::new(Keys::new(JWT_SECRET)),
