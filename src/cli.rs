@@ -43,6 +43,10 @@ pub enum Command {
     #[command(after_help = UPGRADE_HELP)]
     Upgrade(Upgrade),
 
+    /// Change something generated: its fields, with a migration, keeping hand edits
+    #[command(subcommand)]
+    Change(Change),
+
     /// Remove something generated
     #[command(subcommand)]
     Destroy(Destroy),
@@ -173,6 +177,69 @@ pub struct Upgrade {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum Change {
+    /// Add, remove, rename or alter a module's fields: a new migration, and the module's files
+    /// rendered again and merged with your edits
+    #[command(after_help = CHANGE_MODULE_HELP)]
+    Module(ChangeModule),
+}
+
+const CHANGE_MODULE_HELP: &str = "\
+Every edit of one command goes into one new migration, <version>_change_<table>.sql, which
+runs in each tenant's schema inside the migration runner's transaction; migrations that
+exist are never edited. The module's files are rendered again from the new field list and
+merged three ways with the files as they are (as `scaffold upgrade` does): hand edits stay,
+overlapping ones get conflict markers, the command lists them and exits 1.
+
+FIELD is the usual name:type[?][:unique][:index][=DEFAULT]. A required field added to a
+table that may hold rows needs a default (=VALUE); so does making an optional field required.
+Compatible type changes: string(N) to any length, string/text/enum among each other (the
+rows are checked against the new rule), int to bigint, float or decimal, bigint to decimal.
+Anything else is refused with what to do instead. Removing a field drops its data: it asks
+on a terminal and needs --yes otherwise.
+
+Examples:
+  scaffold change module tasks --add priority:int=0 --add 'due_on:date?'
+  scaffold change module tasks --rename title:name --alter 'name:string(300)'
+  scaffold change module tasks --alter 'status:enum(open,doing,done)=open'
+  scaffold change module tasks --add 'project:ref(projects)?' --remove legacy_code --yes
+  scaffold change module tasks --alter priority:bigint --dry-run";
+
+#[derive(Debug, Args)]
+pub struct ChangeModule {
+    /// Module name, in any case and number
+    pub name: String,
+
+    /// Add a field (name:type[?][:unique][:index][=DEFAULT])
+    #[arg(long, value_name = "FIELD")]
+    pub add: Vec<String>,
+
+    /// Remove a field and its column (its data is dropped)
+    #[arg(long, value_name = "FIELD_NAME")]
+    pub remove: Vec<String>,
+
+    /// Rename a field; its column, constraints and index follow
+    #[arg(long, value_name = "OLD:NEW")]
+    pub rename: Vec<String>,
+
+    /// Give a field a new definition, in full (name:type[?][:unique][:index][=DEFAULT])
+    #[arg(long, value_name = "FIELD")]
+    pub alter: Vec<String>,
+
+    /// Print the migration and the diffs, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Never ask: confirms removals; conflicts are left as markers
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Where a hand edit overlaps the change, take the generated version (the edit is lost)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Destroy {
     /// Remove a generated module: its files, registration lines, migration and manifest entry
     #[command(after_help = DESTROY_MODULE_HELP)]
@@ -235,10 +302,12 @@ pub struct NewApp {
 }
 
 const NEW_MODULE_HELP: &str = "\
-FIELD is name:type[?][:unique][:index]
-  ?        optional (nullable)
-  :unique  no two rows may share the value (a duplicate is answered with 409)
-  :index   add an index for lookups and sorting
+FIELD is name:type[?][:unique][:index][=DEFAULT]
+  ?         optional (nullable)
+  :unique   no two rows may share the value (a duplicate is answered with 409)
+  :index    add an index for lookups and sorting
+  =DEFAULT  the value a create request that leaves the field out gets (priority:int=0,
+            status:enum(open,done)=open); also the column's DEFAULT
 
 Types:
   string, string(N)  text up to N characters (default 200)
@@ -269,7 +338,8 @@ pub struct NewModule {
     /// Module name in any case and number: projects, Project, user-profiles, UserProfile
     pub name: String,
 
-    /// Fields as name:type[?][:unique][:index]; asked for on a terminal if none are given
+    /// Fields as name:type[?][:unique][:index][=DEFAULT]; asked for on a terminal if none are
+    /// given
     #[arg(value_name = "FIELD")]
     pub fields: Vec<String>,
 

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::ddl::{self, ConstraintNames};
 use crate::fields::{EnumVariant, Field, FieldType};
 use crate::names::ModuleNames;
 use crate::spec::ModuleSpec;
@@ -41,6 +42,7 @@ pub struct ModuleContext<'a> {
     pub has_index: bool,
     pub has_enums: bool,
     pub has_refs: bool,
+    pub has_defaults: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,6 +88,22 @@ pub struct FieldView<'a> {
     pub sample_alt: String,
     /// A value of the right JSON type that validation must reject (too long, not a variant).
     pub invalid_sample: Option<String>,
+    /// The default (`=VALUE`), as the JSON the API shows for it: `0`, `"open"`. A field with
+    /// a default may be left out of a create request.
+    pub default_json: Option<String>,
+    pub has_default: bool,
+    /// The default as a Rust expression of `rust_field_type`: `0`, `TaskStatus::Open`.
+    pub default_rust: Option<String>,
+    /// The default as a PostgreSQL literal: `0`, `'open'`.
+    pub default_sql: Option<String>,
+    /// The column as `CREATE TABLE` declares it, constraints and default included:
+    /// `title TEXT NOT NULL CONSTRAINT tasks_title_check CHECK (...)`.
+    pub definition: String,
+    /// `CREATE INDEX ...;` when the column needs its own index (see `index`).
+    pub create_index: Option<String>,
+    /// The names of the column's constraints and index: `unique`, `check`, `foreign_key`,
+    /// `index` (`tasks_title_key`, ...). Change migrations find them by these names.
+    pub constraints: ConstraintNames,
 }
 
 impl<'a> ModuleContext<'a> {
@@ -120,6 +138,7 @@ impl<'a> ModuleContext<'a> {
             has_index: any(|f| f.index),
             has_enums: any(|f| f.kind == "enum"),
             has_refs: any(|f| f.kind == "ref"),
+            has_defaults: any(|f| f.has_default),
             fields,
         }
     }
@@ -171,6 +190,13 @@ impl<'a> FieldView<'a> {
             sample,
             sample_alt,
             invalid_sample: ty.invalid_sample().map(|value| value.to_string()),
+            default_json: field.default_json().map(|value| value.to_string()),
+            has_default: field.default.is_some(),
+            default_rust: field.default_rust(),
+            default_sql: field.default_sql(),
+            definition: ddl::definition(&module.module, field),
+            create_index: ddl::create_index(&module.module, field),
+            constraints: ConstraintNames::new(&module.module, &field.column()),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! FIELD words (`name:type[?][:unique][:index]`) parsed into typed fields.
+//! FIELD words (`name:type[?][:unique][:index][=DEFAULT]`) parsed into typed fields.
 //!
 //! Everything a template needs to know about a type lives on [`FieldType`], so adding a type
 //! or an attribute is one match arm per method here and nothing anywhere else.
@@ -209,6 +209,81 @@ impl FieldType {
         }
     }
 
+    /// `text` as a default of this type in canonical form, or why it is not one.
+    pub fn check_default(&self, text: &str) -> Result<String, String> {
+        let kind = self.kind();
+        let not = |example: &str| format!("`{text}` is not a valid `{kind}`; write e.g. `={example}`");
+        match self {
+            Self::String { max_length } => {
+                let chars = text.chars().count();
+                if chars == 0 || chars > *max_length as usize {
+                    return Err(format!(
+                        "a `string({max_length})` default must have 1 to {max_length} \
+                         characters, like every value of the field"
+                    ));
+                }
+                Ok(text.to_string())
+            }
+            Self::Text => Ok(text.to_string()),
+            Self::Int => text.parse::<i32>().map(|n| n.to_string()).map_err(|_| not("0")),
+            Self::BigInt => text.parse::<i64>().map(|n| n.to_string()).map_err(|_| not("0")),
+            Self::Float => match text.parse::<f64>() {
+                Ok(n) if n.is_finite() && !text.trim().is_empty() => Ok(n.to_string()),
+                _ => Err(not("0.5")),
+            },
+            Self::Decimal => {
+                let digits = text.strip_prefix('-').unwrap_or(text);
+                let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+                let is_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+                // rust_decimal holds 28 significant digits.
+                if is_digits(whole) && is_digits(fraction) && whole.len() + fraction.len() <= 28 {
+                    Ok(text.to_string())
+                } else {
+                    Err(not("12.50"))
+                }
+            }
+            Self::Bool => match text.to_ascii_lowercase().as_str() {
+                value @ ("true" | "false") => Ok(value.to_string()),
+                _ => Err(format!("`{text}` is not a `bool`; write `=true` or `=false`")),
+            },
+            Self::Uuid => {
+                let lower = text.to_ascii_lowercase();
+                let shape = lower.len() == 36
+                    && lower.char_indices().all(|(i, c)| match i {
+                        8 | 13 | 18 | 23 => c == '-',
+                        _ => c.is_ascii_hexdigit(),
+                    });
+                if shape { Ok(lower) } else { Err(not("3f2504e0-4f89-41d3-9a0c-0305e82c3301")) }
+            }
+            Self::Date => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(|date| date.format("%Y-%m-%d").to_string())
+                .map_err(|_| not("2024-01-15")),
+            Self::DateTime => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|time| {
+                    time.to_utc()
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+                })
+                .map_err(|_| not("2024-01-15T10:30:00Z")),
+            Self::Json => serde_json::from_str::<Value>(text)
+                .map(|value| value.to_string())
+                .map_err(|_| format!("`{text}` is not JSON; write e.g. `={{\"key\":1}}` or `=[]`")),
+            Self::Enum { variants, .. } => {
+                let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
+                let wanted = text.to_snake_case();
+                if names.contains(&wanted.as_str()) {
+                    Ok(wanted)
+                } else {
+                    Err(format!("`{text}` is not one of the values: {}", names.join(", ")))
+                }
+            }
+            Self::Ref { .. } => Err(
+                "a `ref` cannot have a default: no row id exists in every tenant; make it \
+                 optional instead (`?`)"
+                    .into(),
+            ),
+        }
+    }
+
     /// Why this type cannot carry a modifier, if it cannot.
     fn refuses(&self, modifier: Modifier) -> Option<&'static str> {
         match (self, modifier) {
@@ -247,6 +322,9 @@ pub struct Field {
     pub unique: bool,
     /// `:index` was asked for.
     pub index: bool,
+    /// The column default, canonical (see [`FieldType::check_default`]): what rows that
+    /// exist get when the field is added, and what a create request that leaves it out gets.
+    pub default: Option<String>,
 }
 
 impl Field {
@@ -276,7 +354,63 @@ impl Field {
         if self.index {
             word.push_str(":index");
         }
+        if let Some(default) = &self.default {
+            word.push('=');
+            word.push_str(default);
+        }
         word
+    }
+
+    /// The default as a PostgreSQL literal: `0`, `'open'`, `'{"a":1}'::jsonb`.
+    pub fn default_sql(&self) -> Option<String> {
+        let text = self.default.as_deref()?;
+        let quoted = format!("'{}'", text.replace('\'', "''"));
+        Some(match &self.ty {
+            FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Decimal => {
+                text.to_string()
+            }
+            FieldType::Bool => text.to_uppercase(),
+            FieldType::Json => format!("{quoted}::jsonb"),
+            _ => quoted,
+        })
+    }
+
+    /// The default as the JSON value the API shows: what a create request without the field
+    /// gets back.
+    pub fn default_json(&self) -> Option<Value> {
+        let text = self.default.as_deref()?;
+        Some(match &self.ty {
+            FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Bool | FieldType::Json => {
+                serde_json::from_str(text).expect("a checked default is JSON")
+            }
+            _ => Value::String(text.to_string()),
+        })
+    }
+
+    /// The default as a Rust expression of the field's type (wrapped in `Some` when the
+    /// field is optional).
+    pub fn default_rust(&self) -> Option<String> {
+        let text = self.default.as_deref()?;
+        let literal = format!("{text:?}");
+        let expression = match &self.ty {
+            FieldType::Int | FieldType::BigInt | FieldType::Bool => text.to_string(),
+            FieldType::Float => format!("{:?}", text.parse::<f64>().expect("a checked float")),
+            FieldType::String { .. } | FieldType::Text => format!("{literal}.to_string()"),
+            FieldType::Enum { rust_type, variants } => {
+                let variant = variants.iter().find(|v| v.name == text).expect("a checked value");
+                format!("{rust_type}::{}", variant.rust)
+            }
+            FieldType::Json => format!("serde_json::from_str({literal}).expect(\"valid JSON\")"),
+            FieldType::Decimal | FieldType::Uuid | FieldType::Date | FieldType::DateTime => {
+                format!("{literal}.parse().expect(\"a valid {}\")", self.ty.kind())
+            }
+            FieldType::Ref { .. } => unreachable!("refs have no default"),
+        };
+        Some(if self.optional {
+            format!("Some({expression})")
+        } else {
+            expression
+        })
     }
 }
 
@@ -349,7 +483,11 @@ impl Parser<'_> {
     }
 
     fn field(&self, cx: &FieldContext) -> Result<Field, FieldError> {
-        let word = self.word;
+        // The default is everything after the first `=`: it may hold `:` (a time) or `=`.
+        let (word, default) = match self.word.split_once('=') {
+            Some((head, default)) => (head, Some(default)),
+            None => (self.word, None),
+        };
         let Some(colon) = word.find(':') else {
             return Err(self.error_help(
                 0..word.len(),
@@ -407,12 +545,31 @@ impl Parser<'_> {
                 "drop `:index`",
             ));
         }
+        let default = match default {
+            None => None,
+            Some(text) => {
+                let span = word.len() + 1..self.word.len();
+                if text.chars().any(char::is_control) {
+                    return Err(self.error(span, "a default cannot hold control characters"));
+                }
+                if unique {
+                    return Err(self.error_help(
+                        span,
+                        "a `:unique` field cannot have a default",
+                        "every row left without a value would get the same one, which \
+                         `:unique` forbids; drop the default",
+                    ));
+                }
+                Some(ty.check_default(text).map_err(|message| self.error(span, message))?)
+            }
+        };
         let field = Field {
             name,
             ty,
             optional,
             unique,
             index,
+            default,
         };
         self.check_column(&field, 0..colon)?;
         Ok(field)

@@ -8,9 +8,11 @@
 //! and with what the current templates render, for `list`, `check`, `upgrade` and `destroy`.
 
 pub mod apply;
+pub mod change;
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod ddl;
 pub mod fields;
 pub mod format;
 pub mod idents;
@@ -23,6 +25,7 @@ pub mod project;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod shell;
 pub mod spec;
 pub mod stage;
 

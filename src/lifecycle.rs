@@ -11,12 +11,12 @@ use chrono::{DateTime, Utc};
 
 use crate::apply;
 use crate::format;
-use crate::manifest::{self, Injection, Manifest, ModuleRecord};
+use crate::manifest::{self, CommandWords, Injection, Manifest, ModuleRecord};
 use crate::names::{ModuleNames, NameRequest};
 use crate::plan::{self, MigrationVersion, Op, Plan};
 use crate::project::Project;
 use crate::render::{Renderer, TemplateSet};
-use crate::spec::{ModuleSpec, ProjectFacts, SpecRequest};
+use crate::spec::{ModuleSpec, ProjectFacts};
 
 /// The project, its manifest, and what parsing a recorded command needs.
 pub struct Workspace {
@@ -78,18 +78,17 @@ impl Workspace {
 
     /// The module's spec, parsed again from its recorded command.
     pub fn spec(&self, module: &str) -> Result<ModuleSpec, String> {
+        self.parse(module, &self.manifest.modules[module].words())
+    }
+
+    /// The spec the module's create migration was generated from.
+    pub fn create_spec(&self, module: &str) -> Result<ModuleSpec, String> {
+        self.parse(module, &self.manifest.modules[module].create_words())
+    }
+
+    fn parse(&self, module: &str, words: &CommandWords) -> Result<ModuleSpec, String> {
         let record = &self.manifest.modules[module];
-        let words = record.words();
-        let request = SpecRequest {
-            names: NameRequest {
-                name: &words.name,
-                singular: words.singular.as_deref(),
-                plural: words.plural.as_deref(),
-            },
-            fields: &words.fields,
-            with_tests: words.with_tests,
-        };
-        let spec = ModuleSpec::parse(request, &self.facts).map_err(|e| e.to_string())?;
+        let spec = ModuleSpec::parse(words.request(), &self.facts).map_err(|e| e.to_string())?;
         if spec.names.module != module {
             return Err(format!(
                 "its command `{}` now names the module `{}` (have the [inflections] in \
@@ -126,8 +125,18 @@ impl Workspace {
                 &recorded
             };
             let plan = self.spec(module).and_then(|spec| {
-                plan::plan(&spec, renderer, &self.project.config, existing, now)
-                    .map_err(|e| e.to_string())
+                let mut plan = plan::plan(&spec, renderer, &self.project.config, existing, now)
+                    .map_err(|e| e.to_string())?;
+                if record.create_command.is_some() {
+                    let created = self.create_spec(module)?;
+                    if let Some(content) =
+                        plan::create_migration(&created, renderer).map_err(|e| e.to_string())?
+                    {
+                        let migrations = &self.project.config.paths.migrations;
+                        plan::replace_create_migration(&mut plan, migrations, content);
+                    }
+                }
+                Ok(plan)
             });
             plans.insert(module.clone(), plan);
         }

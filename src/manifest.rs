@@ -43,7 +43,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::plan::{Op, Plan};
-use crate::spec::ModuleSpec;
+use crate::names::NameRequest;
+use crate::spec::{ModuleSpec, SpecRequest};
 use crate::stage::Write;
 
 /// The folder of the manifest, relative to the project root.
@@ -91,6 +92,11 @@ pub struct ModuleRecord {
     /// The arguments to `scaffold new module` that generate it again, canonical: the module
     /// name, `--singular`/`--plural` if they were given, the fields, `--no-tests`.
     pub command: String,
+    /// The command the create migration was generated from, once `scaffold change module`
+    /// has changed the fields: the create migration keeps rendering from it, and the change
+    /// migrations (recorded in `files`) hold the differences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_command: Option<String>,
     /// [`crate::render::TemplateSet::fingerprint`] of the templates it was rendered with.
     pub templates: String,
     /// Every file written (the migration included) -> hash of its content as generated.
@@ -253,6 +259,7 @@ impl ModuleRecord {
         }
         Self {
             command: spec.command.clone(),
+            create_command: None,
             templates: fingerprint.to_string(),
             files,
             conflicts: BTreeMap::new(),
@@ -260,29 +267,38 @@ impl ModuleRecord {
         }
     }
 
-    /// The command's words, as `scaffold new module` parses them.
-    pub fn words(&self) -> CommandWords {
-        let mut words = CommandWords {
-            with_tests: true,
-            ..CommandWords::default()
-        };
-        let mut iter = self.command.split_whitespace();
-        words.name = iter.next().unwrap_or_default().to_string();
-        while let Some(word) = iter.next() {
-            match word {
-                "--singular" => words.singular = iter.next().map(str::to_string),
-                "--plural" => words.plural = iter.next().map(str::to_string),
-                "--no-tests" => words.with_tests = false,
-                field => words.fields.push(field.to_string()),
+    /// Keeps what `old`, the record of the same module, knows beyond one rendering: the
+    /// command of its create migration and the change migrations, which no plan contains.
+    pub fn keep_history(&mut self, old: &ModuleRecord, is_migration: impl Fn(&str) -> bool) {
+        self.create_command.clone_from(&old.create_command);
+        for (path, hash) in &old.files {
+            if is_migration(path) && !self.files.contains_key(path) {
+                self.files.insert(path.clone(), hash.clone());
             }
         }
-        words
     }
 
-    /// Modules this one refers to with `ref(...)` fields, itself excluded.
+    /// The command's words, as `scaffold new module` parses them.
+    pub fn words(&self) -> CommandWords {
+        words(&self.command)
+    }
+
+    /// The words of the command the create migration was generated from.
+    pub fn create_words(&self) -> CommandWords {
+        words(self.create_command.as_deref().unwrap_or(&self.command))
+    }
+
+    /// The fields with which this module refers to `module` with `ref(...)`, in its command
+    /// or in the command of its create migration (whose foreign key every new tenant still
+    /// creates before a change migration drops it).
     pub fn refers_to(&self, module: &str) -> Vec<String> {
-        self.words()
-            .fields
+        let mut fields = self.words().fields;
+        for field in self.create_words().fields {
+            if !fields.contains(&field) {
+                fields.push(field);
+            }
+        }
+        fields
             .into_iter()
             .filter(|field| {
                 let ty = field.split(':').nth(1).unwrap_or_default();
@@ -294,6 +310,24 @@ impl ModuleRecord {
     }
 }
 
+fn words(command: &str) -> CommandWords {
+    let mut words = CommandWords {
+        with_tests: true,
+        ..CommandWords::default()
+    };
+    let mut iter = crate::shell::split(command).into_iter();
+    words.name = iter.next().unwrap_or_default();
+    while let Some(word) = iter.next() {
+        match word.as_str() {
+            "--singular" => words.singular = iter.next(),
+            "--plural" => words.plural = iter.next(),
+            "--no-tests" => words.with_tests = false,
+            _ => words.fields.push(word),
+        }
+    }
+    words
+}
+
 /// A module's recorded command, split up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommandWords {
@@ -302,6 +336,21 @@ pub struct CommandWords {
     pub plural: Option<String>,
     pub fields: Vec<String>,
     pub with_tests: bool,
+}
+
+impl CommandWords {
+    /// The words as a request to parse into a spec.
+    pub fn request(&self) -> SpecRequest<'_> {
+        SpecRequest {
+            names: NameRequest {
+                name: &self.name,
+                singular: self.singular.as_deref(),
+                plural: self.plural.as_deref(),
+            },
+            fields: &self.fields,
+            with_tests: self.with_tests,
+        }
+    }
 }
 
 /// The pristine copy of a generated file, relative to the project root.
@@ -344,6 +393,7 @@ mod tests {
             command: "people --singular person name:string owner:ref(users)? \
                       parent:ref(people)? --no-tests"
                 .into(),
+            create_command: None,
             templates: "00".into(),
             files: [("src/modules/people/mod.rs".to_string(), "ab".to_string())].into(),
             conflicts: BTreeMap::new(),

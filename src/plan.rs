@@ -123,8 +123,7 @@ pub fn plan(
         }
     }
 
-    if renderer.has(MIGRATION_TEMPLATE) {
-        let content = renderer.render(MIGRATION_TEMPLATE, &context)?;
+    if let Some(content) = create_migration(spec, renderer)? {
         let file = migration_file_name(&spec.names.module, existing_migrations, now);
         ops.push(Op::CreateFile {
             path: config.paths.migrations.join(file),
@@ -159,6 +158,27 @@ pub fn plan(
         }
     }
     Ok(Plan { ops })
+}
+
+/// The migration that creates `spec`'s table, if the templates have one.
+pub fn create_migration(spec: &ModuleSpec, renderer: &Renderer) -> Result<Option<String>, PlanError> {
+    if !renderer.has(MIGRATION_TEMPLATE) {
+        return Ok(None);
+    }
+    let context = ModuleContext::new(spec).to_tera();
+    Ok(Some(renderer.render(MIGRATION_TEMPLATE, &context)?))
+}
+
+/// Puts `content` in place of the create migration's in `plan`.
+pub fn replace_create_migration(plan: &mut Plan, migrations: &Path, content: String) {
+    for op in &mut plan.ops {
+        if let Op::CreateFile { path, content: old } = op
+            && path.parent() == Some(migrations)
+        {
+            *old = content;
+            return;
+        }
+    }
 }
 
 /// `<version>_create_<table>.sql`. An existing migration for the table keeps its name, so

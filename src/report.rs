@@ -79,6 +79,11 @@ pub fn print_next_steps(changes: &[Change]) {
         println!("\nnothing to do: every file is already as generated");
         return;
     }
+    print_migrate_steps();
+}
+
+/// What to run after a new migration: apply it, then the module's tests.
+pub fn print_migrate_steps() {
     println!("\nnext steps:");
     println!("  cargo run -- migrate     apply the new migration to every tenant");
     println!("  cargo test               run the module's generated tests");

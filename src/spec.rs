@@ -9,6 +9,7 @@ use heck::ToSnakeCase;
 
 use crate::fields::{self, Field, FieldContext, FieldError, FieldType};
 use crate::names::{Inflections, ModuleNames, NameError, NameRequest};
+use crate::shell;
 
 /// Module names that would shadow a crate or a well-known module of the server.
 const RESERVED_MODULES: &[&str] = &[
@@ -183,7 +184,7 @@ fn command_line(names: &ModuleNames, request: &SpecRequest, fields: &[Field]) ->
     if request.names.plural.is_some() {
         words.push(format!("--plural {}", names.module));
     }
-    words.extend(fields.iter().map(Field::syntax));
+    words.extend(fields.iter().map(|field| shell::quote(&field.syntax())));
     if !request.with_tests {
         words.push("--no-tests".into());
     }

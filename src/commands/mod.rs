@@ -1,5 +1,6 @@
 //! One module per subcommand; each takes its parsed arguments and returns a user-facing error.
 
+mod change_module;
 mod check;
 mod destroy;
 mod lint;
@@ -11,7 +12,7 @@ mod upgrade;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, Destroy, New, Templates};
+use crate::cli::{Change, Cli, Command, Destroy, New, Templates};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let start = cli.dir.unwrap_or_else(|| PathBuf::from("."));
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::List => list::run(&start),
         Command::Check => check::run(&start),
         Command::Upgrade(args) => upgrade::run(&start, &args),
+        Command::Change(Change::Module(args)) => change_module::run(&start, &args),
         Command::Destroy(Destroy::Module(args)) => destroy::run(&start, &args),
         Command::Templates(Templates::List) => templates::list(&start),
         Command::Templates(Templates::Eject(args)) => templates::eject(&start, &args),

@@ -47,6 +47,19 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         vec![DEFAULT_FIELD.to_string()]
     };
     let spec = parse(&fields)?;
+    let previous = recorded.modules.get(&spec.names.module);
+    if let Some(previous) = previous.filter(|record| record.command != spec.command) {
+        let module = &spec.names.module;
+        anyhow::bail!(
+            "`{module}` exists with other fields: it was generated as `scaffold new module {}`.\n\
+             Generating it again would rewrite its migration, which databases may have applied, \
+             and drop your edits. Change it instead, which writes a new migration and keeps \
+             your edits, e.g.:\n  scaffold change module {module} --add FIELD --remove \
+             FIELD_NAME --rename OLD:NEW --alter FIELD\nor remove it first with `scaffold \
+             destroy module {module}`",
+            previous.command
+        );
+    }
     println!("{spec}\n");
 
     let template_dir = project.template_dir();
@@ -60,15 +73,27 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         MigrationVersion::at(now()?),
     )?;
     format::format_rust(&mut plan, &project.root)?;
+    if let Some(previous) = previous.filter(|record| record.create_command.is_some()) {
+        // Changed since it was created: its create migration stays as it was generated.
+        let words = previous.create_words();
+        let created = ModuleSpec::parse(words.request(), &facts)?;
+        if let Some(content) = plan::create_migration(&created, &renderer)? {
+            plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);
+        }
+    }
 
     let mut changes = apply::compare(&plan, &project.root)?;
     let fingerprint = renderer.templates().fingerprint();
     let mut manifest = recorded.clone();
     let module = spec.names.module.clone();
-    manifest.modules.insert(
-        module.clone(),
-        ModuleRecord::from_plan(&spec, &plan, &fingerprint),
-    );
+    let mut record = ModuleRecord::from_plan(&spec, &plan, &fingerprint);
+    if let Some(previous) = previous {
+        let migrations = &project.config.paths.migrations;
+        record.keep_history(previous, |file| {
+            Path::new(file).parent() == Some(migrations.as_path())
+        });
+    }
+    manifest.modules.insert(module.clone(), record);
     let pristine = plan
         .ops
         .iter()

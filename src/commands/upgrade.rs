@@ -36,16 +36,13 @@ pub fn run(start: &Path, args: &Upgrade) -> anyhow::Result<()> {
     let fingerprint = renderer.templates().fingerprint();
     let plans = ws.render(&renderer, &modules)?;
 
-    let mut upgrade = Upgrader {
-        ws: &ws,
-        args,
-        edits: Edits::default(),
-        manifest: ws.manifest.clone(),
-        pristine: BTreeMap::new(),
-        lines: Vec::new(),
-        conflicts: Vec::new(),
-        notes: Vec::new(),
+    let rules = Rules {
+        dry_run: args.dry_run,
+        migrations: args.migrations,
+        headers: args.all || modules.len() > 1,
+        force: false,
     };
+    let mut upgrade = Upgrader::new(&ws, rules);
     for module in &modules {
         let plan = match &plans[module] {
             Ok(plan) => plan,
@@ -55,21 +52,37 @@ pub fn run(start: &Path, args: &Upgrade) -> anyhow::Result<()> {
         };
         upgrade.module(module, plan, &fingerprint);
     }
-    upgrade.finish()
+    upgrade.finish("upgraded")
 }
 
-struct Upgrader<'a> {
+/// What `upgrade` and `change module` do differently with the same merge.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Rules {
+    pub dry_run: bool,
+    /// Merge into recorded migrations too (`--migrations`).
+    pub migrations: bool,
+    /// Print each module's name above its files.
+    pub headers: bool,
+    /// Take the new output where an edit overlaps it, instead of writing conflict markers.
+    pub force: bool,
+}
+
+/// Merges new renderings of modules into the tree and the manifest, in memory, then commits
+/// everything at once in [`Upgrader::finish`].
+pub(super) struct Upgrader<'a> {
     ws: &'a Workspace,
-    args: &'a Upgrade,
+    rules: Rules,
     edits: Edits,
     /// The manifest as it will be written.
-    manifest: manifest::Manifest,
+    pub manifest: manifest::Manifest,
     /// New output as generated, of the files whose record moves forward.
     pristine: BTreeMap<String, String>,
     /// What happens to each file, as printed.
     lines: Vec<String>,
     /// Files (or lines) left for the user to resolve, with what to do.
     conflicts: Vec<String>,
+    /// The modules those belong to.
+    conflicted: Vec<String>,
     /// Printed at the end.
     notes: Vec<String>,
 }
@@ -86,13 +99,28 @@ enum Outcome {
     Blocked(String),
 }
 
-impl Upgrader<'_> {
-    fn module(&mut self, module: &str, plan: &Plan, fingerprint: &str) {
+impl<'a> Upgrader<'a> {
+    pub fn new(ws: &'a Workspace, rules: Rules) -> Self {
+        Self {
+            ws,
+            rules,
+            edits: Edits::default(),
+            manifest: ws.manifest.clone(),
+            pristine: BTreeMap::new(),
+            lines: Vec::new(),
+            conflicts: Vec::new(),
+            conflicted: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// Merges `plan`, a new rendering of the recorded `module`, into the files.
+    pub fn module(&mut self, module: &str, plan: &Plan, fingerprint: &str) {
         let ws = self.ws;
         let record = &ws.manifest.modules[module];
         let mut next = record.clone();
         let mut clean = true;
-        if self.args.all || self.args.modules.len() > 1 {
+        if self.rules.headers {
             self.lines
                 .push(format!("{}", console::style(module).bold()));
         }
@@ -105,7 +133,7 @@ impl Upgrader<'_> {
             let path = manifest::slash_path(path);
             rendered.push(path.clone());
             let recorded = record.files.get(&path);
-            if ws.is_migration(&path) && recorded.is_some() && !self.args.migrations {
+            if ws.is_migration(&path) && recorded.is_some() && !self.rules.migrations {
                 self.migration_note(module, &path, content);
                 continue;
             }
@@ -117,6 +145,11 @@ impl Upgrader<'_> {
                 }
                 Outcome::Record(label) => {
                     self.lines.push(action_line(label, &path));
+                    self.advance(&mut next, &path, content);
+                }
+                Outcome::Conflict(_) if self.rules.force => {
+                    self.lines.push(action_line("overwrite", &path));
+                    self.edits.set(ws, &path, Some(content.clone()));
                     self.advance(&mut next, &path, content);
                 }
                 Outcome::Conflict(text) => {
@@ -204,6 +237,8 @@ impl Upgrader<'_> {
         next.injections = injections;
         if clean {
             next.templates = fingerprint.to_string();
+        } else {
+            self.conflicted.push(module.to_string());
         }
         self.manifest.modules.insert(module.to_string(), next);
     }
@@ -328,7 +363,8 @@ impl Upgrader<'_> {
         ));
     }
 
-    fn finish(self) -> anyhow::Result<()> {
+    /// Writes everything (or, in a dry run, shows it); `done` is the verb for the summary.
+    pub fn finish(self, done: &str) -> anyhow::Result<()> {
         let ws = self.ws;
         let print_lines = || {
             for line in &self.lines {
@@ -339,7 +375,7 @@ impl Upgrader<'_> {
             .manifest
             .state_changes(&ws.manifest, &self.pristine, ws.root());
         let changes_files = self.edits.changed().next().is_some();
-        if self.args.dry_run {
+        if self.rules.dry_run {
             print_lines();
             for (path, old, new) in self.edits.changed() {
                 print!("{}", report::file_diff(Path::new(path), old, new));
@@ -373,15 +409,16 @@ impl Upgrader<'_> {
         }
         if !self.conflicts.is_empty() {
             anyhow::bail!(
-                "{} conflict(s) to resolve by hand:\n  {}\nthe rest was upgraded; once resolved, \
-                 run `scaffold upgrade` again to record the result",
+                "{} conflict(s) to resolve by hand:\n  {}\nthe rest was {done}; once resolved, \
+                 run `scaffold upgrade {}` to record the result",
                 self.conflicts.len(),
-                self.conflicts.join("\n  ")
+                self.conflicts.join("\n  "),
+                self.conflicted.join(" ")
             );
         }
         println!();
         if changes_files {
-            println!("upgraded; review the changes, then run `cargo test`");
+            println!("{done}; review the changes, then run `cargo test`");
         } else {
             println!("nothing to change in the files: they are current with the templates");
         }

@@ -1,0 +1,187 @@
+//! `scaffold change module`: the recorded field list and the requested edits give a new spec;
+//! the difference becomes a new migration, and the module's files are rendered again from the
+//! new spec and merged with the files as they are, by the same merge `upgrade` uses.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use console::style;
+
+use super::upgrade::{Rules, Upgrader};
+use crate::change::{self, Change, ChangeRequest};
+use crate::cli::ChangeModule;
+use crate::lifecycle::{self, Workspace, has_conflict_markers};
+use crate::manifest;
+use crate::plan::{self, MigrationVersion, Op};
+use crate::prompt;
+use crate::report;
+
+pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
+    let ws = Workspace::open(start)?;
+    let module = ws.find(&args.name)?;
+    let record = &ws.manifest.modules[&module];
+    refuse_unresolved(&ws, &module)?;
+
+    let old = ws
+        .spec(&module)
+        .map_err(|error| anyhow::anyhow!("cannot read `{module}`'s recorded fields: {error}"))?;
+    let words = record.words();
+    let request = ChangeRequest {
+        add: &args.add,
+        remove: &args.remove,
+        rename: &args.rename,
+        alter: &args.alter,
+    };
+    if request.add.is_empty()
+        && request.remove.is_empty()
+        && request.rename.is_empty()
+        && request.alter.is_empty()
+    {
+        anyhow::bail!(
+            "nothing to change: give at least one of --add FIELD, --remove FIELD_NAME, --rename \
+             OLD:NEW or --alter FIELD (see `scaffold change module --help`)"
+        );
+    }
+    let change = Change::new(&old, request, &change::parser(&old, &words, &ws.facts))?;
+
+    let renderer = ws.renderer()?;
+    let fingerprint = renderer.templates().fingerprint();
+    let existing = ws.project.migration_files()?;
+    let version = plan::next_version(&existing, MigrationVersion::at(lifecycle::now()?));
+    let table = &change.new.names.module;
+    let migration_path = ws
+        .project
+        .config
+        .paths
+        .migrations
+        .join(format!("{}_change_{table}.sql", version.0));
+    let migration = change.migration(&change_command(&module, args));
+
+    println!("{}\n", change.new);
+    println!(
+        "{}  {}",
+        style("migration").bold(),
+        manifest::slash_path(&migration_path)
+    );
+    for line in migration.lines().skip(1) {
+        println!("    {line}");
+    }
+    println!();
+
+    if !change.removed.is_empty() && !args.dry_run {
+        confirm_removal(&change, args.yes)?;
+    }
+
+    // The new rendering: code from the new spec, the create migration as it was (from the
+    // spec it was created with), and the change migration as a new file.
+    let mut next = ws.manifest.clone();
+    let mut record = record.clone();
+    let create_command = record
+        .create_command
+        .clone()
+        .unwrap_or_else(|| record.command.clone());
+    record.command = change.new.command.clone();
+    record.create_command = Some(create_command).filter(|c| *c != record.command);
+    next.modules.insert(module.clone(), record);
+    let ws = Workspace {
+        manifest: next,
+        ..ws
+    };
+    let mut plans = ws.render(&renderer, std::slice::from_ref(&module))?;
+    let mut plan = plans
+        .remove(&module)
+        .expect("rendered")
+        .map_err(|error| anyhow::anyhow!("cannot render `{module}` with its new fields: {error}"))?;
+    plan.ops.push(Op::CreateFile {
+        path: migration_path,
+        content: migration,
+    });
+
+    let rules = Rules {
+        dry_run: args.dry_run,
+        migrations: false,
+        headers: false,
+        force: args.force,
+    };
+    let mut upgrader = Upgrader::new(&ws, rules);
+    upgrader.module(&module, &plan, &fingerprint);
+    upgrader.finish("changed").map_err(|error| {
+        anyhow::anyhow!(
+            "{error}\nthe migration is written and the manifest records the new fields: only \
+             the files listed need your hand"
+        )
+    })?;
+    if !args.dry_run {
+        report::print_migrate_steps();
+    }
+    Ok(())
+}
+
+/// A module whose last upgrade left conflicts has a mixed merge base: changing it now would
+/// merge against the wrong one.
+fn refuse_unresolved(ws: &Workspace, module: &str) -> anyhow::Result<()> {
+    let record = &ws.manifest.modules[module];
+    let marked: Vec<&String> = record
+        .files
+        .keys()
+        .filter(|file| ws.read(file).is_some_and(|text| has_conflict_markers(&text)))
+        .collect();
+    if record.conflicts.is_empty() && marked.is_empty() {
+        return Ok(());
+    }
+    let files: Vec<&String> = record.conflicts.keys().chain(marked).collect();
+    anyhow::bail!(
+        "`{module}` has unresolved conflicts from an earlier upgrade or change ({}); resolve \
+         the markers and run `scaffold upgrade {module}` first",
+        files
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+fn confirm_removal(change: &Change, yes: bool) -> anyhow::Result<()> {
+    let columns: Vec<String> = change
+        .removed
+        .iter()
+        .map(|&i| format!("`{}`", change.old.fields[i].column()))
+        .collect();
+    let what = format!(
+        "dropping {} from `{}` deletes that data in every tenant",
+        columns.join(", "),
+        change.new.names.module
+    );
+    if yes {
+        return Ok(());
+    }
+    if !prompt::is_interactive() {
+        anyhow::bail!("{what}; pass --yes to confirm\nnothing was changed");
+    }
+    let confirmed = dialoguer::Confirm::new()
+        .with_prompt(format!("{what}. Go on?"))
+        .default(false)
+        .interact()
+        .context("cannot ask for confirmation")?;
+    if !confirmed {
+        anyhow::bail!("nothing was changed");
+    }
+    Ok(())
+}
+
+/// The arguments as given, for the migration's header.
+fn change_command(module: &str, args: &ChangeModule) -> String {
+    let mut words = vec![module.to_string()];
+    let mut flag = |name: &str, values: &[String]| {
+        for value in values {
+            words.push(format!("--{name} {}", crate::shell::quote(value)));
+        }
+    };
+    flag("add", &args.add);
+    flag("remove", &args.remove);
+    flag("rename", &args.rename);
+    flag("alter", &args.alter);
+    words.join(" ")
+}

@@ -1,0 +1,635 @@
+//! `scaffold change module`: the ALTER SQL of each kind of change (snapshots), bad input
+//! (refused, tree untouched), and the real binary merging a change into hand-edited files of
+//! the fixture project. The migrations run against PostgreSQL in `end_to_end.rs`.
+
+mod common;
+
+use common::{Project, Run};
+use scaffold::change::{Change, ChangeRequest};
+use scaffold::names::{Inflections, NameRequest};
+use scaffold::spec::{ModuleSpec, ProjectFacts, SpecRequest};
+
+fn facts() -> ProjectFacts {
+    ProjectFacts {
+        existing_modules: ["projects".to_string(), "users".to_string()].into(),
+        modules_dir: "src/modules".into(),
+        inflections: Inflections::default(),
+        ..ProjectFacts::default()
+    }
+}
+
+fn parse(fields: &[String]) -> Result<ModuleSpec, String> {
+    let request = SpecRequest {
+        names: NameRequest::new("tasks"),
+        fields,
+        with_tests: true,
+    };
+    ModuleSpec::parse(request, &facts()).map_err(|e| e.to_string())
+}
+
+fn words(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+/// The change of `tasks` from `fields` by `edit`, or why it is refused.
+fn change(fields: &[&str], edit: Edit) -> Result<Change, String> {
+    let old = parse(&words(fields)).unwrap();
+    let (add, remove, rename, alter) = (
+        words(edit.add),
+        words(edit.remove),
+        words(edit.rename),
+        words(edit.alter),
+    );
+    let request = ChangeRequest {
+        add: &add,
+        remove: &remove,
+        rename: &rename,
+        alter: &alter,
+    };
+    Change::new(&old, request, &parse).map_err(|e| e.to_string())
+}
+
+#[derive(Default, Clone, Copy)]
+struct Edit {
+    add: &'static [&'static str],
+    remove: &'static [&'static str],
+    rename: &'static [&'static str],
+    alter: &'static [&'static str],
+}
+
+const TASKS: &[&str] = &[
+    "title:string",
+    "notes:text?",
+    "priority:int",
+    "status:enum(open,done)",
+    "code:string(12):unique",
+    "rank:int?:index",
+    "project:ref(projects)",
+    "owner:ref(users)?",
+    "legacy_code:string?",
+];
+
+/// Every kind of change of the snapshot below; the SQL must also run on a table with rows.
+fn kinds_of_change() -> Vec<(&'static str, Edit)> {
+    vec![
+        (
+            "add a required field with a default, an optional field and a ref",
+            Edit {
+                add: &[
+                    "points:int=0",
+                    "state:enum(new,old)=new",
+                    "due_on:date?",
+                    "reviewer:ref(users)?",
+                    "label:string(20)=Hello world",
+                ],
+                ..Edit::default()
+            },
+        ),
+        (
+            "remove fields",
+            Edit {
+                remove: &["legacy_code", "owner"],
+                ..Edit::default()
+            },
+        ),
+        (
+            "rename fields with constraints and indexes",
+            Edit {
+                rename: &["title:name", "code:key", "rank:position", "owner:assignee"],
+                ..Edit::default()
+            },
+        ),
+        (
+            "widen and narrow strings, string to text",
+            Edit {
+                alter: &["title:string(500)", "code:text:unique"],
+                ..Edit::default()
+            },
+        ),
+        (
+            "enum values added and removed",
+            Edit {
+                alter: &["status:enum(open,doing,done,archived)"],
+                ..Edit::default()
+            },
+        ),
+        (
+            "optional to required, required to optional, refs both ways",
+            Edit {
+                alter: &[
+                    "notes:text=none",
+                    "priority:int?",
+                    "owner:ref(users)",
+                    "project:ref(projects)?",
+                ],
+                ..Edit::default()
+            },
+        ),
+        (
+            "unique and index on and off, type widening, defaults",
+            Edit {
+                alter: &[
+                    "code:string(12):index",
+                    "rank:bigint?:unique",
+                    "priority:int=3",
+                    "title:string:index",
+                ],
+                ..Edit::default()
+            },
+        ),
+        (
+            "rename and alter one field",
+            Edit {
+                rename: &["title:headline"],
+                alter: &["headline:string(80):unique"],
+                ..Edit::default()
+            },
+        ),
+    ]
+}
+
+#[test]
+fn alter_sql_for_each_kind_of_change() {
+    let mut all = String::new();
+    for (name, edit) in kinds_of_change() {
+        let change = change(TASKS, edit).unwrap_or_else(|e| panic!("{name}: {e}"));
+        all.push_str(&format!("==> {name}\n{}\n", change.migration("tasks ...")));
+    }
+    insta::assert_snapshot!(all);
+}
+
+/// The create migration of `tasks` as the built-in templates write it, in a schema of its
+/// own with the tables it refers to and two rows, then `change`'s migration: the result of
+/// psql, which runs it all in one transaction.
+fn run_on_rows(
+    database: &str,
+    schema: &str,
+    before: &str,
+    change: &Change,
+) -> std::process::Output {
+    let templates = scaffold::render::TemplateSet::load(true, None).unwrap();
+    let renderer = scaffold::render::Renderer::new(templates, &Inflections::default()).unwrap();
+    let create = scaffold::plan::create_migration(&change.old, &renderer)
+        .unwrap()
+        .unwrap();
+    let script = format!(
+        "CREATE SCHEMA {schema};\n\
+         SELECT set_config('search_path', '{schema}', true);\n\
+         CREATE TABLE users (id UUID PRIMARY KEY DEFAULT gen_random_uuid());\n\
+         CREATE TABLE projects (id UUID PRIMARY KEY DEFAULT gen_random_uuid());\n\
+         INSERT INTO users DEFAULT VALUES;\n\
+         INSERT INTO projects DEFAULT VALUES;\n\
+         {create}\n\
+         INSERT INTO tasks (title, notes, priority, status, code, rank, project_id, owner_id, \
+         legacy_code) SELECT 'first', NULL, 1, 'open', 'c1', 1, projects.id, users.id, 'x' \
+         FROM projects, users;\n\
+         INSERT INTO tasks (title, notes, priority, status, code, rank, project_id, owner_id, \
+         legacy_code) SELECT 'second', 'n', 2, 'done', 'c2', 2, projects.id, users.id, NULL \
+         FROM projects, users;\n\
+         {before}\n\
+         {}\n",
+        change.migration("tasks ...")
+    );
+    let mut child = std::process::Command::new("psql")
+        .args([database, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql, PostgreSQL's client, runs");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn change_migrations_run_on_tables_with_rows() {
+    let database = server::testing::fresh_database();
+    for (i, (name, edit)) in kinds_of_change().into_iter().enumerate() {
+        let change = change(TASKS, edit).unwrap();
+        let output = run_on_rows(&database, &format!("ok_{i}"), "", &change);
+        assert!(output.status.success(), "{name}: {output:?}");
+    }
+    // Rows the new rules reject fail the migration with a message that says why.
+    let refused: &[(Edit, &str, &str)] = &[
+        (
+            Edit {
+                alter: &["status:enum(done,archived)"],
+                ..Edit::default()
+            },
+            "",
+            "tasks.status holds values that the new definition (status IN ('done', \
+             'archived')) does not allow, in 1 row(s): open; change those rows first",
+        ),
+        (
+            Edit {
+                alter: &["title:string(5)"],
+                ..Edit::default()
+            },
+            "",
+            "tasks.title holds values that the new definition (char_length(title) BETWEEN 1 \
+             AND 5) does not allow, in 1 row(s): second",
+        ),
+        (
+            Edit {
+                alter: &["owner:ref(users)"],
+                ..Edit::default()
+            },
+            "UPDATE tasks SET owner_id = NULL WHERE title = 'second';",
+            "tasks.owner_id is empty in 1 row(s); set it before making it required",
+        ),
+    ];
+    for (i, (edit, before, expected)) in refused.iter().enumerate() {
+        let change = change(TASKS, *edit).unwrap();
+        let output = run_on_rows(&database, &format!("refused_{i}"), before, &change);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{expected}");
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+}
+
+#[test]
+fn the_new_spec_is_the_old_one_with_the_edits() {
+    let change = change(
+        TASKS,
+        Edit {
+            add: &["points:int=0"],
+            remove: &["legacy_code"],
+            rename: &["title:headline", "owner_id:assignee"],
+            alter: &["headline:string(80)"],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        change.new.command,
+        "tasks headline:string(80) notes:text? priority:int status:enum(open,done) \
+         code:string(12):unique rank:int?:index project:ref(projects) assignee:ref(users)? \
+         points:int=0"
+    );
+}
+
+#[test]
+fn impossible_changes_are_refused_with_what_to_do() {
+    let cases: &[(Edit, &str)] = &[
+        (
+            Edit {
+                remove: &["nope"],
+                ..Edit::default()
+            },
+            "`tasks` has no field `nope`; its fields are title, notes",
+        ),
+        (
+            Edit {
+                alter: &["nope:int"],
+                ..Edit::default()
+            },
+            "has no field `nope`",
+        ),
+        (
+            Edit {
+                rename: &["title:notes"],
+                ..Edit::default()
+            },
+            "cannot rename `title` to `notes`: `notes` is already a field of `tasks`",
+        ),
+        (
+            Edit {
+                rename: &["title"],
+                ..Edit::default()
+            },
+            "`--rename old_name:new_name`",
+        ),
+        (
+            Edit {
+                add: &["points:int"],
+                ..Edit::default()
+            },
+            "`points` is required, and the table may already hold rows that need a value: \
+             give it a default for those rows (`--add points:int=VALUE`)",
+        ),
+        (
+            Edit {
+                add: &["lead:ref(users)"],
+                ..Edit::default()
+            },
+            "add it optional (`--add lead:ref(users)?`)",
+        ),
+        (
+            Edit {
+                add: &["points:int=abc"],
+                ..Edit::default()
+            },
+            "`abc` is not a valid `int`",
+        ),
+        (
+            Edit {
+                add: &["state:enum(a,b)=c"],
+                ..Edit::default()
+            },
+            "`c` is not one of the values: a, b",
+        ),
+        (
+            Edit {
+                alter: &["priority:date"],
+                ..Edit::default()
+            },
+            "cannot change `priority` from `int` to `date` in place",
+        ),
+        (
+            Edit {
+                alter: &["notes:text"],
+                ..Edit::default()
+            },
+            "making `notes` required needs a value for the rows where it is empty: write \
+             `--alter notes:text=VALUE`",
+        ),
+        (
+            Edit {
+                alter: &["priority:int"],
+                ..Edit::default()
+            },
+            "nothing to change",
+        ),
+        (
+            Edit {
+                add: &["tenant_id:uuid?"],
+                ..Edit::default()
+            },
+            "refers to the tenant",
+        ),
+        (
+            Edit {
+                remove: &["title"],
+                rename: &["title:name"],
+                ..Edit::default()
+            },
+            "`title` is both removed and renamed",
+        ),
+        (
+            Edit {
+                rename: &["title:name"],
+                alter: &["title:string(80)"],
+                ..Edit::default()
+            },
+            "alter it by its new name: `--alter name:...`",
+        ),
+        (
+            Edit {
+                add: &["code:int?"],
+                ..Edit::default()
+            },
+            "`code` is already a field",
+        ),
+    ];
+    for (edit, expected) in cases {
+        let error = change(TASKS, *edit).unwrap_err();
+        assert!(error.contains(expected), "expected {expected:?} in {error:?}");
+    }
+    let error = change(
+        &["title:string", "done:bool"],
+        Edit {
+            remove: &["title", "done"],
+            ..Edit::default()
+        },
+    )
+    .unwrap_err();
+    assert!(error.contains("would remove every field"), "{error}");
+}
+
+// ---- the real binary on the fixture project ------------------------------------------------
+
+const MODELS: &str = "src/modules/tasks/models.rs";
+const CHANGE: &str = "migrations/tenant/20250301120001_change_tasks.sql";
+
+fn ok(run: &Run) {
+    assert_eq!(run.code, 0, "{run:?}");
+}
+
+fn with_tasks() -> Project {
+    let project = Project::copy();
+    ok(&project.run(&[
+        "new",
+        "module",
+        "tasks",
+        "title:string(120)",
+        "legacy_code:string?",
+        "owner:ref(users)?",
+    ]));
+    project
+}
+
+#[test]
+fn a_change_writes_a_migration_and_merges_into_hand_edits() {
+    let project = with_tasks();
+    let models = project.read(MODELS);
+    project.write(MODELS, &format!("{models}\n// Tasks are sorted by owner.\n"));
+    let create = "migrations/tenant/20250301120000_create_tasks.sql";
+    let created = project.read(create);
+
+    let run = project.run(&[
+        "change",
+        "module",
+        "Task",
+        "--add",
+        "priority:int=0",
+        "--rename",
+        "title:headline",
+        "--remove",
+        "legacy_code",
+        "--yes",
+    ]);
+    ok(&run);
+    assert!(run.stdout.contains("ALTER TABLE tasks RENAME COLUMN title TO headline;"), "{run:?}");
+    for line in [
+        &format!("create  {CHANGE}"),
+        &format!("merge  {MODELS}"),
+        &format!("identical  {create}"),
+    ] {
+        assert!(run.stdout.contains(line.as_str()), "{line} in {run:?}");
+    }
+    let sql = project.read(CHANGE);
+    assert!(
+        sql.starts_with(
+            "-- Tasks: changed by `scaffold change module tasks --add priority:int=0 --remove \
+             legacy_code --rename title:headline`.\n"
+        ),
+        "{sql}"
+    );
+    assert!(sql.contains("ALTER TABLE tasks DROP COLUMN legacy_code;\n"), "{sql}");
+    assert!(
+        sql.contains("ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;\n"),
+        "{sql}"
+    );
+    assert_eq!(project.read(create), created, "an applied migration is never edited");
+    let models = project.read(MODELS);
+    assert!(models.contains("// Tasks are sorted by owner."), "{models}");
+    assert!(models.contains("pub headline: String,"), "{models}");
+    assert!(models.contains("pub priority: i32,"), "{models}");
+    assert!(!models.contains("legacy_code"), "{models}");
+
+    let manifest = project.read(".scaffold/manifest.toml");
+    assert!(
+        manifest.contains(
+            "command = \"tasks headline:string(120) owner:ref(users)? priority:int=0\"\n\
+             create_command = \"tasks title:string(120) legacy_code:string? owner:ref(users)?\"\n"
+        ),
+        "{manifest}"
+    );
+    assert!(manifest.contains(&format!("\"{CHANGE}\" = ")), "{manifest}");
+    ok(&project.run(&["check"]));
+
+    // The new full field list generates nothing new.
+    let before = project.tree();
+    let run = project.run(&[
+        "new",
+        "module",
+        "tasks",
+        "headline:string(120)",
+        "owner:ref(users)?",
+        "priority:int=0",
+    ]);
+    assert_eq!(run.code, 1, "the hand edit conflicts, as with any generation: {run:?}");
+    assert!(run.stderr.contains("scaffold upgrade tasks"), "{run:?}");
+    assert!(project.tree() == before);
+    project.write(MODELS, &models.replace("\n// Tasks are sorted by owner.\n", ""));
+    let run = project.run(&[
+        "new",
+        "module",
+        "tasks",
+        "headline:string(120)",
+        "owner:ref(users)?",
+        "priority:int=0",
+    ]);
+    ok(&run);
+    assert!(run.stdout.contains("nothing to do"), "{run:?}");
+    for line in run.stdout.lines().filter(|l| l.contains("src/") || l.contains("migrations/")) {
+        assert!(line.trim_start().starts_with("identical"), "{line} in {run:?}");
+    }
+
+    // The old field list is refused: it would rewrite the applied migration.
+    let before = project.tree();
+    let run = project.run(&["new", "module", "tasks", "title:string(120)", "--force"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("scaffold change module tasks"), "{run:?}");
+    assert!(project.tree() == before);
+
+    // Destroying removes the change migration with the rest.
+    ok(&project.run(&["destroy", "module", "tasks"]));
+    assert!(!project.path(CHANGE).exists());
+    assert!(!project.path(".scaffold").exists());
+}
+
+#[test]
+fn an_edit_on_the_changed_lines_gives_conflict_markers() {
+    let project = with_tasks();
+    let models = project.read(MODELS);
+    project.write(
+        MODELS,
+        &models.replace("pub title: String,", "pub title: String, // shown in lists"),
+    );
+    let run = project.run(&["change", "module", "tasks", "--rename", "title:name"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.contains(&format!("conflict  {MODELS}")), "{run:?}");
+    assert!(run.stderr.contains("scaffold upgrade tasks"), "{run:?}");
+    let merged = project.read(MODELS);
+    assert!(merged.contains("<<<<<<< ours\n"), "{merged}");
+    assert!(project.path(CHANGE).exists(), "the migration is written");
+
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(check.stdout.contains(MODELS), "{check:?}");
+    // Another change waits until the conflict is resolved.
+    let before = project.tree();
+    let run = project.run(&["change", "module", "tasks", "--add", "done:bool=false"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("unresolved conflicts"), "{run:?}");
+    assert!(project.tree() == before);
+
+    // Resolved by hand and recorded with upgrade, the module is clean again.
+    project.write(
+        MODELS,
+        &models.replace("pub title: String,", "pub name: String, // shown in lists"),
+    );
+    ok(&project.run(&["upgrade", "tasks"]));
+    ok(&project.run(&["check"]));
+}
+
+#[test]
+fn bad_changes_leave_the_tree_untouched() {
+    let project = with_tasks();
+    let before = project.tree();
+    let cases: &[(&[&str], &str)] = &[
+        (&["change", "module", "nope", "--add", "a:int?"], "no module `nope`"),
+        (&["change", "module", "tasks"], "nothing to change: give at least one of"),
+        (&["change", "module", "tasks", "--remove", "nope"], "has no field `nope`"),
+        (
+            &["change", "module", "tasks", "--remove", "legacy_code"],
+            "dropping `legacy_code` from `tasks` deletes that data in every tenant; pass --yes",
+        ),
+        (
+            &["change", "module", "tasks", "--add", "n:int=x"],
+            "`x` is not a valid `int`",
+        ),
+        (
+            &["change", "module", "tasks", "--alter", "title:uuid"],
+            "cannot change `title` from `string(120)` to `uuid`",
+        ),
+        (
+            &["change", "module", "tasks", "--add", "tenant:text?"],
+            "refers to the tenant",
+        ),
+    ];
+    for (args, expected) in cases {
+        let run = project.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(expected), "{expected:?} in {run:?}");
+        assert!(project.tree() == before, "{args:?} changed the tree");
+    }
+    // A dry run shows the SQL and the diffs and writes nothing.
+    let run = project.run(&[
+        "change", "module", "tasks", "--remove", "legacy_code", "--dry-run",
+    ]);
+    ok(&run);
+    assert!(run.stdout.contains("ALTER TABLE tasks DROP COLUMN legacy_code;"), "{run:?}");
+    assert!(run.stdout.contains("-    pub legacy_code: Option<String>,"), "{run:?}");
+    assert!(run.stdout.contains("dry run: nothing written"), "{run:?}");
+    assert!(project.tree() == before);
+}
+
+#[test]
+fn defaults_are_part_of_the_field_grammar() {
+    let project = Project::copy();
+    let run = project.run(&[
+        "new",
+        "module",
+        "tasks",
+        "title:string=Hello world",
+        "status:enum(open,done)=Open",
+        "due:datetime=2024-01-15T12:30:00+02:00",
+        "--dry-run",
+    ]);
+    ok(&run);
+    assert!(
+        run.stdout.contains(
+            "field   title:string=Hello world\nfield   status:enum(open,done)=open\nfield   \
+             due:datetime=2024-01-15T10:30:00Z"
+        ),
+        "{run:?}"
+    );
+    for (word, expected) in [
+        ("code:string:unique=x", "a `:unique` field cannot have a default"),
+        ("n:string(3)=toolong", "must have 1 to 3 characters"),
+        ("owner:ref(users)=1", "a `ref` cannot have a default"),
+        ("on:bool=yes", "write `=true` or `=false`"),
+        ("at:date=2024-02-30", "is not a valid `date`"),
+    ] {
+        let run = project.run(&["new", "module", "tasks", word]);
+        assert_eq!(run.code, 1, "{word}: {run:?}");
+        assert!(run.stderr.contains(expected), "{expected:?} in {run:?}");
+    }
+}
