@@ -119,7 +119,8 @@ impl Change {
             if slots[at].renamed {
                 return fail(format!("`{from}` is renamed twice"));
             }
-            let rest = &slots[at].word[slots[at].word.find(':').expect("a field word has a type")..];
+            let rest =
+                &slots[at].word[slots[at].word.find(':').expect("a field word has a type")..];
             let word = format!("{}{rest}", to.trim());
             let taken = slots
                 .iter()
@@ -160,7 +161,9 @@ impl Change {
                 return fail(format!("`{name}` is altered twice"));
             }
             if slots[at].old.is_none() {
-                return fail(format!("`{name}` is added in this change; give its final definition to `--add`"));
+                return fail(format!(
+                    "`{name}` is added in this change; give its final definition to `--add`"
+                ));
             }
             slots[at].word = word.clone();
             slots[at].altered = true;
@@ -318,7 +321,11 @@ fn capitalize(text: &str) -> String {
 
 /// The field name of a FIELD word, snake_case, without a ref's `_id`.
 fn field_name(word: &str) -> String {
-    let name = word.split([':', '=']).next().unwrap_or_default().to_snake_case();
+    let name = word
+        .split([':', '='])
+        .next()
+        .unwrap_or_default()
+        .to_snake_case();
     match (is_ref(word), name.strip_suffix("_id")) {
         (true, Some(bare)) => bare.to_string(),
         _ => name,
@@ -402,7 +409,10 @@ fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
     let check_changes = ddl::check(old) != ddl::check(new);
     let references_change = ddl::references(old) != ddl::references(new);
     if check_changes && ddl::check(old).is_some() {
-        sql.push(format!("ALTER TABLE {table} DROP CONSTRAINT {};", names.check));
+        sql.push(format!(
+            "ALTER TABLE {table} DROP CONSTRAINT {};",
+            names.check
+        ));
     }
     if references_change && ddl::references(old).is_some() {
         sql.push(format!(
@@ -411,7 +421,10 @@ fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
         ));
     }
     if old.unique && !new.unique {
-        sql.push(format!("ALTER TABLE {table} DROP CONSTRAINT {};", names.unique));
+        sql.push(format!(
+            "ALTER TABLE {table} DROP CONSTRAINT {};",
+            names.unique
+        ));
     }
     if old.needs_index() && !new.needs_index() {
         sql.push(format!("DROP INDEX {};", names.index));

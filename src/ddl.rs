@@ -31,9 +31,9 @@ impl ConstraintNames {
 pub fn check(field: &Field) -> Option<String> {
     let column = field.column();
     match &field.ty {
-        FieldType::String { max_length } => Some(format!(
-            "char_length({column}) BETWEEN 1 AND {max_length}"
-        )),
+        FieldType::String { max_length } => {
+            Some(format!("char_length({column}) BETWEEN 1 AND {max_length}"))
+        }
         FieldType::Enum { variants, .. } => {
             let values: Vec<String> = variants.iter().map(|v| format!("'{}'", v.name)).collect();
             Some(format!("{column} IN ({})", values.join(", ")))

@@ -212,7 +212,8 @@ impl FieldType {
     /// `text` as a default of this type in canonical form, or why it is not one.
     pub fn check_default(&self, text: &str) -> Result<String, String> {
         let kind = self.kind();
-        let not = |example: &str| format!("`{text}` is not a valid `{kind}`; write e.g. `={example}`");
+        let not =
+            |example: &str| format!("`{text}` is not a valid `{kind}`; write e.g. `={example}`");
         match self {
             Self::String { max_length } => {
                 let chars = text.chars().count();
@@ -225,8 +226,14 @@ impl FieldType {
                 Ok(text.to_string())
             }
             Self::Text => Ok(text.to_string()),
-            Self::Int => text.parse::<i32>().map(|n| n.to_string()).map_err(|_| not("0")),
-            Self::BigInt => text.parse::<i64>().map(|n| n.to_string()).map_err(|_| not("0")),
+            Self::Int => text
+                .parse::<i32>()
+                .map(|n| n.to_string())
+                .map_err(|_| not("0")),
+            Self::BigInt => text
+                .parse::<i64>()
+                .map(|n| n.to_string())
+                .map_err(|_| not("0")),
             Self::Float => match text.parse::<f64>() {
                 Ok(n) if n.is_finite() && !text.trim().is_empty() => Ok(n.to_string()),
                 _ => Err(not("0.5")),
@@ -244,7 +251,9 @@ impl FieldType {
             }
             Self::Bool => match text.to_ascii_lowercase().as_str() {
                 value @ ("true" | "false") => Ok(value.to_string()),
-                _ => Err(format!("`{text}` is not a `bool`; write `=true` or `=false`")),
+                _ => Err(format!(
+                    "`{text}` is not a `bool`; write `=true` or `=false`"
+                )),
             },
             Self::Uuid => {
                 let lower = text.to_ascii_lowercase();
@@ -253,7 +262,11 @@ impl FieldType {
                         8 | 13 | 18 | 23 => c == '-',
                         _ => c.is_ascii_hexdigit(),
                     });
-                if shape { Ok(lower) } else { Err(not("3f2504e0-4f89-41d3-9a0c-0305e82c3301")) }
+                if shape {
+                    Ok(lower)
+                } else {
+                    Err(not("3f2504e0-4f89-41d3-9a0c-0305e82c3301"))
+                }
             }
             Self::Date => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(|date| date.format("%Y-%m-%d").to_string())
@@ -273,7 +286,10 @@ impl FieldType {
                 if names.contains(&wanted.as_str()) {
                     Ok(wanted)
                 } else {
-                    Err(format!("`{text}` is not one of the values: {}", names.join(", ")))
+                    Err(format!(
+                        "`{text}` is not one of the values: {}",
+                        names.join(", ")
+                    ))
                 }
             }
             Self::Ref { .. } => Err(
@@ -380,9 +396,11 @@ impl Field {
     pub fn default_json(&self) -> Option<Value> {
         let text = self.default.as_deref()?;
         Some(match &self.ty {
-            FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Bool | FieldType::Json => {
-                serde_json::from_str(text).expect("a checked default is JSON")
-            }
+            FieldType::Int
+            | FieldType::BigInt
+            | FieldType::Float
+            | FieldType::Bool
+            | FieldType::Json => serde_json::from_str(text).expect("a checked default is JSON"),
             _ => Value::String(text.to_string()),
         })
     }
@@ -396,8 +414,14 @@ impl Field {
             FieldType::Int | FieldType::BigInt | FieldType::Bool => text.to_string(),
             FieldType::Float => format!("{:?}", text.parse::<f64>().expect("a checked float")),
             FieldType::String { .. } | FieldType::Text => format!("{literal}.to_string()"),
-            FieldType::Enum { rust_type, variants } => {
-                let variant = variants.iter().find(|v| v.name == text).expect("a checked value");
+            FieldType::Enum {
+                rust_type,
+                variants,
+            } => {
+                let variant = variants
+                    .iter()
+                    .find(|v| v.name == text)
+                    .expect("a checked value");
                 format!("{rust_type}::{}", variant.rust)
             }
             FieldType::Json => format!("serde_json::from_str({literal}).expect(\"valid JSON\")"),
@@ -560,7 +584,10 @@ impl Parser<'_> {
                          `:unique` forbids; drop the default",
                     ));
                 }
-                Some(ty.check_default(text).map_err(|message| self.error(span, message))?)
+                Some(
+                    ty.check_default(text)
+                        .map_err(|message| self.error(span, message))?,
+                )
             }
         };
         let field = Field {

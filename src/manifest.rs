@@ -42,8 +42,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::plan::{Op, Plan};
 use crate::names::NameRequest;
+use crate::plan::{Op, Plan};
 use crate::spec::{ModuleSpec, SpecRequest};
 use crate::stage::Write;
 

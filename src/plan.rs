@@ -161,7 +161,10 @@ pub fn plan(
 }
 
 /// The migration that creates `spec`'s table, if the templates have one.
-pub fn create_migration(spec: &ModuleSpec, renderer: &Renderer) -> Result<Option<String>, PlanError> {
+pub fn create_migration(
+    spec: &ModuleSpec,
+    renderer: &Renderer,
+) -> Result<Option<String>, PlanError> {
     if !renderer.has(MIGRATION_TEMPLATE) {
         return Ok(None);
     }

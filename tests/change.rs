@@ -191,7 +191,14 @@ fn run_on_rows(
         change.migration("tasks ...")
     );
     let mut child = std::process::Command::new("psql")
-        .args([database, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
+        .args([
+            database,
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "--single-transaction",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -388,7 +395,10 @@ fn impossible_changes_are_refused_with_what_to_do() {
     ];
     for (edit, expected) in cases {
         let error = change(TASKS, *edit).unwrap_err();
-        assert!(error.contains(expected), "expected {expected:?} in {error:?}");
+        assert!(
+            error.contains(expected),
+            "expected {expected:?} in {error:?}"
+        );
     }
     let error = change(
         &["title:string", "done:bool"],
@@ -427,7 +437,10 @@ fn with_tasks() -> Project {
 fn a_change_writes_a_migration_and_merges_into_hand_edits() {
     let project = with_tasks();
     let models = project.read(MODELS);
-    project.write(MODELS, &format!("{models}\n// Tasks are sorted by owner.\n"));
+    project.write(
+        MODELS,
+        &format!("{models}\n// Tasks are sorted by owner.\n"),
+    );
     let create = "migrations/tenant/20250301120000_create_tasks.sql";
     let created = project.read(create);
 
@@ -444,7 +457,11 @@ fn a_change_writes_a_migration_and_merges_into_hand_edits() {
         "--yes",
     ]);
     ok(&run);
-    assert!(run.stdout.contains("ALTER TABLE tasks RENAME COLUMN title TO headline;"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("ALTER TABLE tasks RENAME COLUMN title TO headline;"),
+        "{run:?}"
+    );
     for line in [
         &format!("create  {CHANGE}"),
         &format!("merge  {MODELS}"),
@@ -460,12 +477,19 @@ fn a_change_writes_a_migration_and_merges_into_hand_edits() {
         ),
         "{sql}"
     );
-    assert!(sql.contains("ALTER TABLE tasks DROP COLUMN legacy_code;\n"), "{sql}");
+    assert!(
+        sql.contains("ALTER TABLE tasks DROP COLUMN legacy_code;\n"),
+        "{sql}"
+    );
     assert!(
         sql.contains("ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;\n"),
         "{sql}"
     );
-    assert_eq!(project.read(create), created, "an applied migration is never edited");
+    assert_eq!(
+        project.read(create),
+        created,
+        "an applied migration is never edited"
+    );
     let models = project.read(MODELS);
     assert!(models.contains("// Tasks are sorted by owner."), "{models}");
     assert!(models.contains("pub headline: String,"), "{models}");
@@ -493,10 +517,16 @@ fn a_change_writes_a_migration_and_merges_into_hand_edits() {
         "owner:ref(users)?",
         "priority:int=0",
     ]);
-    assert_eq!(run.code, 1, "the hand edit conflicts, as with any generation: {run:?}");
+    assert_eq!(
+        run.code, 1,
+        "the hand edit conflicts, as with any generation: {run:?}"
+    );
     assert!(run.stderr.contains("scaffold upgrade tasks"), "{run:?}");
     assert!(project.tree() == before);
-    project.write(MODELS, &models.replace("\n// Tasks are sorted by owner.\n", ""));
+    project.write(
+        MODELS,
+        &models.replace("\n// Tasks are sorted by owner.\n", ""),
+    );
     let run = project.run(&[
         "new",
         "module",
@@ -507,15 +537,25 @@ fn a_change_writes_a_migration_and_merges_into_hand_edits() {
     ]);
     ok(&run);
     assert!(run.stdout.contains("nothing to do"), "{run:?}");
-    for line in run.stdout.lines().filter(|l| l.contains("src/") || l.contains("migrations/")) {
-        assert!(line.trim_start().starts_with("identical"), "{line} in {run:?}");
+    for line in run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("src/") || l.contains("migrations/"))
+    {
+        assert!(
+            line.trim_start().starts_with("identical"),
+            "{line} in {run:?}"
+        );
     }
 
     // The old field list is refused: it would rewrite the applied migration.
     let before = project.tree();
     let run = project.run(&["new", "module", "tasks", "title:string(120)", "--force"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("scaffold change module tasks"), "{run:?}");
+    assert!(
+        run.stderr.contains("scaffold change module tasks"),
+        "{run:?}"
+    );
     assert!(project.tree() == before);
 
     // Destroying removes the change migration with the rest.
@@ -534,7 +574,10 @@ fn an_edit_on_the_changed_lines_gives_conflict_markers() {
     );
     let run = project.run(&["change", "module", "tasks", "--rename", "title:name"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stdout.contains(&format!("conflict  {MODELS}")), "{run:?}");
+    assert!(
+        run.stdout.contains(&format!("conflict  {MODELS}")),
+        "{run:?}"
+    );
     assert!(run.stderr.contains("scaffold upgrade tasks"), "{run:?}");
     let merged = project.read(MODELS);
     assert!(merged.contains("<<<<<<< ours\n"), "{merged}");
@@ -564,9 +607,18 @@ fn bad_changes_leave_the_tree_untouched() {
     let project = with_tasks();
     let before = project.tree();
     let cases: &[(&[&str], &str)] = &[
-        (&["change", "module", "nope", "--add", "a:int?"], "no module `nope`"),
-        (&["change", "module", "tasks"], "nothing to change: give at least one of"),
-        (&["change", "module", "tasks", "--remove", "nope"], "has no field `nope`"),
+        (
+            &["change", "module", "nope", "--add", "a:int?"],
+            "no module `nope`",
+        ),
+        (
+            &["change", "module", "tasks"],
+            "nothing to change: give at least one of",
+        ),
+        (
+            &["change", "module", "tasks", "--remove", "nope"],
+            "has no field `nope`",
+        ),
         (
             &["change", "module", "tasks", "--remove", "legacy_code"],
             "dropping `legacy_code` from `tasks` deletes that data in every tenant; pass --yes",
@@ -592,11 +644,23 @@ fn bad_changes_leave_the_tree_untouched() {
     }
     // A dry run shows the SQL and the diffs and writes nothing.
     let run = project.run(&[
-        "change", "module", "tasks", "--remove", "legacy_code", "--dry-run",
+        "change",
+        "module",
+        "tasks",
+        "--remove",
+        "legacy_code",
+        "--dry-run",
     ]);
     ok(&run);
-    assert!(run.stdout.contains("ALTER TABLE tasks DROP COLUMN legacy_code;"), "{run:?}");
-    assert!(run.stdout.contains("-    pub legacy_code: Option<String>,"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("ALTER TABLE tasks DROP COLUMN legacy_code;"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("-    pub legacy_code: Option<String>,"),
+        "{run:?}"
+    );
     assert!(run.stdout.contains("dry run: nothing written"), "{run:?}");
     assert!(project.tree() == before);
 }
@@ -622,7 +686,10 @@ fn defaults_are_part_of_the_field_grammar() {
         "{run:?}"
     );
     for (word, expected) in [
-        ("code:string:unique=x", "a `:unique` field cannot have a default"),
+        (
+            "code:string:unique=x",
+            "a `:unique` field cannot have a default",
+        ),
         ("n:string(3)=toolong", "must have 1 to 3 characters"),
         ("owner:ref(users)=1", "a `ref` cannot have a default"),
         ("on:bool=yes", "write `=true` or `=false`"),

@@ -75,14 +75,11 @@ fn a_conflict_stops_everything_without_force() {
     assert_eq!(project.run(TASKS).code, 0);
     project.write("src/modules/tasks/models.rs", "// edited by hand\n");
     let before = project.tree();
-    let mut fields = TASKS.to_vec();
-    fields.push("done:bool"); // also changes the migration and adds nothing to inject
-    let run = project.run(&fields);
+    let run = project.run(TASKS);
     assert_eq!(run.code, 1, "{run:?}");
     for expected in [
         "the module already exists in src/modules/tasks",
         "  src/modules/tasks/models.rs\n",
-        &format!("  {MIGRATION}\n"),
         "--force",
     ] {
         assert!(
@@ -90,6 +87,17 @@ fn a_conflict_stops_everything_without_force() {
             "missing {expected:?} in {run:?}"
         );
     }
+    assert_eq!(project.tree(), before, "nothing written");
+
+    // Other fields would rewrite the migration: refused, even with --force.
+    let mut fields = TASKS.to_vec();
+    fields.extend(["done:bool", "--force"]);
+    let run = project.run(&fields);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("scaffold change module tasks"),
+        "{run:?}"
+    );
     assert_eq!(project.tree(), before, "nothing written");
 }
 

@@ -61,8 +61,16 @@ const MODULES: &[&[&str]] = &[
     ],
 ];
 
-/// The tables of `MODULES`, in generation order.
-const TABLES: &[&str] = &["tags", "categories", "tasks", "api_keys", "notes"];
+/// The tables of `MODULES`, then `settings` (a default of every type, `common::DEFAULTS`), in
+/// generation order.
+const TABLES: &[&str] = &[
+    "tags",
+    "categories",
+    "tasks",
+    "api_keys",
+    "notes",
+    "settings",
+];
 
 #[test]
 fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
@@ -73,7 +81,9 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
     // below are relative to what is there.
     let existing = migrations(&copy);
 
-    for module in MODULES {
+    let settings: Vec<&str> = [&["settings"][..], common::DEFAULTS].concat();
+    let modules: Vec<&[&str]> = MODULES.iter().copied().chain([&settings[..]]).collect();
+    for module in &modules {
         let run = copy.run(&[&["new", "module"], *module].concat());
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stderr.is_empty(), "{run:?}");
@@ -123,7 +133,7 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
 
     // Generating each module again finds everything as generated.
     let before = copy.tree();
-    for module in MODULES {
+    for module in &modules {
         let run = copy.run(&[&["new", "module"], *module].concat());
         assert_eq!(run.code, 0, "{run:?}");
         assert!(run.stdout.contains("nothing to do"), "{run:?}");
@@ -264,7 +274,17 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
 /// Runs one SQL statement; its rows unaligned, without headers.
 fn psql(database: &str, sql: &str) -> String {
     let output = Command::new("psql")
-        .args([database, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .args([
+            database,
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
         .output()
         .expect("psql, PostgreSQL's client, runs");
     assert!(output.status.success(), "psql {sql}: {output:?}");

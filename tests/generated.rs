@@ -54,6 +54,12 @@ fn projects() {
 }
 
 #[test]
+fn defaults_of_every_type() {
+    let plan = generate("settings", common::DEFAULTS, true);
+    insta::assert_snapshot!(plan.to_string());
+}
+
+#[test]
 fn every_field_type_and_modifier() {
     let plan = generate(
         "tasks",

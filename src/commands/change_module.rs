@@ -88,10 +88,9 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         ..ws
     };
     let mut plans = ws.render(&renderer, std::slice::from_ref(&module))?;
-    let mut plan = plans
-        .remove(&module)
-        .expect("rendered")
-        .map_err(|error| anyhow::anyhow!("cannot render `{module}` with its new fields: {error}"))?;
+    let mut plan = plans.remove(&module).expect("rendered").map_err(|error| {
+        anyhow::anyhow!("cannot render `{module}` with its new fields: {error}")
+    })?;
     plan.ops.push(Op::CreateFile {
         path: migration_path,
         content: migration,
@@ -124,7 +123,10 @@ fn refuse_unresolved(ws: &Workspace, module: &str) -> anyhow::Result<()> {
     let marked: Vec<&String> = record
         .files
         .keys()
-        .filter(|file| ws.read(file).is_some_and(|text| has_conflict_markers(&text)))
+        .filter(|file| {
+            ws.read(file)
+                .is_some_and(|text| has_conflict_markers(&text))
+        })
         .collect();
     if record.conflicts.is_empty() && marked.is_empty() {
         return Ok(());

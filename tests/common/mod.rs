@@ -11,6 +11,25 @@ use std::process::Command;
 /// 2025-03-01T12:00:00Z, so that new migrations are named `20250301120000_create_<table>.sql`.
 pub const EPOCH: &str = "1740830400";
 
+/// A default of every type (snapshot in `generated.rs`; built and tested against PostgreSQL in
+/// `end_to_end.rs` as the `settings` module).
+pub const DEFAULTS: &[&str] = &[
+    "title:string(40)=Untitled",
+    "note:text=it's \"quoted\"",
+    "points:int=-3",
+    "big:bigint=10000000000",
+    "ratio:float=0.5",
+    "price:decimal=12.50",
+    "enabled:bool=true",
+    "token:uuid=3F2504E0-4F89-41D3-9A0C-0305E82C3301",
+    "starts_on:date=2024-01-15",
+    "starts_at:datetime=2024-01-15T12:30:00+02:00",
+    "meta:json={\"theme\": \"dark\", \"n\": [1, 2]}",
+    "level:enum(low,high)=High",
+    "weight:float?=1.5",
+    "tag:string?:index=none",
+];
+
 pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/project")
 }
