@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
     about = "Generates layered feature modules for a multi-tenant Axum + PostgreSQL server",
     after_help = "The project is found by walking up from the current folder (or -C DIR) to \
                   a scaffold.toml.\n\nExamples:\n  scaffold new module projects name:string \
-                  description:text?\n  scaffold list\n  scaffold check\n  scaffold upgrade \
+                  description:text?\n  scaffold change module projects --add \
+                  priority:int=0\n  scaffold list\n  scaffold check\n  scaffold upgrade \
                   --all\n  scaffold destroy module projects"
 )]
 pub struct Cli {

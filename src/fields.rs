@@ -396,11 +396,11 @@ impl Field {
     pub fn default_json(&self) -> Option<Value> {
         let text = self.default.as_deref()?;
         Some(match &self.ty {
-            FieldType::Int
-            | FieldType::BigInt
-            | FieldType::Float
-            | FieldType::Bool
-            | FieldType::Json => serde_json::from_str(text).expect("a checked default is JSON"),
+            // `1` is an integer in JSON, but the API answers a float field with `1.0`.
+            FieldType::Float => Value::from(text.parse::<f64>().expect("a checked float")),
+            FieldType::Int | FieldType::BigInt | FieldType::Bool | FieldType::Json => {
+                serde_json::from_str(text).expect("a checked default is JSON")
+            }
             _ => Value::String(text.to_string()),
         })
     }

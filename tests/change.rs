@@ -635,6 +635,33 @@ fn bad_changes_leave_the_tree_untouched() {
             &["change", "module", "tasks", "--add", "tenant:text?"],
             "refers to the tenant",
         ),
+        (
+            &["change", "module", "tasks", "--add", "tenant_id:uuid?"],
+            "refers to the tenant",
+        ),
+        (
+            &["change", "module", "tasks", "--rename", "title:legacy_code"],
+            "cannot rename `title` to `legacy_code`: `legacy_code` is already a field",
+        ),
+        (
+            &["change", "module", "tasks", "--add", "points:int"],
+            "`points` is required, and the table may already hold rows",
+        ),
+        (
+            &["change", "module", "tasks", "--add", "state:enum(a,b)=c"],
+            "`c` is not one of the values: a, b",
+        ),
+        (
+            &[
+                "change", "module", "tasks", "--remove", "title", "--remove", "legacy_code",
+                "--remove", "owner", "--yes",
+            ],
+            "would remove every field of `tasks`",
+        ),
+        (
+            &["change", "module", "tasks", "--alter", "title:string(120)"],
+            "nothing to change: `tasks` already has exactly these fields",
+        ),
     ];
     for (args, expected) in cases {
         let run = project.run(args);
