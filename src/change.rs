@@ -49,8 +49,8 @@ struct Slot {
 }
 
 impl Change {
-    /// Applies `request` to `old`'s fields; `request_of` parses a field list with the module's
-    /// names, as `new module` would.
+    /// Applies `request` to `old`'s fields; `parse` parses a field list with the module's
+    /// names, as `new module` would (see [`parser`]).
     pub fn new(
         old: &ModuleSpec,
         request: ChangeRequest,
@@ -72,32 +72,36 @@ impl Change {
             let names: Vec<&str> = old.fields.iter().map(|f| f.name.as_str()).collect();
             names.join(", ")
         };
-        let find = |slots: &[Slot], name: &str, current: bool| -> Result<usize, ChangeError> {
+        let unknown = |name: &str| {
+            ChangeError(format!(
+                "`{module}` has no field `{name}`; its fields are {}",
+                field_list()
+            ))
+        };
+        // `--remove` and `--rename` name fields as they were; `--alter` as they will be named.
+        let find_old = |slots: &[Slot], name: &str| {
             let wanted = name.trim().to_snake_case();
-            let position = slots.iter().position(|slot| {
-                let field = match (current, slot.old) {
-                    (false, Some(i)) => &old.fields[i],
-                    _ => return current && field_name(&slot.word) == wanted,
-                };
-                field.name == wanted || field.column() == wanted
-            });
-            position.ok_or_else(|| {
-                ChangeError(format!(
-                    "`{module}` has no field `{name}`; its fields are {}",
-                    field_list()
-                ))
-            })
+            slots
+                .iter()
+                .position(|slot| {
+                    slot.old.is_some_and(|i| {
+                        let field = &old.fields[i];
+                        field.name == wanted || field.column() == wanted
+                    })
+                })
+                .ok_or_else(|| unknown(name))
+        };
+        let find_new = |slots: &[Slot], name: &str| {
+            slots
+                .iter()
+                .position(|slot| field_name(&slot.word) == name)
+                .ok_or_else(|| unknown(name))
         };
 
         let mut removed = Vec::new();
         for name in request.remove {
-            let at = find(&slots, name, false)?;
-            let i = slots[at].old.expect("an old field");
-            if removed.contains(&i) {
-                return fail(format!("`--remove {name}` is given twice"));
-            }
-            removed.push(i);
-            slots.remove(at);
+            let at = find_old(&slots, name)?;
+            removed.extend(slots.remove(at).old);
         }
         for pair in request.rename {
             let Some((from, to)) = pair.split_once(':') else {
@@ -105,7 +109,7 @@ impl Change {
                     "`--rename {pair}` needs the old and the new name: `--rename old_name:new_name`"
                 ));
             };
-            let at = find(&slots, from, false).map_err(|error| {
+            let at = find_old(&slots, from).map_err(|error| {
                 let removed_too = request
                     .remove
                     .iter()
@@ -143,7 +147,7 @@ impl Change {
                     if name.is_empty() { "title" } else { &name }
                 ));
             }
-            let at = find(&slots, &name, true).map_err(|error| {
+            let at = find_new(&slots, &name).map_err(|error| {
                 let renamed_away = request
                     .rename
                     .iter()
@@ -159,11 +163,6 @@ impl Change {
             })?;
             if slots[at].altered {
                 return fail(format!("`{name}` is altered twice"));
-            }
-            if slots[at].old.is_none() {
-                return fail(format!(
-                    "`{name}` is added in this change; give its final definition to `--add`"
-                ));
             }
             slots[at].word = word.clone();
             slots[at].altered = true;

@@ -15,8 +15,10 @@ use crate::names::ModuleNames;
 /// `string` without a length gets this many characters, enough for names and titles.
 pub const DEFAULT_STRING_MAX_LENGTH: u32 = 200;
 
-/// PostgreSQL's own ceiling for `varchar(n)`; anything longer wants `text`.
-const MAX_STRING_LENGTH: u32 = 10_485_760;
+/// The longest `string(N)`: four bytes a character at most, a value this long still fits the
+/// server's 1 MiB request body limit with room for the rest of the body, so the module's own
+/// tests (which send N + 1 characters) get a 422, not a 413. Longer text wants `text`.
+const MAX_STRING_LENGTH: u32 = 65_535;
 
 /// Columns every module has already.
 pub const BUILTIN_COLUMNS: &[&str] = &["id", "created_at", "updated_at"];
@@ -910,6 +912,13 @@ mod tests {
                 .to_string()
                 .contains("\n    tag:string:uniqe\n               ^^^^^\n")
         );
+    }
+
+    #[test]
+    fn string_lengths_fit_the_request_body_limit() {
+        assert!(parse("a:string(65535)").is_ok());
+        let error = parse("a:string(65536)").unwrap_err().to_string();
+        assert!(error.contains("from 1 to 65535"), "{error}");
     }
 
     #[test]

@@ -128,7 +128,7 @@ impl<'a> NameRequest<'a> {
 
 /// Type names that generated code (or the prelude) already uses: a model called `Page` or
 /// `Uuid` would not compile next to its own imports. Keep in step with the templates' `use`s.
-const TAKEN_TYPE_NAMES: &[&str] = &[
+pub(crate) const TAKEN_TYPE_NAMES: &[&str] = &[
     "AppError",
     "AppState",
     "Authorized",
@@ -230,6 +230,18 @@ impl ModuleNames {
 
     pub fn write_permission(&self) -> String {
         format!("{}:write", self.module)
+    }
+
+    /// The types the module's own files declare besides enums.
+    pub fn own_types(&self) -> [String; 5] {
+        let t = &self.type_name;
+        [
+            t.clone(),
+            format!("Create{t}"),
+            format!("Update{t}"),
+            format!("{t}Response"),
+            format!("{t}Page"),
+        ]
     }
 }
 

@@ -8,13 +8,17 @@ use std::fmt;
 use heck::ToSnakeCase;
 
 use crate::fields::{self, Field, FieldContext, FieldError, FieldType};
-use crate::names::{Inflections, ModuleNames, NameError, NameRequest};
+use crate::names::{Inflections, ModuleNames, NameError, NameRequest, TAKEN_TYPE_NAMES};
 use crate::shell;
 
 /// Module names that would shadow a crate or a well-known module of the server.
 const RESERVED_MODULES: &[&str] = &[
     "alloc", "app", "core", "lib", "main", "mod", "modules", "std", "test", "tests",
 ];
+
+/// Tables the server itself keeps: migration records in every schema, the tenant registry in
+/// `public`. A module's table of the same name would collide with them.
+const SERVER_TABLES: &[&str] = &["schema_migrations", "tenants"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleSpec {
@@ -86,6 +90,31 @@ impl ModuleSpec {
                         "each field needs its own name",
                     ));
                 }
+                if let FieldType::Enum { rust_type, .. } = &field.ty {
+                    let taken = TAKEN_TYPE_NAMES.contains(&rust_type.as_str())
+                        || names.own_types().contains(rust_type);
+                    let twin = fields.iter().find(|other| {
+                        matches!(&other.ty, FieldType::Enum { rust_type: t, .. } if t == rust_type)
+                    });
+                    if let Some(twin) = twin {
+                        return Err(error(
+                            format!(
+                                "its enum type would be `{rust_type}`, the same as `{}`'s",
+                                twin.name
+                            ),
+                            "rename one of the two fields",
+                        ));
+                    }
+                    if taken {
+                        return Err(error(
+                            format!(
+                                "its enum type would be `{rust_type}`, a name the generated code \
+                                 already uses"
+                            ),
+                            "choose another field name",
+                        ));
+                    }
+                }
                 let self_ref = matches!(&field.ty, FieldType::Ref { target } if *target == names);
                 if self_ref && !field.optional {
                     return Err(error(
@@ -124,6 +153,12 @@ fn check_module_name(
     facts: &ProjectFacts,
 ) -> Result<(), NameError> {
     let typed = typed.to_snake_case();
+    if SERVER_TABLES.contains(&names.module.as_str()) {
+        return Err(NameError(format!(
+            "`{}` is a table the server keeps for itself; choose another name",
+            names.module
+        )));
+    }
     for word in [names.module.as_str(), typed.as_str()] {
         if RESERVED_MODULES.contains(&word) || facts.taken_names.contains(word) {
             return Err(NameError(format!(
@@ -265,6 +300,38 @@ mod tests {
             panic!("expected field errors")
         };
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn enum_types_never_clash() {
+        let error = parse("tasks", &["status1:enum(a,b)", "status_1:enum(c,d)"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("its enum type would be `TaskStatus1`, the same as `status1`'s"),
+            "{error}"
+        );
+        let error = parse("dates", &["time:enum(a,b)"]).unwrap_err().to_string();
+        assert!(
+            error.contains("`DateTime`, a name the generated code"),
+            "{error}"
+        );
+        let error = parse("tasks", &["page:enum(a,b)"]).unwrap_err().to_string();
+        assert!(
+            error.contains("an enum field cannot be called `page`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn server_tables_are_not_module_names() {
+        for name in ["schema_migrations", "tenants", "Tenant"] {
+            let error = parse(name, &[]).unwrap_err().to_string();
+            assert!(
+                error.contains("a table the server keeps"),
+                "{name}: {error}"
+            );
+        }
     }
 
     #[test]

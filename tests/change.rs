@@ -653,8 +653,16 @@ fn bad_changes_leave_the_tree_untouched() {
         ),
         (
             &[
-                "change", "module", "tasks", "--remove", "title", "--remove", "legacy_code",
-                "--remove", "owner", "--yes",
+                "change",
+                "module",
+                "tasks",
+                "--remove",
+                "title",
+                "--remove",
+                "legacy_code",
+                "--remove",
+                "owner",
+                "--yes",
             ],
             "would remove every field of `tasks`",
         ),

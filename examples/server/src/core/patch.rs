@@ -2,6 +2,7 @@
 //! `null` clears it. Use with `#[serde(default, deserialize_with = "...")]`, so that absence
 //! falls back to `None` and these functions only run for fields that are present.
 
+use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 /// For a required field: present means `Some(value)`; `null` is rejected, since the field
@@ -11,7 +12,19 @@ where
     T: Deserialize<'de>,
     D: Deserializer<'de>,
 {
-    T::deserialize(deserializer).map(Some)
+    non_null(deserializer).map(Some)
+}
+
+/// A required value that is never `null`, even where its type could hold one: a required
+/// `json` field (a `serde_json::Value`) takes any JSON document but `null`, which would leave
+/// the field as good as empty.
+pub fn non_null<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(deserializer)?
+        .ok_or_else(|| D::Error::custom("must not be null: the field is required"))
 }
 
 /// For an optional field: present means `Some(Some(value))`, `null` means `Some(None)`.
@@ -60,5 +73,23 @@ mod tests {
             Some(Some("n".into()))
         );
         assert!(parse(r#"{"name":null}"#).is_err());
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Document {
+        #[serde(deserialize_with = "super::non_null")]
+        body: serde_json::Value,
+        #[serde(default, deserialize_with = "super::required")]
+        meta: Option<serde_json::Value>,
+    }
+
+    #[test]
+    fn required_json_is_never_null() {
+        let parse = serde_json::from_str::<Document>;
+        assert!(parse(r#"{"body":{"a":1},"meta":[]}"#).is_ok());
+        assert!(parse(r#"{"body":false}"#).is_ok());
+        for body in [r#"{"body":null}"#, r#"{"body":1,"meta":null}"#, "{}"] {
+            assert!(parse(body).is_err(), "{body}");
+        }
     }
 }
