@@ -114,6 +114,16 @@ pub fn compare(plan: &Plan, root: &Path) -> Result<Vec<Change>, ApplyError> {
                 let change = match earlier {
                     Some(index) => &mut changes[index],
                     None => {
+                        if fs::read(root.join(path)).is_ok_and(|b| std::str::from_utf8(&b).is_err())
+                        {
+                            // Injecting would rewrite its other bytes as replacement characters.
+                            return Err(ApplyError::Inject {
+                                path: path.to_path_buf(),
+                                message: "is not valid UTF-8 text, so a line cannot be added to \
+                                          it safely; convert it to UTF-8 and run again"
+                                    .into(),
+                            });
+                        }
                         let Some(old) = read(root, path)? else {
                             return Err(ApplyError::Inject {
                                 path: path.to_path_buf(),

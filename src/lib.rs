@@ -36,6 +36,7 @@ use clap::Parser;
 /// Runs the command line: 0 on success, 1 on an error the user can fix (explained on
 /// stderr), 2 on a usage error (clap's own).
 pub fn main() -> ExitCode {
+    exit_quietly_when_output_closes();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,5 +45,16 @@ pub fn main() -> ExitCode {
             eprintln!("{label} {error}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// `scaffold ... | head` must end as `git` does when the reader goes away: quietly. Rust
+/// ignores SIGPIPE, which turns every later `println!` into a panic; its default action ends
+/// the process without a word.
+fn exit_quietly_when_output_closes() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid action.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

@@ -640,3 +640,52 @@ fn completions_are_printed_for_each_shell() {
     let run = project.run(&["completions", "tcsh"]);
     assert_eq!(run.code, 2, "an unknown shell is a usage error: {run:?}");
 }
+
+/// The reader of the output goes away (`scaffold ... | head`): the program ends without a
+/// panic or a message, whatever the command.
+#[test]
+fn a_closed_output_pipe_ends_quietly() {
+    let project = Project::copy();
+    for args in [
+        &["new", "module", "tasks", "title:string", "--dry-run"][..],
+        &["--help"],
+        &["templates", "list"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scaffold"))
+            .arg("-C")
+            .arg(&project.root)
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+        assert!(
+            !output.status.success(),
+            "{args:?}: ended by the closed pipe"
+        );
+    }
+}
+
+/// A registration file that is not UTF-8 would lose its other bytes to replacement
+/// characters: refused, nothing written.
+#[test]
+fn a_registration_file_that_is_not_utf8_is_refused() {
+    let project = Project::copy();
+    let registry = project.path("src/modules/mod.rs");
+    let mut bytes = fs::read(&registry).unwrap();
+    bytes.extend_from_slice(b"// caf\xe9 in Latin-1\n");
+    fs::write(&registry, &bytes).unwrap();
+    let before = project.tree();
+    let run = project.run(&["new", "module", "tasks", "title:string"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("src/modules/mod.rs: is not valid UTF-8 text"),
+        "{run:?}"
+    );
+    assert_eq!(project.tree(), before);
+}
