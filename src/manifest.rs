@@ -152,7 +152,34 @@ impl Manifest {
         if manifest.version != FORMAT {
             return Err(ManifestError::Version(manifest.version));
         }
+        manifest.check_paths(root)?;
         Ok(manifest)
+    }
+
+    /// Every path the manifest names must lead inside the project, symbolic links followed:
+    /// `destroy` and `upgrade` write and delete them, and a manifest may come from anywhere
+    /// (a cloned repository, a pull request).
+    fn check_paths(&self, root: &Path) -> Result<(), ManifestError> {
+        for (module, record) in &self.modules {
+            let files = record.files.keys().chain(record.conflicts.keys());
+            let injected = record.injections.iter().map(|i| &i.file);
+            for path in files.chain(injected) {
+                let relative = Path::new(path);
+                let problem = if !crate::project::is_relative_inside(relative) {
+                    "a path outside the project"
+                } else if !crate::project::resolves_inside(root, relative)
+                    || !crate::project::resolves_inside(root, &pristine_path(path))
+                {
+                    "a path that a symbolic link leads outside the project"
+                } else {
+                    continue;
+                };
+                return Err(ManifestError::Invalid {
+                    message: format!("module `{module}` records `{path}`, {problem}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     pub fn to_toml(&self) -> String {

@@ -145,7 +145,7 @@ impl Project {
             message,
         };
         let config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
-        check_paths(&config).map_err(invalid)?;
+        check_paths(&config, root).map_err(invalid)?;
         let inflections =
             Inflections::new(&config.inflections).map_err(|NameError(message)| invalid(message))?;
         Ok(Self {
@@ -220,8 +220,36 @@ impl Project {
     }
 }
 
+/// Whether `path` names something inside a folder, written as it: relative, not empty,
+/// without `..`.
+pub fn is_relative_inside(path: &Path) -> bool {
+    !path.as_os_str().is_empty()
+        && path
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
+/// Whether `relative`, resolved under `root` with every symbolic link followed as far as it
+/// exists, is still inside `root`: a link in the tree must not lead scaffold's reads and writes
+/// elsewhere.
+pub fn resolves_inside(root: &Path, relative: &Path) -> bool {
+    let Ok(root) = root.canonicalize() else {
+        return false;
+    };
+    let mut existing = root.join(relative);
+    // The deepest part that exists decides: what is below it is created as plain folders.
+    while existing.symlink_metadata().is_err() {
+        if !existing.pop() {
+            return false;
+        }
+    }
+    existing
+        .canonicalize()
+        .is_ok_and(|resolved| resolved.starts_with(&root))
+}
+
 /// Every configured path must stay inside the project: the generator writes there.
-fn check_paths(config: &Config) -> Result<(), String> {
+fn check_paths(config: &Config, root: &Path) -> Result<(), String> {
     let mut paths = vec![
         ("paths.modules", &config.paths.modules),
         ("paths.migrations", &config.paths.migrations),
@@ -243,12 +271,16 @@ fn check_paths(config: &Config) -> Result<(), String> {
         paths.push(("registration", path));
     }
     for (key, path) in paths {
-        let inside = path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
-        if !inside || path.as_os_str().is_empty() {
+        if !is_relative_inside(path) {
             return Err(format!(
                 "{key} = `{}` must be a relative path inside the project, without `..`",
+                path.display()
+            ));
+        }
+        if !resolves_inside(root, path) {
+            return Err(format!(
+                "{key} = `{}` leads outside the project through a symbolic link; point it at a \
+                 folder inside the project",
                 path.display()
             ));
         }

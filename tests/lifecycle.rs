@@ -963,3 +963,63 @@ fn git(dir: &Path, args: &[&str]) -> String {
     assert!(output.status.success(), "git {args:?}: {output:?}");
     String::from_utf8(output.stdout).unwrap()
 }
+
+/// A manifest may come from anywhere (a cloned repository, a pull request): a path in it that
+/// leads outside the project, written so or through a symbolic link, is refused before
+/// anything is read or written.
+#[test]
+fn manifest_paths_never_lead_outside_the_project() {
+    let outside = Project::empty("outside");
+    let victim = outside.path("victim.txt");
+    fs::write(&victim, "keep me\n").unwrap();
+    let escapes = [
+        format!("{}", victim.display()),
+        format!(
+            "../{}/victim.txt",
+            Path::new("..")
+                .join(outside.root.strip_prefix("/").unwrap())
+                .display()
+        ),
+        "../victim.txt".to_string(),
+    ];
+    for escape in &escapes {
+        let project = with_tasks();
+        let manifest = project.read(MANIFEST);
+        project.write(
+            MANIFEST,
+            &manifest.replace(
+                "[modules.tasks.files]\n",
+                &format!("[modules.tasks.files]\n\"{escape}\" = \"0000000000000000\"\n"),
+            ),
+        );
+        let before = project.tree();
+        for args in [
+            &["destroy", "module", "tasks", "--force"][..],
+            &["upgrade", "--all"],
+        ] {
+            let run = project.run(args);
+            fails(&run);
+            assert!(
+                run.stderr
+                    .contains(&format!("records `{escape}`, a path outside the project")),
+                "{args:?}: {run:?}"
+            );
+        }
+        assert!(project.tree() == before);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "keep me\n");
+    }
+
+    // The module folder replaced by a link to a folder elsewhere.
+    let project = with_tasks();
+    let elsewhere = outside.path("tasks");
+    fs::rename(project.path("src/modules/tasks"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, project.path("src/modules/tasks")).unwrap();
+    let run = project.run(&["destroy", "module", "tasks", "--force"]);
+    fails(&run);
+    assert!(
+        run.stderr
+            .contains("a path that a symbolic link leads outside the project"),
+        "{run:?}"
+    );
+    assert!(elsewhere.join("models.rs").exists());
+}
