@@ -65,6 +65,11 @@ pub enum ApplyError {
     },
     #[error("aborted; nothing was changed")]
     Aborted,
+    #[error(
+        "{} changed while scaffold was running; nothing was written, run the command again",
+        .0.display()
+    )]
+    Changed(PathBuf),
     #[error("cannot ask: {0}")]
     Prompt(String),
     #[error(transparent)]
@@ -371,6 +376,11 @@ pub fn commit_with(
         changes.iter().all(|c| c.status != Status::Conflict),
         "conflicts are resolved before committing"
     );
+    for change in changes.iter().filter(|c| c.status.writes()) {
+        if read(root, &change.path)? != change.old {
+            return Err(ApplyError::Changed(change.path.clone()));
+        }
+    }
     let writes: Vec<Write> = changes
         .iter()
         .filter(|c| c.status.writes())
@@ -396,6 +406,28 @@ mod tests {
 
     const MOD_RS: &str = "pub mod users;\n// scaffold:modules\n\npub fn router() {\n    \
                           let mut router = x;\n    // scaffold:routes\n}\n";
+
+    #[test]
+    fn a_file_changed_after_it_was_read_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("mod.rs"), MOD_RS).unwrap();
+        let plan = Plan {
+            ops: vec![Op::Inject {
+                path: "mod.rs".into(),
+                marker: "scaffold:modules".into(),
+                line: "pub mod tasks;".into(),
+            }],
+        };
+        let changes = compare(&plan, dir.path()).unwrap();
+        // Saved by an editor while a prompt waited.
+        fs::write(dir.path().join("mod.rs"), "// mine\n").unwrap();
+        let error = commit(dir.path(), &changes).unwrap_err();
+        assert!(matches!(error, ApplyError::Changed(_)), "{error}");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("mod.rs")).unwrap(),
+            "// mine\n"
+        );
+    }
 
     #[test]
     fn injects_above_the_marker_with_its_indentation() {

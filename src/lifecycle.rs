@@ -14,7 +14,7 @@ use crate::format;
 use crate::manifest::{self, CommandWords, Injection, Manifest, ModuleRecord};
 use crate::names::{ModuleNames, NameRequest};
 use crate::plan::{self, MigrationVersion, Op, Plan};
-use crate::project::Project;
+use crate::project::{Project, ProjectLock};
 use crate::render::{Renderer, TemplateSet};
 use crate::spec::{ModuleSpec, ProjectFacts};
 
@@ -23,11 +23,24 @@ pub struct Workspace {
     pub project: Project,
     pub manifest: Manifest,
     pub facts: ProjectFacts,
+    /// Held by commands that write, from before the manifest is read until they end.
+    pub lock: Option<ProjectLock>,
 }
 
 impl Workspace {
+    /// For commands that only read.
     pub fn open(start: &Path) -> anyhow::Result<Self> {
+        Self::load(Project::discover(start)?, None)
+    }
+
+    /// For commands that write: no other scaffold run changes the project meanwhile.
+    pub fn open_locked(start: &Path) -> anyhow::Result<Self> {
         let project = Project::discover(start)?;
+        let lock = project.lock()?;
+        Self::load(project, Some(lock))
+    }
+
+    fn load(project: Project, lock: Option<ProjectLock>) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&project.root)?;
         let mut facts = project.facts()?;
         // A recorded module may be referred to even when its folder is gone.
@@ -38,6 +51,7 @@ impl Workspace {
             project,
             manifest,
             facts,
+            lock,
         })
     }
 
@@ -527,11 +541,21 @@ impl Edits {
             .map(|(path, (old, new))| (path.as_str(), old.as_deref(), new.as_deref()))
     }
 
-    /// Absolute writes and removals for [`crate::stage::commit_all`].
-    pub fn to_stage(&self, root: &Path) -> (Vec<crate::stage::Write>, Vec<PathBuf>) {
+    /// Absolute writes and removals for [`crate::stage::commit_all`]; an error if a file
+    /// changed on disk since it was read (an editor saved it while a prompt waited, say).
+    pub fn to_stage(
+        &self,
+        root: &Path,
+    ) -> anyhow::Result<(Vec<crate::stage::Write>, Vec<PathBuf>)> {
         let mut writes = Vec::new();
         let mut removals = Vec::new();
-        for (path, _, new) in self.changed() {
+        for (path, old, new) in self.changed() {
+            if manifest::read_text(&root.join(path)).as_deref() != old {
+                anyhow::bail!(
+                    "{path} changed while scaffold was running; nothing was written, run the \
+                     command again"
+                );
+            }
             match new {
                 Some(text) => writes.push(crate::stage::Write {
                     path: root.join(path),
@@ -540,7 +564,7 @@ impl Edits {
                 None => removals.push(root.join(path)),
             }
         }
-        (writes, removals)
+        Ok((writes, removals))
     }
 }
 

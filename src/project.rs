@@ -110,6 +110,20 @@ pub enum ProjectError {
     Read { path: PathBuf, source: io::Error },
     #[error("{} is not valid: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },
+    #[error(
+        "another scaffold is changing the project in {} right now; wait for it to finish, \
+         then run this again",
+        .0.display()
+    )]
+    Busy(PathBuf),
+}
+
+/// Held while a command reads and writes the project, so that two runs at once cannot lose
+/// each other's registration lines and manifest entries. Released when dropped (or when the
+/// process ends, however it ends).
+#[derive(Debug)]
+pub struct ProjectLock {
+    _file: fs::File,
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +167,21 @@ impl Project {
             config,
             inflections,
         })
+    }
+
+    /// An exclusive lock on the project (on its `scaffold.toml`, which scaffold never
+    /// writes), or `Busy` if another run holds it.
+    pub fn lock(&self) -> Result<ProjectLock, ProjectError> {
+        let path = self.root.join(CONFIG_FILE);
+        let file = fs::File::open(&path).map_err(|source| ProjectError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        match file.try_lock() {
+            Ok(()) => Ok(ProjectLock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) => Err(ProjectError::Busy(self.root.clone())),
+            Err(fs::TryLockError::Error(source)) => Err(ProjectError::Read { path, source }),
+        }
     }
 
     pub fn facts(&self) -> Result<ProjectFacts, ProjectError> {

@@ -689,3 +689,37 @@ fn a_registration_file_that_is_not_utf8_is_refused() {
     );
     assert_eq!(project.tree(), before);
 }
+
+/// Two runs at once would lose each other's registration lines and manifest entries: while
+/// one holds the project, every command that writes refuses, and changes nothing.
+#[test]
+fn one_run_at_a_time_changes_a_project() {
+    let project = Project::copy();
+    assert_eq!(project.run(TASKS).code, 0);
+    let held = fs::File::open(project.path("scaffold.toml")).unwrap();
+    held.lock().unwrap();
+    let before = project.tree();
+    for args in [
+        &["new", "module", "notes", "title:string"][..],
+        &["change", "module", "tasks", "--add", "done:bool=false"],
+        &["upgrade", "--all"],
+        &["destroy", "module", "tasks"],
+        &["templates", "eject", "--force"],
+    ] {
+        let run = project.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr
+                .contains("another scaffold is changing the project"),
+            "{args:?}: {run:?}"
+        );
+    }
+    assert_eq!(project.tree(), before);
+    held.unlock().unwrap();
+    assert_eq!(
+        project
+            .run(&["new", "module", "notes", "title:string"])
+            .code,
+        0
+    );
+}

@@ -17,7 +17,7 @@ use crate::prompt;
 use crate::report;
 
 pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
-    let ws = Workspace::open(start)?;
+    let ws = Workspace::open_locked(start)?;
     let module = ws.find(&args.name)?;
     let record = &ws.manifest.modules[&module];
     refuse_unresolved(&ws, &module)?;

@@ -14,7 +14,7 @@ use crate::report::{self, action_line};
 use crate::stage;
 
 pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
-    let ws = Workspace::open(start)?;
+    let ws = Workspace::open_locked(start)?;
     let module = ws.find(&args.name)?;
     let record = &ws.manifest.modules[&module];
 
@@ -131,7 +131,7 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
         println!("\ndry run: nothing written");
         return Ok(());
     }
-    let (mut writes, mut removals) = edits.to_stage(ws.root());
+    let (mut writes, mut removals) = edits.to_stage(ws.root())?;
     let (state_writes, state_removals) = state.into_stage(ws.root());
     writes.extend(state_writes);
     removals.extend(state_removals);

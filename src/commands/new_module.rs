@@ -22,6 +22,7 @@ const DEFAULT_FIELD: &str = "name:string";
 
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
+    let _lock = project.lock()?;
     let recorded = Manifest::load(&project.root)?;
     let facts = project.facts()?;
     let interactive = !args.yes && prompt::is_interactive();

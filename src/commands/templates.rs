@@ -35,6 +35,7 @@ pub fn list(start: &Path) -> anyhow::Result<()> {
 
 pub fn eject(start: &Path, args: &Eject) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
+    let _lock = project.lock()?;
     let dir = project.config.templates.dir.clone().context(
         "scaffold.toml names no template folder; add `[templates]` with \
          `dir = \"scaffold/templates\"` and eject again",

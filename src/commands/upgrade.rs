@@ -17,7 +17,7 @@ use crate::report::{self, action_line};
 use crate::stage;
 
 pub fn run(start: &Path, args: &Upgrade) -> anyhow::Result<()> {
-    let ws = Workspace::open(start)?;
+    let ws = Workspace::open_locked(start)?;
     let mut modules: Vec<String> = if args.all {
         ws.manifest.modules.keys().cloned().collect()
     } else {
@@ -394,7 +394,7 @@ impl<'a> Upgrader<'a> {
             return Ok(());
         }
         let recording = !state.is_empty();
-        let (mut writes, mut removals) = self.edits.to_stage(ws.root());
+        let (mut writes, mut removals) = self.edits.to_stage(ws.root())?;
         let (state_writes, state_removals) = state.into_stage(ws.root());
         writes.extend(state_writes);
         removals.extend(state_removals);
