@@ -86,8 +86,10 @@ mod tests {
     #[test]
     fn required_json_is_never_null() {
         let parse = serde_json::from_str::<Document>;
-        assert!(parse(r#"{"body":{"a":1},"meta":[]}"#).is_ok());
-        assert!(parse(r#"{"body":false}"#).is_ok());
+        let document = parse(r#"{"body":{"a":1},"meta":[]}"#).unwrap();
+        assert_eq!(document.body, serde_json::json!({"a": 1}));
+        assert_eq!(document.meta, Some(serde_json::json!([])));
+        assert_eq!(parse(r#"{"body":false}"#).unwrap().body, false);
         for body in [r#"{"body":null}"#, r#"{"body":1,"meta":null}"#, "{}"] {
             assert!(parse(body).is_err(), "{body}");
         }
