@@ -49,7 +49,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     };
     let spec = parse(&fields)?;
     let previous = recorded.modules.get(&spec.names.module);
-    if let Some(previous) = previous.filter(|record| record.command != spec.command) {
+    let fields: Vec<String> = spec.fields.iter().map(|field| field.syntax()).collect();
+    // Other options (`--no-tests`, say) only change code; other fields would change the table.
+    if let Some(previous) = previous.filter(|record| record.words().fields != fields) {
         let module = &spec.names.module;
         anyhow::bail!(
             "`{module}` exists with other fields: it was generated as `scaffold new module {}`.\n\
