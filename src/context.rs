@@ -43,6 +43,8 @@ pub struct ModuleContext<'a> {
     pub has_enums: bool,
     pub has_refs: bool,
     pub has_defaults: bool,
+    /// The index of the list order, `(created_at, id)`.
+    pub sort_index: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -139,6 +141,7 @@ impl<'a> ModuleContext<'a> {
             has_enums: any(|f| f.kind == "enum"),
             has_refs: any(|f| f.kind == "ref"),
             has_defaults: any(|f| f.has_default),
+            sort_index: ddl::sort_index(&names.module),
             fields,
         }
     }

@@ -15,9 +15,19 @@ pub struct ConstraintNames {
     pub index: String,
 }
 
+/// PostgreSQL cuts longer identifiers silently, so two long names could become one.
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
 impl ConstraintNames {
     pub fn new(table: &str, column: &str) -> Self {
-        let name = |suffix: &str| format!("{table}_{column}_{suffix}");
+        let name = |suffix: &str| {
+            let name = format!("{table}_{column}_{suffix}");
+            if name.len() > MAX_IDENTIFIER_BYTES || name == sort_index(table) {
+                shortened(&name, suffix)
+            } else {
+                name
+            }
+        };
         Self {
             unique: name("key"),
             check: name("check"),
@@ -25,6 +35,21 @@ impl ConstraintNames {
             index: name("idx"),
         }
     }
+}
+
+/// The index lists are sorted by, which every table has.
+pub fn sort_index(table: &str) -> String {
+    format!("{table}_created_at_id_idx")
+}
+
+/// `name` cut to fit, made unique again by a hash of the whole of it, ending in `suffix` as
+/// PostgreSQL's own names do: `<start of name>_<hash>_<suffix>`. Names are ASCII identifiers.
+fn shortened(name: &str, suffix: &str) -> String {
+    let hash = crate::manifest::hash(name);
+    let hash = &hash[..8];
+    let keep = MAX_IDENTIFIER_BYTES - hash.len() - suffix.len() - 2;
+    let start = name[..keep.min(name.len())].trim_end_matches('_');
+    format!("{start}_{hash}_{suffix}")
 }
 
 /// The CHECK expression that keeps the column's values valid, for types that have one.
@@ -94,4 +119,40 @@ pub fn create_index(table: &str, field: &Field) -> Option<String> {
         let index = ConstraintNames::new(table, &column).index;
         format!("CREATE INDEX {index} ON {table} ({column});")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_fit_postgres_and_stay_distinct() {
+        let short = ConstraintNames::new("tasks", "title");
+        assert_eq!(short.unique, "tasks_title_key");
+        assert_eq!(short.index, "tasks_title_idx");
+
+        let table = "customer_subscription_invoices";
+        let long = ConstraintNames::new(table, "billing_address_postal_code_line");
+        let names = [&long.unique, &long.check, &long.foreign_key, &long.index];
+        for name in names {
+            assert!(name.len() <= MAX_IDENTIFIER_BYTES, "{name}");
+            assert!(
+                name.starts_with("customer_subscription_invoices_billing"),
+                "{name}"
+            );
+        }
+        assert!(long.check.ends_with("_check") && long.unique.ends_with("_key"));
+        let mut distinct: Vec<&String> = names.to_vec();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 4);
+        // Two long columns that share their first 50 bytes still get different names.
+        let other = ConstraintNames::new(table, "billing_address_postal_code_line2");
+        assert_ne!(other.check, long.check);
+
+        // A column named like the sort index's columns does not take its name.
+        let index = ConstraintNames::new("tasks", "created_at_id").index;
+        assert_ne!(index, sort_index("tasks"));
+        assert!(index.ends_with("_idx"), "{index}");
+    }
 }
