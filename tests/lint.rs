@@ -99,7 +99,7 @@ fn each_rule_catches_its_violation() {
         (
             "models.rs",
             |s| s.replace("use sqlx::PgConnection;", "use sqlx::{PgConnection, PgPool};"),
-            "src/modules/projects/models.rs:6: raw-pool: the module uses `sqlx::PgPool`",
+            "src/modules/projects/models.rs:5: raw-pool: the module uses `sqlx::PgPool`",
         ),
     ];
     for (file, edit, expected) in cases {
