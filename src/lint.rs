@@ -269,8 +269,7 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 /// `PgPool`, `sqlx::pool::PoolOptions`, `PgConnection::connect(...)` and the like.
 fn raw_pool(segments: &[String]) -> bool {
     let connects = segments.windows(2).any(|pair| {
-        matches!(pair[0].as_str(), "PgConnection" | "Connection")
-            && pair[1].starts_with("connect")
+        matches!(pair[0].as_str(), "PgConnection" | "Connection") && pair[1].starts_with("connect")
     });
     let from_sqlx = segments.first().is_some_and(|first| first == "sqlx")
         && segments

@@ -98,7 +98,12 @@ fn each_rule_catches_its_violation() {
         ),
         (
             "models.rs",
-            |s| s.replace("use sqlx::PgConnection;", "use sqlx::{PgConnection, PgPool};"),
+            |s| {
+                s.replace(
+                    "use sqlx::PgConnection;",
+                    "use sqlx::{PgConnection, PgPool};",
+                )
+            },
             "src/modules/projects/models.rs:5: raw-pool: the module uses `sqlx::PgPool`",
         ),
     ];

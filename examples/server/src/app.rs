@@ -204,10 +204,13 @@ mod tests {
     #[tokio::test]
     async fn a_panic_is_a_problem_document() {
         let app = bounded(
-            Router::new().route("/boom", get(|| async {
-                let divisor = "0".parse::<u32>().unwrap();
-                (1 / divisor).to_string()
-            })),
+            Router::new().route(
+                "/boom",
+                get(|| async {
+                    let divisor = "0".parse::<u32>().unwrap();
+                    (1 / divisor).to_string()
+                }),
+            ),
             8,
         );
         let response = app

@@ -164,7 +164,11 @@ impl TestApp {
             .connect_lazy(url)
             .expect("a valid database URL");
         let database = Database::with_pool(request_pool.clone(), url.parse().unwrap(), limits);
-        let state = AppState::new(database, Arc::new(Keys::new(JWT_SECRET)), limits.max_in_flight);
+        let state = AppState::new(
+            database,
+            Arc::new(Keys::new(JWT_SECRET)),
+            limits.max_in_flight,
+        );
         TestApp {
             router: app(state.clone()),
             state,

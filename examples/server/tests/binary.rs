@@ -106,9 +106,14 @@ fn tenant_create_checks_the_slug_and_refuses_duplicates() {
 #[test]
 fn without_a_secret_only_explicit_development_mode_runs() {
     for app_env in [None, Some("production"), Some("prod"), Some("Production")] {
-        for args in [&["serve"][..], &["token", "--tenant", "acme", "--user", "u"]] {
+        for args in [
+            &["serve"][..],
+            &["token", "--tenant", "acme", "--user", "u"],
+        ] {
             let mut command = server();
-            command.env_remove("JWT_SECRET").env("BIND_ADDR", "127.0.0.1:0");
+            command
+                .env_remove("JWT_SECRET")
+                .env("BIND_ADDR", "127.0.0.1:0");
             if let Some(env) = app_env {
                 command.env("APP_ENV", env);
             }
@@ -136,7 +141,11 @@ fn without_a_secret_only_explicit_development_mode_runs() {
         .output()
         .unwrap();
     assert_eq!(public.status.code(), Some(1));
-    assert!(stderr(&public).contains("not a loopback address"), "{}", stderr(&public));
+    assert!(
+        stderr(&public).contains("not a loopback address"),
+        "{}",
+        stderr(&public)
+    );
 }
 
 #[test]
@@ -156,9 +165,22 @@ fn short_secrets_are_refused() {
 
 #[test]
 fn token_ttls_are_bounded_and_checked() {
-    for ttl in ["99999999999999999999d", "999999999999999d", "366d", "1é", "", "h", "10y"] {
+    for ttl in [
+        "99999999999999999999d",
+        "999999999999999d",
+        "366d",
+        "1é",
+        "",
+        "h",
+        "10y",
+    ] {
         let output = run(&["token", "--tenant", "acme", "--user", "u", "--ttl", ttl]);
-        assert_eq!(output.status.code(), Some(2), "{ttl:?}: {}", stderr(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{ttl:?}: {}",
+            stderr(&output)
+        );
         assert!(stderr(&output).contains("--ttl"), "{}", stderr(&output));
     }
     let year = run(&["token", "--tenant", "acme", "--user", "u", "--ttl", "365d"]);
@@ -288,7 +310,13 @@ async fn serve(env: &[(&str, &str)]) -> (Running, String) {
 
 fn sigterm(child: &Running) {
     let pid = child.0.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 async fn wait_for_exit(child: &mut Running, within: Duration) -> std::process::ExitStatus {
@@ -307,7 +335,12 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
     let slug = unique_slug();
     assert!(run(&["tenant", "create", &slug]).status.success());
     let token = stdout(&run(&[
-        "token", "--tenant", &slug, "--user", "alice", "--permissions",
+        "token",
+        "--tenant",
+        &slug,
+        "--user",
+        "alice",
+        "--permissions",
         "projects:read,projects:write",
     ]));
     let created: Value = reqwest::Client::new()
@@ -374,10 +407,17 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
         reqwest::get(format!("{base}/healthz")).await.is_err(),
         "no new connections after SIGTERM"
     );
-    assert!(child.0.try_wait().unwrap().is_none(), "waits for the request");
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "waits for the request"
+    );
     lock.commit().await.unwrap();
     assert_eq!(in_flight.await.unwrap().unwrap(), 200);
-    assert!(wait_for_exit(&mut child, Duration::from_secs(10)).await.success());
+    assert!(
+        wait_for_exit(&mut child, Duration::from_secs(10))
+            .await
+            .success()
+    );
     assert_eq!(name_in_database(&slug).await, "after");
 
     // Past the deadline: the server stops anyway, and the abandoned request is rolled back.
@@ -387,8 +427,15 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
     let in_flight = rename(&base, &token, &path);
     tokio::time::sleep(Duration::from_millis(300)).await;
     sigterm(&child);
-    assert!(wait_for_exit(&mut child, Duration::from_secs(10)).await.success());
-    assert!(in_flight.await.unwrap().is_err(), "the client saw the connection close");
+    assert!(
+        wait_for_exit(&mut child, Duration::from_secs(10))
+            .await
+            .success()
+    );
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the client saw the connection close"
+    );
     lock.commit().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(name_in_database(&slug).await, "before", "rolled back");
@@ -411,7 +458,9 @@ async fn slow_clients_are_cut_off_and_connections_are_bounded() {
     let slow: Vec<std::net::TcpStream> = (0..2)
         .map(|_| {
             let mut stream = std::net::TcpStream::connect(&address).unwrap();
-            stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").unwrap();
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
             stream
         })
         .collect();
@@ -425,7 +474,9 @@ async fn slow_clients_are_cut_off_and_connections_are_bounded() {
         "a third connection is not served while two are open"
     );
     for mut stream in slow {
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         let mut rest = Vec::new();
         // The server closes the connection (after a 408, perhaps) instead of waiting forever.
         let closed = stream.read_to_end(&mut rest);

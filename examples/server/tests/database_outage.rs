@@ -70,7 +70,10 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
     postgres.resume();
     let deadline = Instant::now() + Duration::from_secs(20);
     while anonymous.get("/readyz").await.status != StatusCode::OK {
-        assert!(Instant::now() < deadline, "not ready 20 s after the database came back");
+        assert!(
+            Instant::now() < deadline,
+            "not ready 20 s after the database came back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(reads(&client, &url, 8).await, [StatusCode::OK; 8]);

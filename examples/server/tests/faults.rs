@@ -46,7 +46,11 @@ async fn lock_projects(pool: &PgPool, tenant: &TenantSlug) -> Transaction<'stati
     lock
 }
 
-fn rename_in_background(client: &Client, url: &str, name: &str) -> tokio::task::JoinHandle<StatusCode> {
+fn rename_in_background(
+    client: &Client,
+    url: &str,
+    name: &str,
+) -> tokio::task::JoinHandle<StatusCode> {
     let (client, url, body) = (client.clone(), url.to_owned(), json!({ "name": name }));
     tokio::spawn(async move {
         tokio::time::timeout(PATIENCE, client.patch(&url, &body))
@@ -63,8 +67,16 @@ async fn name_of(client: &Client, url: &str) -> Value {
 #[tokio::test]
 async fn a_request_past_the_lock_or_statement_timeout_is_rolled_back_and_503() {
     for (lock_timeout, statement_timeout, says) in [
-        (Duration::from_millis(200), Duration::from_secs(10), "lock timeout"),
-        (Duration::from_secs(10), Duration::from_millis(200), "statement timeout"),
+        (
+            Duration::from_millis(200),
+            Duration::from_secs(10),
+            "lock timeout",
+        ),
+        (
+            Duration::from_secs(10),
+            Duration::from_millis(200),
+            "statement timeout",
+        ),
     ] {
         let app = TestApp::with_limits(Limits {
             lock_timeout,
@@ -77,15 +89,16 @@ async fn a_request_past_the_lock_or_statement_timeout_is_rolled_back_and_503() {
         let url = create(&client, "before").await;
 
         let lock = lock_projects(app.pool(), &tenant).await;
-        let response = tokio::time::timeout(
-            PATIENCE,
-            client.patch(&url, &json!({ "name": "after" })),
-        )
-        .await
-        .expect("the request waited for the lock without bound");
+        let response =
+            tokio::time::timeout(PATIENCE, client.patch(&url, &json!({ "name": "after" })))
+                .await
+                .expect("the request waited for the lock without bound");
         assert_eq!(response.headers["retry-after"], "1");
         let problem = response.expect_problem(StatusCode::SERVICE_UNAVAILABLE);
-        assert!(problem["detail"].as_str().unwrap().contains(says), "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(says),
+            "{problem}"
+        );
         lock.rollback().await.unwrap();
 
         assert_eq!(name_of(&client, &url).await, "before", "rolled back");
@@ -177,5 +190,9 @@ async fn a_client_that_has_gone_gives_up_its_place() {
         .iter()
         .map(|item| item["name"].clone())
         .collect();
-    assert_eq!(names, [json!("live")], "the request whose client had gone ran");
+    assert_eq!(
+        names,
+        [json!("live")],
+        "the request whose client had gone ran"
+    );
 }

@@ -16,7 +16,10 @@ async fn a_nul_character_is_a_422_naming_the_field() {
     let client = app.client(PERMISSIONS).await;
     for (body, field) in [
         (json!({ "name": "a\u{0}b" }), "name"),
-        (json!({ "name": "ok", "description": "\u{0}" }), "description"),
+        (
+            json!({ "name": "ok", "description": "\u{0}" }),
+            "description",
+        ),
     ] {
         let problem = client
             .post("/api/projects", &body)
@@ -49,7 +52,10 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
         "/api/projects?offset=1e3",
         "/api/projects?limit=%00",
     ] {
-        client.get(uri).await.expect_problem(StatusCode::BAD_REQUEST);
+        client
+            .get(uri)
+            .await
+            .expect_problem(StatusCode::BAD_REQUEST);
     }
     client
         .get("/api/projects?offset=9223372036854775807")

@@ -6,14 +6,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::core::db::{ClientGone, Ctx, Database};
+use crate::core::error::AppError;
+use crate::core::tenant::TenantSlug;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use crate::core::db::{ClientGone, Ctx, Database};
-use crate::core::error::AppError;
-use crate::core::tenant::TenantSlug;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {

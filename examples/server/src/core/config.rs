@@ -75,7 +75,10 @@ impl fmt::Debug for Config {
                 "database_url",
                 &self.database_url.as_deref().map(redact_password),
             )
-            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("development", &self.development)
             .field("limits", &self.limits)
             .finish()
@@ -122,7 +125,11 @@ impl Config {
                 "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
                 defaults.idle_in_transaction_timeout,
             )?,
-            max_in_flight: count("HTTP_MAX_REQUESTS_IN_FLIGHT", defaults.max_in_flight, 1 << 20)?,
+            max_in_flight: count(
+                "HTTP_MAX_REQUESTS_IN_FLIGHT",
+                defaults.max_in_flight,
+                1 << 20,
+            )?,
             max_connections: count("HTTP_MAX_CONNECTIONS", defaults.max_connections, 1 << 20)?,
             header_read_timeout: seconds("HTTP_HEADER_READ_TIMEOUT", defaults.header_read_timeout)?,
             shutdown_timeout: seconds("SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)?,
@@ -245,7 +252,10 @@ mod tests {
                 vars.push(("APP_ENV", env));
             }
             let error = config(&vars).unwrap().jwt_secret().unwrap_err().to_string();
-            assert!(error.contains("JWT_SECRET is not set"), "{app_env:?}: {error}");
+            assert!(
+                error.contains("JWT_SECRET is not set"),
+                "{app_env:?}: {error}"
+            );
             assert!(error.contains("openssl rand -hex 32"), "{error}");
         }
         let development = config(&[("APP_ENV", "development")]).unwrap();
@@ -277,13 +287,19 @@ mod tests {
     fn debug_output_hides_the_secret_and_the_database_password() {
         let config = config(&[
             ("JWT_SECRET", GOOD_SECRET),
-            ("DATABASE_URL", "postgres://app:hunter2-pw@db.internal:5432/app?sslmode=require"),
+            (
+                "DATABASE_URL",
+                "postgres://app:hunter2-pw@db.internal:5432/app?sslmode=require",
+            ),
         ])
         .unwrap();
         let debug = format!("{config:?}");
         assert!(!debug.contains(GOOD_SECRET), "{debug}");
         assert!(!debug.contains("hunter2-pw"), "{debug}");
-        assert!(debug.contains("postgres://app:[redacted]@db.internal:5432/app"), "{debug}");
+        assert!(
+            debug.contains("postgres://app:[redacted]@db.internal:5432/app"),
+            "{debug}"
+        );
     }
 
     #[test]
@@ -311,7 +327,10 @@ mod tests {
         assert_eq!(config.limits.pool_size, 8);
         assert_eq!(config.limits.statement_timeout, Duration::from_millis(250));
         assert_eq!(config.limits.lock_timeout, Duration::from_secs(3));
-        assert_eq!(config.limits.acquire_timeout, Limits::default().acquire_timeout);
+        assert_eq!(
+            config.limits.acquire_timeout,
+            Limits::default().acquire_timeout
+        );
         for (name, value) in [
             ("DATABASE_POOL_SIZE", "0"),
             ("DATABASE_POOL_SIZE", "many"),

@@ -128,13 +128,20 @@ impl Database {
     /// The permit that lets `tenant` hold one more connection.
     fn tenant_semaphore(&self, tenant: &TenantSlug) -> Arc<Semaphore> {
         let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(semaphore) = tenants.get(tenant.as_str()) {
+            return semaphore.clone();
+        }
         tenants
             .entry(tenant.as_str().to_owned())
             .or_insert_with(|| Arc::new(Semaphore::new(self.inner.tenant_share as usize)))
             .clone()
     }
 
-    async fn begin(&self, tenant: &TenantSlug, client: Option<&ClientGone>) -> Result<Tx, AppError> {
+    async fn begin(
+        &self,
+        tenant: &TenantSlug,
+        client: Option<&ClientGone>,
+    ) -> Result<Tx, AppError> {
         if self.inner.down.load(Ordering::Relaxed) {
             return Err(AppError::unavailable());
         }
@@ -153,7 +160,10 @@ impl Database {
             })?
             .expect("tenant semaphores are never closed");
             let tx = self.begin_scoped(tenant).await?;
-            Ok(Tx { tx, _permit: permit })
+            Ok(Tx {
+                tx,
+                _permit: permit,
+            })
         };
         match client {
             // A client that has gone gives up its place in the queues; once the transaction
@@ -174,7 +184,10 @@ impl Database {
     ///
     /// A pooled connection that broke while idle (the database restarted) fails here before
     /// anything was done, so the request is retried on another one, up to a pool's worth.
-    async fn begin_scoped(&self, tenant: &TenantSlug) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
+    async fn begin_scoped(
+        &self,
+        tenant: &TenantSlug,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
         let [statement, lock, idle] = &self.inner.timeouts;
         let mut attempts = self.inner.limits.pool_size + 1;
         loop {
@@ -356,6 +369,8 @@ impl Ctx {
     /// Starts the transaction every query of a request runs in, scoped to the tenant's schema
     /// and bounded by the configured timeouts (see [`Database`]).
     pub async fn begin(&self) -> Result<Tx, AppError> {
-        self.database.begin(&self.tenant, self.client.as_ref()).await
+        self.database
+            .begin(&self.tenant, self.client.as_ref())
+            .await
     }
 }

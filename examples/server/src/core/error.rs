@@ -150,10 +150,14 @@ impl From<sqlx::Error> for AppError {
         let db = match &error {
             sqlx::Error::Database(db) => db,
             sqlx::Error::PoolTimedOut => {
-                return unavailable("no database connection became free in time; try again shortly");
+                return unavailable(
+                    "no database connection became free in time; try again shortly",
+                );
             }
             sqlx::Error::PoolClosed => return unavailable("the server is shutting down"),
-            sqlx::Error::Io(_) => return unavailable("the database connection failed; try again shortly"),
+            sqlx::Error::Io(_) => {
+                return unavailable("the database connection failed; try again shortly");
+            }
             _ => return AppError::Internal(error.into()),
         };
         let constraint = db.constraint().unwrap_or_default().to_owned();
@@ -203,7 +207,10 @@ impl From<sqlx::Error> for AppError {
             Some("22001") | Some("22003") | Some("22008") | Some("22021") | Some("22P05") => {
                 AppError::invalid(
                     "",
-                    format!("a value is outside what the database can store: {}", db.message()),
+                    format!(
+                        "a value is outside what the database can store: {}",
+                        db.message()
+                    ),
                 )
             }
             // check_violation, not_null_violation: the schema types should have caught these

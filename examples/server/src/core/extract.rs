@@ -231,12 +231,18 @@ mod tests {
 
     #[test]
     fn a_nul_character_names_its_field() {
-        assert_eq!(nul_field(r#"{"title": "a\u0000b"}"#).as_deref(), Some("title"));
+        assert_eq!(
+            nul_field(r#"{"title": "a\u0000b"}"#).as_deref(),
+            Some("title")
+        );
         assert_eq!(
             nul_field(r#"{"title": "ok", "meta": {"tags": ["x", "\u0000"]}}"#).as_deref(),
             Some("meta.tags[1]")
         );
-        assert_eq!(nul_field(r#"{"meta": {"\u0000": 1}}"#).as_deref(), Some("meta.\0"));
+        assert_eq!(
+            nul_field(r#"{"meta": {"\u0000": 1}}"#).as_deref(),
+            Some("meta.\0")
+        );
         // An escaped backslash followed by `u0000` is no NUL.
         assert_eq!(nul_field(r#"{"title": "C:\\u0000"}"#), None);
         assert_eq!(nul_field(r#"{"title": "plain"}"#), None);
@@ -244,8 +250,16 @@ mod tests {
 
     #[test]
     fn deep_nesting_and_huge_numbers_are_client_errors() {
-        let deep = format!("{{\"title\": {}1{}}}", "[".repeat(10_000), "]".repeat(10_000));
-        for json in [deep.as_str(), r#"{"score": 1e400}"#, r#"{"title": 123456789012345678901234567890}"#] {
+        let deep = format!(
+            "{{\"title\": {}1{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        for json in [
+            deep.as_str(),
+            r#"{"score": 1e400}"#,
+            r#"{"title": 123456789012345678901234567890}"#,
+        ] {
             match parse_json::<Update>(json.as_bytes()) {
                 Err(AppError::Request(status, _)) => assert_eq!(status, StatusCode::BAD_REQUEST),
                 Err(AppError::Validation(_)) => {}
