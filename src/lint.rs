@@ -8,6 +8,7 @@
 //! | `tenant-from-client` | `<module>/schemas.rs` | no deserialized field named `tenant` or `tenant_id` |
 //! | `route-without-permission` | `<module>/router.rs` | every `#[utoipa::path]` handler takes `Authorized<_>` |
 //! | `session-search-path` | every `.rs` file | no SQL that sets `search_path` beyond the transaction |
+//! | `raw-pool` | every file of a module | no pool or connection of its own: tenant data only through `Ctx::begin` |
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -46,12 +47,20 @@ impl fmt::Display for Finding {
     }
 }
 
+/// sqlx's ways to a database connection that is not the request's tenant transaction. Names
+/// as plain as `Pool` count only after `sqlx::`, since a `pools` module has a `Pool` type.
+const RAW_POOL_TYPES: &[&str] = &["PgPool", "PgPoolOptions", "PgConnectOptions", "PgListener"];
+const RAW_POOL_SQLX_ITEMS: &[&str] = &["Pool", "PoolOptions", "pool", "PoolConnection"];
+
 /// The role a file plays in the layered pattern, from its name inside a module folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     Service,
     Router,
     Schemas,
+    /// Any other file of a module: models.rs, mod.rs, tests.rs.
+    Module,
+    /// A file outside the module folders.
     Other,
 }
 
@@ -61,7 +70,7 @@ impl Role {
             "service.rs" => Role::Service,
             "router.rs" => Role::Router,
             "schemas.rs" => Role::Schemas,
-            _ => Role::Other,
+            _ => Role::Module,
         }
     }
 }
@@ -146,6 +155,18 @@ impl Checker<'_> {
     /// stand anywhere in it (`models::list`, `super::models`, `crate::modules::x::models`).
     fn check_path(&mut self, span: proc_macro2::Span, segments: &[String]) {
         let first = segments.first().map(String::as_str).unwrap_or_default();
+        if self.role != Role::Other && raw_pool(segments) {
+            self.report(
+                span,
+                "raw-pool",
+                format!(
+                    "the module uses `{}`; a connection of its own bypasses the tenant's \
+                     schema and the server's limits: use the transaction `ctx.begin()` gives",
+                    segments.join("::")
+                ),
+            );
+            return;
+        }
         match self.role {
             Role::Service if WEB_CRATES.contains(&first) => self.report(
                 span,
@@ -243,6 +264,22 @@ impl<'ast> Visit<'ast> for Checker<'_> {
         }
         visit::visit_lit_str(self, literal);
     }
+}
+
+/// `PgPool`, `sqlx::pool::PoolOptions`, `PgConnection::connect(...)` and the like.
+fn raw_pool(segments: &[String]) -> bool {
+    let connects = segments.windows(2).any(|pair| {
+        matches!(pair[0].as_str(), "PgConnection" | "Connection") && pair[1].starts_with("connect")
+    });
+    let from_sqlx = segments.first().is_some_and(|first| first == "sqlx")
+        && segments
+            .iter()
+            .any(|segment| RAW_POOL_SQLX_ITEMS.contains(&segment.as_str()));
+    connects
+        || from_sqlx
+        || segments
+            .iter()
+            .any(|segment| RAW_POOL_TYPES.contains(&segment.as_str()))
 }
 
 /// Every path a `use` tree brings in, as segments: `use a::{b, c::d}` -> `[a, b]`, `[a, c, d]`.
@@ -418,5 +455,26 @@ mod tests {
         }
         let source = "fn f() { q(\"SET search_path = x\"); } // SET search_path in a comment\n";
         assert_eq!(rules(Role::Other, source), [("session-search-path", 1)]);
+    }
+
+    #[test]
+    fn modules_open_no_connections_of_their_own() {
+        let source = "use sqlx::PgPool;\n\
+                      async fn f(pool: sqlx::Pool<sqlx::Postgres>) {\n\
+                      let c = sqlx::PgConnection::connect(\"postgres://\").await;\n\
+                      let o = PgPoolOptions::new();\n}\n";
+        let expected = [
+            ("raw-pool", 1),
+            ("raw-pool", 2),
+            ("raw-pool", 3),
+            ("raw-pool", 4),
+        ];
+        for role in [Role::Module, Role::Service] {
+            assert_eq!(rules(role, source), expected, "{role:?}");
+        }
+        assert_eq!(rules(Role::Other, source), []);
+        // A module called `pools` has a type `Pool` of its own.
+        let own = "use super::models::Pool;\nfn f(p: Pool) -> PoolResponse { todo!() }\n";
+        assert_eq!(rules(Role::Module, own), []);
     }
 }

@@ -49,7 +49,7 @@ fn an_untouched_copy_is_clean() {
 
 #[test]
 fn each_rule_catches_its_violation() {
-    let cases: [(&str, Edit, &str); 5] = [
+    let cases: [(&str, Edit, &str); 6] = [
         (
             "service.rs",
             |s| {
@@ -95,6 +95,16 @@ fn each_rule_catches_its_violation() {
                 )
             },
             "src/modules/projects/models.rs:20: session-search-path:",
+        ),
+        (
+            "models.rs",
+            |s| {
+                s.replace(
+                    "use sqlx::PgConnection;",
+                    "use sqlx::{PgConnection, PgPool};",
+                )
+            },
+            "src/modules/projects/models.rs:5: raw-pool: the module uses `sqlx::PgPool`",
         ),
     ];
     for (file, edit, expected) in cases {

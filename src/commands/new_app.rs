@@ -15,6 +15,9 @@ static APP: Dir = include_dir!("$CARGO_MANIFEST_DIR/examples/server");
 const LOCKFILE: &str = include_str!("../../Cargo.lock");
 /// The reference server's crate and binary name, replaced by the new app's.
 const TEMPLATE_NAME: &str = "server";
+/// The reference server's development secret, published with it: every new app gets a random
+/// one of its own instead, so that no two apps accept each other's development tokens.
+const DEVELOPMENT_SECRET: &str = "\"development-only-secret-do-not-use-in-production\"";
 
 pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
     let name = check_name(&args.name)?;
@@ -77,6 +80,16 @@ fn check_name(name: &str) -> anyhow::Result<&str> {
     Ok(name)
 }
 
+/// 32 random bytes from the operating system, in hex.
+fn random_secret() -> anyhow::Result<String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .context("reading /dev/urandom for the app's development secret")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn collect(
     dir: &Dir<'static>,
     name: &str,
@@ -88,9 +101,14 @@ fn collect(
         let text = file
             .contents_utf8()
             .with_context(|| format!("{} is not UTF-8 text", relative.display()))?;
+        let mut text = rename(relative, text, name);
+        if relative == Path::new("src/core/config.rs") {
+            let secret = format!("\"{}\"", random_secret()?);
+            text = text.replace(DEVELOPMENT_SECRET, &secret);
+        }
         writes.push(Write {
             path: into.join(relative),
-            content: rename(relative, text, name).into_bytes(),
+            content: text.into_bytes(),
         });
     }
     for sub in dir.dirs() {
@@ -171,6 +189,26 @@ mod tests {
             main,
             "use billing_api::testing;\nlet s = server();\nenv!(\"CARGO_BIN_EXE_billing-api\")"
         );
+    }
+
+    #[test]
+    fn a_new_app_gets_a_development_secret_of_its_own() {
+        let config = APP.get_file("src/core/config.rs").unwrap();
+        assert!(
+            config.contents_utf8().unwrap().contains(DEVELOPMENT_SECRET),
+            "the reference server's development secret moved; update DEVELOPMENT_SECRET"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut writes = Vec::new();
+        collect(&APP, "billing", dir.path(), &mut writes).unwrap();
+        let config = writes
+            .iter()
+            .find(|w| w.path.ends_with("src/core/config.rs"))
+            .map(|w| String::from_utf8(w.content.clone()).unwrap())
+            .unwrap();
+        assert!(!config.contains(DEVELOPMENT_SECRET));
+        assert_ne!(random_secret().unwrap(), random_secret().unwrap());
+        assert_eq!(random_secret().unwrap().len(), 64);
     }
 
     #[test]

@@ -5,13 +5,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{FromRef, Request, State};
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use sqlx::PgPool;
+use tokio::sync::{Semaphore, watch};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -19,17 +17,33 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::core::auth::Keys;
+use crate::core::db::{ClientGone, Database};
 use crate::core::error::AppError;
 use crate::modules;
 
 /// Larger bodies are refused with 413 before any handler runs.
 const BODY_LIMIT_BYTES: usize = 1024 * 1024;
+/// A backstop: the database's own timeouts (see `core::db`) end a request's work long before.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What handlers share. Its fields are private: module code reaches the database only through
+/// the `Authorized` extractor's tenant transaction.
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub pool: PgPool,
+    database: Database,
     pub keys: Arc<Keys>,
+    in_flight: Arc<Semaphore>,
+}
+
+impl AppState {
+    /// `max_in_flight` bounds the requests being handled at once; more are answered 503.
+    pub fn new(database: Database, keys: Arc<Keys>, max_in_flight: usize) -> AppState {
+        AppState {
+            database,
+            keys,
+            in_flight: Arc::new(Semaphore::new(max_in_flight)),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -66,30 +80,63 @@ pub fn app(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(modules::router())
         .split_for_parts();
-    api.route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    let api = api
         .fallback(not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
-        .layer(middleware::from_fn(run_to_completion))
+        .layer(middleware::from_fn_with_state(
+            state.in_flight.clone(),
+            run_to_completion,
+        ));
+    // Health checks stay outside the bound on requests in flight: an overloaded instance is
+    // alive, and says whether it is ready.
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .merge(api)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
+        .layer(middleware::from_fn(request_timeout))
         .layer(TraceLayer::new_for_http())
 }
 
 /// Runs the rest of the request in its own task, so that a client that disconnects (or the
 /// timeout) cannot drop a handler half way through its transaction: it finishes and commits
 /// or rolls back, instead of handing the next request a connection with a transaction open.
-async fn run_to_completion(request: Request, next: Next) -> Response {
-    match tokio::spawn(next.run(request)).await {
+/// A request that has not begun its transaction yet gives its place up instead (`ClientGone`).
+///
+/// At most `in_flight` requests run at once; the next ones are answered 503 at once rather than
+/// queued, so the tasks spawned here are bounded too.
+async fn run_to_completion(
+    State(in_flight): State<Arc<Semaphore>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Ok(permit) = in_flight.try_acquire_owned() else {
+        return AppError::Unavailable("the server has too many requests in flight".to_owned())
+            .into_response();
+    };
+    // Dropped with this future, which is when the client has gone.
+    let (_client_waits, client) = watch::channel(());
+    request.extensions_mut().insert(ClientGone(client));
+    let handler = tokio::spawn(async move {
+        let response = next.run(request).await;
+        drop(permit);
+        response
+    });
+    match handler.await {
         Ok(response) => response,
-        Err(panic) => {
-            tracing::error!(error = %panic, "request handler panicked");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(panic) => AppError::Internal(anyhow::anyhow!("the request handler panicked: {panic}"))
+            .into_response(),
+    }
+}
+
+/// A request that takes longer than `REQUEST_TIMEOUT` is answered 504. Its handler may still be
+/// running (see `run_to_completion`), so the answer says the outcome is unknown.
+async fn request_timeout(request: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => AppError::TimedOut(REQUEST_TIMEOUT).into_response(),
     }
 }
 
@@ -98,9 +145,9 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers too.
-async fn readyz(State(pool): State<PgPool>) -> Result<&'static str, AppError> {
-    sqlx::query("SELECT 1").execute(&pool).await?;
+/// Readiness: the database answers too, on a connection of its own.
+async fn readyz(State(database): State<Database>) -> Result<&'static str, AppError> {
+    database.ping().await?;
     Ok("ready")
 }
 
@@ -116,31 +163,95 @@ mod tests {
 
     use axum::Router;
     use axum::body::Body;
-    use axum::http::Request;
+    use axum::http::{Request, StatusCode, header};
     use axum::middleware;
-    use axum::routing::post;
+    use axum::routing::{get, post};
+    use http_body_util::BodyExt;
+    use tokio::sync::Semaphore;
     use tower::ServiceExt;
 
     use super::run_to_completion;
+
+    fn bounded(router: Router, in_flight: usize) -> Router {
+        router.layer(middleware::from_fn_with_state(
+            Arc::new(Semaphore::new(in_flight)),
+            run_to_completion,
+        ))
+    }
 
     #[tokio::test]
     async fn a_dropped_request_still_runs_to_completion() {
         let finished = Arc::new(AtomicBool::new(false));
         let flag = finished.clone();
-        let app = Router::new()
-            .route(
+        let app = bounded(
+            Router::new().route(
                 "/slow",
                 post(move || async move {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     flag.store(true, Ordering::SeqCst);
                 }),
-            )
-            .layer(middleware::from_fn(run_to_completion));
+            ),
+            8,
+        );
         let request = Request::post("/slow").body(Body::empty()).unwrap();
         // The client gives up long before the handler is done.
         let gave_up = tokio::time::timeout(Duration::from_millis(5), app.oneshot(request)).await;
         assert!(gave_up.is_err());
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert!(finished.load(Ordering::SeqCst), "the handler was cut off");
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_problem_document() {
+        let app = bounded(
+            Router::new().route(
+                "/boom",
+                get(|| async {
+                    let divisor = "0".parse::<u32>().unwrap();
+                    (1 / divisor).to_string()
+                }),
+            ),
+            8,
+        );
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["detail"], "an internal error occurred");
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_the_bound_are_shed_with_503() {
+        let app = bounded(
+            Router::new().route(
+                "/slow",
+                get(|| async { tokio::time::sleep(Duration::from_millis(300)).await }),
+            ),
+            2,
+        );
+        let send = || {
+            app.clone()
+                .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+        };
+        let (a, b, c) = tokio::join!(send(), send(), async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            send().await
+        });
+        assert_eq!(a.unwrap().status(), StatusCode::OK);
+        assert_eq!(b.unwrap().status(), StatusCode::OK);
+        let shed = c.unwrap();
+        assert_eq!(shed.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(shed.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            shed.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod core;
+pub mod http;
 pub mod modules;
 #[doc(hidden)]
 pub mod testing;

@@ -10,15 +10,17 @@ use tracing_subscriber::EnvFilter;
 use server::app::{AppState, app};
 use server::core::auth::Keys;
 use server::core::config::Config;
+use server::core::db::Database;
 use server::core::tenant::TenantSlug;
 use server::core::{db, migrate, tenant};
 
 /// A multi-tenant API server: one PostgreSQL schema per tenant, the tenant taken from the
 /// bearer token.
 ///
-/// Configuration comes from the environment: DATABASE_URL (required), JWT_SECRET (a
-/// development default is used, with a warning, unless APP_ENV=production), BIND_ADDR
-/// (default 127.0.0.1:8080), RUST_LOG (default info) and DATABASE_POOL_SIZE (default 16).
+/// Configuration comes from the environment: DATABASE_URL (required), JWT_SECRET (required, at
+/// least 32 bytes; only APP_ENV=development falls back to a development secret), BIND_ADDR
+/// (default 127.0.0.1:8080), RUST_LOG (default info), DATABASE_POOL_SIZE (default 16) and the
+/// timeouts in the README's "Operations" section.
 #[derive(Parser)]
 #[command(
     version,
@@ -56,7 +58,8 @@ enum Command {
         /// Comma-separated permissions, such as projects:read,projects:write.
         #[arg(long, value_delimiter = ',')]
         permissions: Vec<String>,
-        /// How long the token is valid: a number with s, m, h or d, such as 30m or 1h.
+        /// How long the token is valid: a number with s, m, h or d, such as 30m or 1h; at most
+        /// 365d.
         #[arg(long, default_value = "1h", value_parser = parse_ttl)]
         ttl: Duration,
     },
@@ -125,26 +128,24 @@ async fn run(command: Command) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let keys = Arc::new(Keys::new(config.jwt_secret()?));
-    let pool = db::connect(config.database_url()?, pool_size()).await?;
-    let state = AppState { pool, keys };
+    config.check_bind_addr()?;
+    let limits = config.limits;
+    // Connects on first use: the server starts, and answers 503, while the database is down.
+    let database = Database::new(config.database_url()?, limits)?;
+    if let Err(error) = database.ping().await {
+        tracing::warn!(%error, "the database does not answer yet; /readyz says so until it does");
+    }
+    let state = AppState::new(database.clone(), keys, limits.max_in_flight);
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("binding {}", config.bind_addr))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    server::http::serve(listener, app(state), &limits, shutdown_signal()).await;
+    // Requests abandoned at the deadline still hold connections: closing them makes
+    // PostgreSQL roll their transactions back.
+    database.close(Duration::from_secs(1)).await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// `DATABASE_POOL_SIZE`, or enough connections to keep every core busy while others wait on
-/// PostgreSQL.
-fn pool_size() -> u32 {
-    std::env::var("DATABASE_POOL_SIZE")
-        .ok()
-        .and_then(|size| size.parse().ok())
-        .unwrap_or(16)
 }
 
 async fn shutdown_signal() {
@@ -163,21 +164,25 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
 }
 
+/// A token lives at most a year: a longer one is a standing key, not a session.
+const MAX_TTL_SECONDS: u64 = 365 * 86_400;
+
 fn parse_ttl(text: &str) -> anyhow::Result<Duration> {
-    let split = text.len().saturating_sub(1);
-    let (number, unit) = text.split_at(split);
-    let Ok(number) = number.parse::<u64>() else {
+    let unit = text.chars().last().unwrap_or_default();
+    let Ok(number) = text[..text.len().saturating_sub(unit.len_utf8())].parse::<u64>() else {
         bail!("expected a number followed by s, m, h or d, such as 30m or 1h");
     };
-    let seconds = match unit {
-        "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
+    let seconds_per_unit = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
         _ => bail!("unknown unit {unit:?}: use s, m, h or d, such as 30m or 1h"),
     };
-    Ok(Duration::from_secs(seconds))
+    match number.checked_mul(seconds_per_unit) {
+        Some(seconds) if seconds <= MAX_TTL_SECONDS => Ok(Duration::from_secs(seconds)),
+        _ => bail!("longer than the maximum of 365d"),
+    }
 }

@@ -23,10 +23,12 @@ use tower::ServiceExt;
 
 use crate::app::{AppState, app};
 use crate::core::auth::Keys;
+use crate::core::config::Limits;
+use crate::core::db::Database;
 use crate::core::tenant::{self, TenantSlug};
 use crate::core::{db, migrate};
 
-pub const JWT_SECRET: &str = "test-secret";
+pub const JWT_SECRET: &str = "test-secret-at-least-32-bytes-long";
 
 /// The database every test in this process uses.
 pub fn database_url() -> &'static str {
@@ -116,6 +118,8 @@ pub fn unique_datetime() -> String {
 /// The application on a small pool, with the public migrations applied.
 pub struct TestApp {
     pub state: AppState,
+    pool: PgPool,
+    app_pool: PgPool,
     router: Router,
 }
 
@@ -125,28 +129,63 @@ impl TestApp {
     }
 
     pub async fn with_pool_size(max_connections: u32) -> TestApp {
-        let pool = db::connect(database_url(), max_connections)
-            .await
-            .expect("connect to the test database");
+        TestApp::with_limits(Limits {
+            pool_size: max_connections,
+            // Tests run many at once on a busy machine: waits longer than a server's.
+            acquire_timeout: Duration::from_secs(10),
+            ..Limits::default()
+        })
+        .await
+    }
+
+    /// The application with other bounds: a small pool, short timeouts.
+    pub async fn with_limits(limits: Limits) -> TestApp {
         // Once per process: every test shares the database, and the tenant registry only
         // needs creating once.
         static PUBLIC_MIGRATED: AtomicBool = AtomicBool::new(false);
-        if !PUBLIC_MIGRATED.load(Ordering::Acquire) {
+        let needed = !PUBLIC_MIGRATED.load(Ordering::Acquire);
+        let app = TestApp::on_database(database_url(), limits, needed).await;
+        PUBLIC_MIGRATED.store(true, Ordering::Release);
+        app
+    }
+
+    /// The application on the database at `url` (say, a [`DedicatedPostgres`]).
+    pub async fn on_database(url: &str, limits: Limits, migrate_public: bool) -> TestApp {
+        let pool = db::connect(url, limits.pool_size)
+            .await
+            .expect("connect to the test database");
+        if migrate_public {
             migrate::run_public(&pool).await.expect("public migrations");
-            PUBLIC_MIGRATED.store(true, Ordering::Release);
         }
-        let state = AppState {
-            pool,
-            keys: Arc::new(Keys::new(JWT_SECRET)),
-        };
+        let request_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(limits.pool_size)
+            .acquire_timeout(limits.acquire_timeout)
+            .test_before_acquire(false)
+            .connect_lazy(url)
+            .expect("a valid database URL");
+        let database = Database::with_pool(request_pool.clone(), url.parse().unwrap(), limits);
+        let state = AppState::new(
+            database,
+            Arc::new(Keys::new(JWT_SECRET)),
+            limits.max_in_flight,
+        );
         TestApp {
             router: app(state.clone()),
             state,
+            pool,
+            app_pool: request_pool,
         }
     }
 
+    /// The application's own pool, for tests that inspect its connections.
+    pub fn app_pool(&self) -> &PgPool {
+        &self.app_pool
+    }
+
+    /// A pool of the test's own, beside the application's: for setting tenants up and for
+    /// holding locks the application must wait for.
     pub fn pool(&self) -> &PgPool {
-        &self.state.pool
+        &self.pool
     }
 
     /// Registers a new tenant with a unique slug and migrates its schema.
@@ -338,6 +377,115 @@ fn start_throwaway_postgres() -> Result<String, String> {
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     wait_until_accepting(port, &dir)?;
     Ok(url)
+}
+
+/// A PostgreSQL server of its own, for tests that stop and start the database under a running
+/// application. Never `DATABASE_URL`'s: stopping that would break every other test. Stopped
+/// and removed when dropped (and by a watchdog if the test process dies first).
+pub struct DedicatedPostgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_root: bool,
+}
+
+impl DedicatedPostgres {
+    pub fn start() -> DedicatedPostgres {
+        DedicatedPostgres::try_start().unwrap_or_else(|error| {
+            panic!(
+                "this test needs PostgreSQL's server binaries (Debian/Ubuntu: apt-get install \
+                 postgresql): {error}"
+            )
+        })
+    }
+
+    fn try_start() -> Result<DedicatedPostgres, String> {
+        let bin = postgres_bin_dir()?;
+        let dir = std::env::temp_dir().join(format!(
+            "scaffold-test-pg-{}-{}",
+            std::process::id(),
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+        let as_root = current_uid() == Some(0);
+        if as_root {
+            run(Command::new("chown").args(["postgres:postgres"]).arg(&dir))?;
+        }
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("finding a free port: {e}"))?
+            .port();
+        let postgres = DedicatedPostgres {
+            bin,
+            dir,
+            port,
+            as_root,
+        };
+        let initdb = format!(
+            "{} -D {}/data -A trust -U postgres -E UTF8 --no-sync >/dev/null",
+            postgres.bin.join("initdb").display(),
+            postgres.dir.display()
+        );
+        run(&mut shell(as_root, &initdb))?;
+        let watchdog = format!(
+            "while [ -d /proc/{pid} ]; do sleep 1; done; {pg_ctl} -D {dir}/data stop -m immediate; \
+             rm -rf {dir}",
+            pid = std::process::id(),
+            pg_ctl = postgres.bin.join("pg_ctl").display(),
+            dir = postgres.dir.display(),
+        );
+        shell(as_root, &watchdog)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the watchdog: {e}"))?;
+        postgres.resume();
+        Ok(postgres)
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Stops the server the way an orchestrator does (`pg_ctl stop -m fast`): open
+    /// connections are terminated, the files stay.
+    pub fn stop(&self) {
+        self.pg_ctl("stop -m fast");
+    }
+
+    /// Starts the stopped server again on the same port and files.
+    pub fn resume(&self) {
+        self.pg_ctl(&format!(
+            "start -w -l {dir}/log -o '-p {port} -k {dir} -c listen_addresses=127.0.0.1 \
+             -c fsync=off -c synchronous_commit=off -c full_page_writes=off'",
+            dir = self.dir.display(),
+            port = self.port,
+        ));
+    }
+
+    fn pg_ctl(&self, args: &str) {
+        let script = format!(
+            "{} -D {}/data {args} >/dev/null",
+            self.bin.join("pg_ctl").display(),
+            self.dir.display()
+        );
+        if let Err(error) = run(&mut shell(self.as_root, &script)) {
+            let log = std::fs::read_to_string(self.dir.join("log")).unwrap_or_default();
+            panic!("pg_ctl {args}: {error}\n{log}");
+        }
+    }
+}
+
+impl Drop for DedicatedPostgres {
+    fn drop(&mut self) {
+        let script = format!(
+            "{} -D {dir}/data stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
+            self.bin.join("pg_ctl").display(),
+            dir = self.dir.display()
+        );
+        let _ = shell(self.as_root, &script).status();
+    }
 }
 
 fn shell(as_root: bool, script: &str) -> Command {

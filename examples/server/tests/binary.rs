@@ -19,7 +19,7 @@ fn server() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .env("DATABASE_URL", database_url())
-        .env("JWT_SECRET", "binary-test-secret")
+        .env("JWT_SECRET", "binary-test-secret-of-32-bytes-or-more")
         .env("RUST_LOG", "warn")
         .env_remove("APP_ENV");
     command
@@ -101,20 +101,90 @@ fn tenant_create_checks_the_slug_and_refuses_duplicates() {
     }
 }
 
+/// Outside an explicit development mode there is no default secret: `serve` and `token` refuse
+/// to start, whatever else APP_ENV says, and say how to set one.
 #[test]
-fn production_refuses_the_development_secret() {
-    let output = server()
+fn without_a_secret_only_explicit_development_mode_runs() {
+    for app_env in [None, Some("production"), Some("prod"), Some("Production")] {
+        for args in [
+            &["serve"][..],
+            &["token", "--tenant", "acme", "--user", "u"],
+        ] {
+            let mut command = server();
+            command
+                .env_remove("JWT_SECRET")
+                .env("BIND_ADDR", "127.0.0.1:0");
+            if let Some(env) = app_env {
+                command.env("APP_ENV", env);
+            }
+            let output = command.args(args).output().unwrap();
+            assert_eq!(output.status.code(), Some(1), "{app_env:?} {args:?}");
+            let stderr = stderr(&output);
+            assert!(stderr.contains("JWT_SECRET is not set"), "{stderr}");
+            assert!(stderr.contains("export JWT_SECRET="), "{stderr}");
+        }
+    }
+    let development = server()
         .env_remove("JWT_SECRET")
-        .env("APP_ENV", "production")
+        .env("APP_ENV", "development")
         .args(["token", "--tenant", "acme", "--user", "u"])
+        .output()
+        .unwrap();
+    assert!(development.status.success(), "{}", stderr(&development));
+    assert!(stderr(&development).contains("development secret"));
+
+    let public = server()
+        .env_remove("JWT_SECRET")
+        .env("APP_ENV", "development")
+        .env("BIND_ADDR", "0.0.0.0:0")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(public.status.code(), Some(1));
+    assert!(
+        stderr(&public).contains("not a loopback address"),
+        "{}",
+        stderr(&public)
+    );
+}
+
+#[test]
+fn short_secrets_are_refused() {
+    let output = server()
+        .env("JWT_SECRET", "changeme")
+        .arg("serve")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("JWT_SECRET must be set"),
+        stderr(&output).contains("at least 32"),
         "{}",
         stderr(&output)
     );
+}
+
+#[test]
+fn token_ttls_are_bounded_and_checked() {
+    for ttl in [
+        "99999999999999999999d",
+        "999999999999999d",
+        "366d",
+        "1é",
+        "",
+        "h",
+        "10y",
+    ] {
+        let output = run(&["token", "--tenant", "acme", "--user", "u", "--ttl", ttl]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{ttl:?}: {}",
+            stderr(&output)
+        );
+        assert!(stderr(&output).contains("--ttl"), "{}", stderr(&output));
+    }
+    let year = run(&["token", "--tenant", "acme", "--user", "u", "--ttl", "365d"]);
+    assert!(year.status.success(), "{}", stderr(&year));
 }
 
 #[tokio::test]
@@ -219,4 +289,200 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
+}
+
+/// `serve` with extra environment, on a free port; waits until it answers.
+async fn serve(env: &[(&str, &str)]) -> (Running, String) {
+    let port = free_port();
+    let mut command = server();
+    command
+        .arg("serve")
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let child = Running(command.spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_healthy(&base).await;
+    (child, base)
+}
+
+fn sigterm(child: &Running) {
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+async fn wait_for_exit(child: &mut Running, within: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A tenant with one project, a token for it, and the project's URL path.
+async fn tenant_with_a_project(base: &str) -> (String, String, String) {
+    let slug = unique_slug();
+    assert!(run(&["tenant", "create", &slug]).status.success());
+    let token = stdout(&run(&[
+        "token",
+        "--tenant",
+        &slug,
+        "--user",
+        "alice",
+        "--permissions",
+        "projects:read,projects:write",
+    ]));
+    let created: Value = reqwest::Client::new()
+        .post(format!("{base}/api/projects"))
+        .bearer_auth(&token)
+        .json(&json!({ "name": "before" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/api/projects/{}", created["id"].as_str().unwrap());
+    (slug, token, path)
+}
+
+/// Holds a row lock on every project of `slug` until the returned transaction ends.
+async fn lock_projects(slug: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
+    let pool = server::core::db::connect(database_url(), 1).await.unwrap();
+    let mut lock = pool.begin().await.unwrap();
+    let sql = format!("SELECT id FROM tenant_{slug}.projects FOR UPDATE");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *lock)
+        .await
+        .unwrap();
+    lock
+}
+
+fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwest::Result<u16>> {
+    let request = reqwest::Client::new()
+        .patch(format!("{base}{path}"))
+        .bearer_auth(token)
+        .json(&json!({ "name": "after" }));
+    tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
+}
+
+async fn name_in_database(slug: &str) -> String {
+    let pool = server::core::db::connect(database_url(), 1).await.unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT name FROM tenant_{slug}.projects"
+    )))
+    .fetch_one(&pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
+    assert!(run(&["migrate"]).status.success());
+    let slow = [
+        ("DATABASE_LOCK_TIMEOUT", "30s"),
+        ("DATABASE_STATEMENT_TIMEOUT", "30s"),
+    ];
+
+    // Within the deadline: the request in flight finishes, new connections are refused.
+    let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "30s")]).await;
+    let (slug, token, path) = tenant_with_a_project(&base).await;
+    let lock = lock_projects(&slug).await;
+    let in_flight = rename(&base, &token, &path);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sigterm(&child);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "no new connections after SIGTERM"
+    );
+    assert!(
+        child.0.try_wait().unwrap().is_none(),
+        "waits for the request"
+    );
+    lock.commit().await.unwrap();
+    assert_eq!(in_flight.await.unwrap().unwrap(), 200);
+    assert!(
+        wait_for_exit(&mut child, Duration::from_secs(10))
+            .await
+            .success()
+    );
+    assert_eq!(name_in_database(&slug).await, "after");
+
+    // Past the deadline: the server stops anyway, and the abandoned request is rolled back.
+    let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "1s")]).await;
+    let (slug, token, path) = tenant_with_a_project(&base).await;
+    let lock = lock_projects(&slug).await;
+    let in_flight = rename(&base, &token, &path);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sigterm(&child);
+    assert!(
+        wait_for_exit(&mut child, Duration::from_secs(10))
+            .await
+            .success()
+    );
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the client saw the connection close"
+    );
+    lock.commit().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(name_in_database(&slug).await, "before", "rolled back");
+}
+
+/// Slowloris: clients that never finish their request head are cut off, and the number of
+/// open connections is bounded.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_connections_are_bounded() {
+    use std::io::{Read, Write};
+
+    let (_child, base) = serve(&[
+        ("HTTP_HEADER_READ_TIMEOUT", "1s"),
+        ("HTTP_MAX_CONNECTIONS", "2"),
+    ])
+    .await;
+    let address = base.trim_start_matches("http://").to_owned();
+    // wait_until_healthy's connection may still be open: let it go.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let slow: Vec<std::net::TcpStream> = (0..2)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            stream
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "a third connection is not served while two are open"
+    );
+    for mut stream in slow {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut rest = Vec::new();
+        // The server closes the connection (after a 408, perhaps) instead of waiting forever.
+        let closed = stream.read_to_end(&mut rest);
+        assert!(closed.is_ok(), "still open: {closed:?}");
+    }
+    let http = reqwest::Client::new();
+    let ok = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
 }

@@ -80,7 +80,7 @@ async fn concurrent_requests_never_cross_tenants() {
     // at session level.
     let mut connections = Vec::new();
     for _ in 0..3 {
-        connections.push(app.pool().acquire().await.unwrap());
+        connections.push(app.app_pool().acquire().await.unwrap());
     }
     for connection in &mut connections {
         let path: String = sqlx::query_scalar("SELECT current_setting('search_path')")

@@ -6,16 +6,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::core::db::{ClientGone, Ctx, Database};
+use crate::core::error::AppError;
+use crate::core::tenant::TenantSlug;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
-
-use crate::core::db::Ctx;
-use crate::core::error::AppError;
-use crate::core::tenant::TenantSlug;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -40,6 +38,8 @@ impl Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        // A token that is not valid yet (`nbf` in the future) is refused like an expired one.
+        validation.validate_nbf = true;
         Keys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
@@ -150,7 +150,7 @@ impl<S, P> FromRequestParts<S> for Authorized<P>
 where
     S: Send + Sync,
     Arc<Keys>: FromRef<S>,
-    PgPool: FromRef<S>,
+    Database: FromRef<S>,
     P: Permission,
 {
     type Rejection = AppError;
@@ -164,14 +164,52 @@ where
             )));
         }
         let ctx = Ctx::new(
-            PgPool::from_ref(state),
+            Database::from_ref(state),
             user.tenant.clone(),
             user.id.clone(),
+            parts.extensions.get::<ClientGone>().cloned(),
         );
         Ok(Authorized {
             user,
             ctx,
             permission: PhantomData,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn now() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    fn signed(keys: &Keys, claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused() {
+        let keys = Keys::new("0123456789abcdef0123456789abcdef");
+        let claims = |nbf: u64| {
+            json!({
+                "sub": "u", "tenant": "acme", "permissions": [],
+                "iat": now(), "exp": now() + 600, "nbf": nbf,
+            })
+        };
+        let later = keys.verify(&signed(&keys, claims(now() + 300)));
+        assert!(
+            matches!(&later, Err(AppError::Unauthorized(_))),
+            "{later:?}"
+        );
+        assert!(keys.verify(&signed(&keys, claims(now() - 1))).is_ok());
     }
 }

@@ -1,31 +1,145 @@
 //! Configuration from the environment, read once at start-up.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 
-/// Lets `server token` and local runs work out of the box; refused in production.
+/// Used only when development mode is asked for (`APP_ENV=development`) and `JWT_SECRET` is
+/// unset. `scaffold new app` replaces it with a random value, so no two apps share it.
 const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-do-not-use-in-production";
 
-#[derive(Debug, Clone)]
+/// HS256 with a shorter key can be brute-forced offline from a single token.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+const SET_SECRET_HINT: &str = "set one of at least 32 bytes, for example: \
+     export JWT_SECRET=$(openssl rand -hex 32); \
+     or, on a developer machine only, export APP_ENV=development";
+
+#[derive(Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
     database_url: Option<String>,
     jwt_secret: Option<String>,
-    production: bool,
+    development: bool,
+    pub limits: Limits,
+}
+
+/// The bounds on every wait, each from its own environment variable (see the README's
+/// "Operations" section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `DATABASE_POOL_SIZE`
+    pub pool_size: u32,
+    /// `DATABASE_ACQUIRE_TIMEOUT`: how long a request waits for a pooled connection.
+    pub acquire_timeout: Duration,
+    /// `DATABASE_STATEMENT_TIMEOUT`: PostgreSQL's `statement_timeout` in request transactions.
+    pub statement_timeout: Duration,
+    /// `DATABASE_LOCK_TIMEOUT`: PostgreSQL's `lock_timeout` in request transactions.
+    pub lock_timeout: Duration,
+    /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT`: `idle_in_transaction_session_timeout`.
+    pub idle_in_transaction_timeout: Duration,
+    /// `HTTP_MAX_REQUESTS_IN_FLIGHT`: more requests at once are answered 503.
+    pub max_in_flight: usize,
+    /// `HTTP_MAX_CONNECTIONS`: open client connections; beyond them, new ones wait unaccepted.
+    pub max_connections: usize,
+    /// `HTTP_HEADER_READ_TIMEOUT`: how long a client may take to send a request's head.
+    pub header_read_timeout: Duration,
+    /// `SHUTDOWN_TIMEOUT`: how long requests in flight may finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            pool_size: 16,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(2),
+            idle_in_transaction_timeout: Duration::from_secs(10),
+            max_in_flight: 512,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            shutdown_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// The secret and the database password never reach a log line.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("bind_addr", &self.bind_addr)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_password),
+            )
+            .field(
+                "jwt_secret",
+                &self.jwt_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("development", &self.development)
+            .field("limits", &self.limits)
+            .finish()
+    }
 }
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Config> {
-        let bind_addr = std::env::var("BIND_ADDR")
-            .unwrap_or_else(|_| "127.0.0.1:8080".to_owned())
+        Config::from_vars(|name| std::env::var(name).ok().filter(|s| !s.is_empty()))
+    }
+
+    /// `var` looks a variable up; tests pass a map instead of the process environment.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let bind_addr = var("BIND_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
             .parse()
             .context("BIND_ADDR must be an address like 127.0.0.1:8080")?;
+        let defaults = Limits::default();
+        let seconds = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+            match var(name) {
+                None => Ok(default),
+                Some(text) => parse_duration(&text).with_context(|| {
+                    format!("{name}={text:?}: expected a duration such as 500ms, 5s or 1m")
+                }),
+            }
+        };
+        let count = |name: &str, default: usize, max: usize| -> anyhow::Result<usize> {
+            match var(name) {
+                None => Ok(default),
+                Some(text) => text
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .with_context(|| format!("{name}={text:?}: expected a number from 1 to {max}")),
+            }
+        };
+        let pool_size = count("DATABASE_POOL_SIZE", defaults.pool_size as usize, 1000)? as u32;
+        let limits = Limits {
+            pool_size,
+            acquire_timeout: seconds("DATABASE_ACQUIRE_TIMEOUT", defaults.acquire_timeout)?,
+            statement_timeout: seconds("DATABASE_STATEMENT_TIMEOUT", defaults.statement_timeout)?,
+            lock_timeout: seconds("DATABASE_LOCK_TIMEOUT", defaults.lock_timeout)?,
+            idle_in_transaction_timeout: seconds(
+                "DATABASE_IDLE_IN_TRANSACTION_TIMEOUT",
+                defaults.idle_in_transaction_timeout,
+            )?,
+            max_in_flight: count(
+                "HTTP_MAX_REQUESTS_IN_FLIGHT",
+                defaults.max_in_flight,
+                1 << 20,
+            )?,
+            max_connections: count("HTTP_MAX_CONNECTIONS", defaults.max_connections, 1 << 20)?,
+            header_read_timeout: seconds("HTTP_HEADER_READ_TIMEOUT", defaults.header_read_timeout)?,
+            shutdown_timeout: seconds("SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)?,
+        };
         Ok(Config {
             bind_addr,
-            database_url: std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()),
-            jwt_secret: std::env::var("JWT_SECRET").ok().filter(|s| !s.is_empty()),
-            production: std::env::var("APP_ENV").is_ok_and(|env| env == "production"),
+            database_url: var("DATABASE_URL"),
+            jwt_secret: var("JWT_SECRET"),
+            development: var("APP_ENV").is_some_and(|env| env == "development"),
+            limits,
         })
     }
 
@@ -36,19 +150,195 @@ impl Config {
         )
     }
 
-    /// `JWT_SECRET`, or the development secret with a loud warning outside production. Only
-    /// the commands that sign or verify tokens ask, so only they warn.
+    /// `JWT_SECRET`, which must be long enough to resist brute force. Without it, only
+    /// development mode (`APP_ENV=development`, asked for explicitly) falls back to the
+    /// development secret, loudly: failing closed is the default. Only the commands that sign
+    /// or verify tokens ask.
     pub fn jwt_secret(&self) -> anyhow::Result<&str> {
         match &self.jwt_secret {
+            Some(secret) if secret.len() < MIN_SECRET_BYTES => bail!(
+                "JWT_SECRET is {} bytes long; it must be at least {MIN_SECRET_BYTES}: {SET_SECRET_HINT}",
+                secret.len()
+            ),
             Some(secret) => Ok(secret),
-            None if self.production => bail!("JWT_SECRET must be set when APP_ENV=production"),
-            None => {
+            None if self.development => {
                 tracing::warn!(
-                    "JWT_SECRET is not set: using the built-in development secret. \
-                     Anyone can mint tokens for this server. Never do this in production."
+                    "JWT_SECRET is not set: APP_ENV=development, so the built-in development \
+                     secret is used. Anyone who has this code can mint tokens for this server."
                 );
                 Ok(DEVELOPMENT_JWT_SECRET)
             }
+            None => bail!("JWT_SECRET is not set: {SET_SECRET_HINT}"),
+        }
+    }
+
+    /// Development mode's secret is public, so a server using it listens on loopback only.
+    pub fn check_bind_addr(&self) -> anyhow::Result<()> {
+        if self.jwt_secret.is_none() && !self.bind_addr.ip().is_loopback() {
+            bail!(
+                "BIND_ADDR={} is not a loopback address, and without JWT_SECRET anyone could \
+                 mint tokens for it: {SET_SECRET_HINT}",
+                self.bind_addr
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:[redacted]@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return "[redacted]".to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let authority = &url[scheme_end..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    match authority[..at].split_once(':') {
+        Some((user, _password)) => format!(
+            "{}{user}:[redacted]{}",
+            &url[..scheme_end],
+            &url[scheme_end + at..]
+        ),
+        None => url.to_owned(),
+    }
+}
+
+/// `250ms`, `5s`, `2m`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let (number, millis_per_unit) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1_000)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000)
+    } else {
+        (text, 1_000)
+    };
+    let number: u64 = number.parse().context("not a whole number")?;
+    let millis = number
+        .checked_mul(millis_per_unit)
+        .filter(|ms| *ms <= 24 * 3_600_000)
+        .context("longer than a day")?;
+    Ok(Duration::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_vars(|name| vars.get(name).cloned())
+    }
+
+    const GOOD_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn without_a_secret_only_explicit_development_mode_starts() {
+        for app_env in [None, Some("production"), Some("prod"), Some("Production")] {
+            let mut vars = vec![];
+            if let Some(env) = app_env {
+                vars.push(("APP_ENV", env));
+            }
+            let error = config(&vars).unwrap().jwt_secret().unwrap_err().to_string();
+            assert!(
+                error.contains("JWT_SECRET is not set"),
+                "{app_env:?}: {error}"
+            );
+            assert!(error.contains("openssl rand -hex 32"), "{error}");
+        }
+        let development = config(&[("APP_ENV", "development")]).unwrap();
+        assert_eq!(development.jwt_secret().unwrap(), DEVELOPMENT_JWT_SECRET);
+    }
+
+    #[test]
+    fn short_secrets_are_refused_even_in_development() {
+        for env in ["production", "development"] {
+            let short = config(&[("APP_ENV", env), ("JWT_SECRET", "too-short-a-secret")]).unwrap();
+            let error = short.jwt_secret().unwrap_err().to_string();
+            assert!(error.contains("at least 32"), "{error}");
+        }
+        let good = config(&[("JWT_SECRET", GOOD_SECRET)]).unwrap();
+        assert_eq!(good.jwt_secret().unwrap(), GOOD_SECRET);
+    }
+
+    #[test]
+    fn the_development_secret_serves_only_loopback() {
+        let open = config(&[("APP_ENV", "development"), ("BIND_ADDR", "0.0.0.0:8080")]).unwrap();
+        assert!(open.check_bind_addr().is_err());
+        let local = config(&[("APP_ENV", "development")]).unwrap();
+        assert!(local.check_bind_addr().is_ok());
+        let secret = config(&[("JWT_SECRET", GOOD_SECRET), ("BIND_ADDR", "0.0.0.0:8080")]).unwrap();
+        assert!(secret.check_bind_addr().is_ok());
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret_and_the_database_password() {
+        let config = config(&[
+            ("JWT_SECRET", GOOD_SECRET),
+            (
+                "DATABASE_URL",
+                "postgres://app:hunter2-pw@db.internal:5432/app?sslmode=require",
+            ),
+        ])
+        .unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains(GOOD_SECRET), "{debug}");
+        assert!(!debug.contains("hunter2-pw"), "{debug}");
+        assert!(
+            debug.contains("postgres://app:[redacted]@db.internal:5432/app"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        let cases = [
+            ("postgres://u:p@h/db", "postgres://u:[redacted]@h/db"),
+            ("postgres://u:p:q@h:1/db", "postgres://u:[redacted]@h:1/db"),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            ("postgres://h/db?password=x", "postgres://h/db?password=x"),
+            ("nonsense", "[redacted]"),
+        ];
+        for (url, expected) in cases {
+            assert_eq!(redact_password(url), expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn limits_come_from_the_environment_and_bad_values_are_named() {
+        let config = config(&[
+            ("DATABASE_POOL_SIZE", "8"),
+            ("DATABASE_STATEMENT_TIMEOUT", "250ms"),
+            ("DATABASE_LOCK_TIMEOUT", "3"),
+        ])
+        .unwrap();
+        assert_eq!(config.limits.pool_size, 8);
+        assert_eq!(config.limits.statement_timeout, Duration::from_millis(250));
+        assert_eq!(config.limits.lock_timeout, Duration::from_secs(3));
+        assert_eq!(
+            config.limits.acquire_timeout,
+            Limits::default().acquire_timeout
+        );
+        for (name, value) in [
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_POOL_SIZE", "many"),
+            ("DATABASE_STATEMENT_TIMEOUT", "5 minutes"),
+            ("DATABASE_LOCK_TIMEOUT", "99999999999999999999s"),
+        ] {
+            let error = format!("{:#}", super::tests::config(&[(name, value)]).unwrap_err());
+            assert!(error.contains(name), "{error}");
         }
     }
 }

@@ -1,45 +1,360 @@
-//! The database side of a request: a pool, and a context that only hands out connections
-//! already scoped to the caller's tenant.
+//! The database side of a request: a pool that module code cannot reach, and a context that
+//! only hands out transactions already scoped to the caller's tenant.
+//!
+//! Every wait here is bounded, and one tenant's trouble stays that tenant's: PostgreSQL's own
+//! statement, lock and idle-transaction timeouts end a request's transaction; a tenant holds at
+//! most half the pool while others wait; a request waits at most the acquire timeout for a
+//! connection; while the database is unreachable, requests are answered 503 at once.
 
+use std::collections::HashMap;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::core::config::Limits;
 use crate::core::error::AppError;
 use crate::core::tenant::TenantSlug;
 
-/// A transaction whose `search_path` is the tenant's schema. Model functions take
-/// `&mut PgConnection`, which `&mut *tx` gives them.
-pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
-
+/// A pool for commands (`migrate`, `tenant create`) and tests; the server wraps its pool in a
+/// [`Database`].
 pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
-    let pool = PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
-        // No ping before every checkout: it is one of a request's round trips, and a broken
-        // connection fails the request's first statement just as clearly (bench/README.md).
-        .test_before_acquire(false)
+    let pool = pool_options(max_connections, Duration::from_secs(5))
         .connect(database_url)
         .await?;
     Ok(pool)
 }
 
+fn pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+        // No ping before every checkout: it is one of a request's round trips. A connection
+        // that broke meanwhile fails `begin`, which then retries on another (see below).
+        .test_before_acquire(false)
+}
+
+/// The server's database: the request pool, a separate connection for `/readyz`, and the
+/// bookkeeping that bounds waits. Cloning shares it. Module code can hold one but never gets
+/// the pool out of it: the only way to tenant data is [`Ctx::begin`].
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: PgPool,
+    /// One connection of its own, so that readiness is answered while the request pool is
+    /// busy.
+    ready: PgPool,
+    connect_options: PgConnectOptions,
+    limits: Limits,
+    /// `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`, as
+    /// `set_config` takes them.
+    timeouts: [String; 3],
+    tenant_share: u32,
+    tenants: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Set while the database is unreachable: requests are answered 503 at once, and one
+    /// probe task watches for the database to come back.
+    down: AtomicBool,
+    /// Set while a probe task runs, so that a burst of failures starts one.
+    probing: AtomicBool,
+}
+
+impl Database {
+    /// Connects lazily: the server starts, and answers 503, while the database is down.
+    pub fn new(database_url: &str, limits: Limits) -> anyhow::Result<Database> {
+        let connect_options: PgConnectOptions = database_url.parse()?;
+        let pool = pool_options(limits.pool_size, limits.acquire_timeout)
+            .connect_lazy_with(connect_options.clone());
+        Ok(Database::with_pool(pool, connect_options, limits))
+    }
+
+    /// Wraps a pool the caller made (tests make theirs with [`connect`]).
+    pub fn with_pool(pool: PgPool, connect_options: PgConnectOptions, limits: Limits) -> Database {
+        let ready = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(1))
+            .connect_lazy_with(connect_options.clone());
+        let millis = |d: Duration| format!("{}ms", d.as_millis());
+        Database {
+            inner: Arc::new(Inner {
+                pool,
+                ready,
+                connect_options,
+                timeouts: [
+                    millis(limits.statement_timeout),
+                    millis(limits.lock_timeout),
+                    millis(limits.idle_in_transaction_timeout),
+                ],
+                // Half the pool: a tenant whose requests are slow cannot take every connection
+                // while other tenants wait.
+                tenant_share: (limits.pool_size / 2).max(1),
+                limits,
+                tenants: Mutex::new(HashMap::new()),
+                down: AtomicBool::new(false),
+                probing: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Readiness: the database answers on the readiness connection, within a second.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        if self.inner.down.load(Ordering::Relaxed) {
+            return Err(AppError::unavailable());
+        }
+        let ping = sqlx::query("SELECT 1").execute(&self.inner.ready);
+        match tokio::time::timeout(Duration::from_secs(1), ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(AppError::from(error)),
+            Err(_) => Err(AppError::unavailable()),
+        }
+    }
+
+    /// Closes the request pool, waiting at most `deadline` for connections still in use.
+    pub async fn close(&self, deadline: Duration) {
+        let _ = tokio::time::timeout(deadline, self.inner.pool.close()).await;
+        self.inner.ready.close().await;
+    }
+
+    /// The permit that lets `tenant` hold one more connection.
+    fn tenant_semaphore(&self, tenant: &TenantSlug) -> Arc<Semaphore> {
+        let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(semaphore) = tenants.get(tenant.as_str()) {
+            return semaphore.clone();
+        }
+        tenants
+            .entry(tenant.as_str().to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.tenant_share as usize)))
+            .clone()
+    }
+
+    async fn begin(
+        &self,
+        tenant: &TenantSlug,
+        client: Option<&ClientGone>,
+    ) -> Result<Tx, AppError> {
+        if self.inner.down.load(Ordering::Relaxed) {
+            return Err(AppError::unavailable());
+        }
+        let acquire_timeout = self.inner.limits.acquire_timeout;
+        let waits = async {
+            let permit = tokio::time::timeout(
+                acquire_timeout,
+                self.tenant_semaphore(tenant).acquire_owned(),
+            )
+            .await
+            .map_err(|_| {
+                AppError::Unavailable(format!(
+                    "tenant {tenant} has {} requests using the database already",
+                    self.inner.tenant_share
+                ))
+            })?
+            .expect("tenant semaphores are never closed");
+            let tx = self.begin_scoped(tenant).await?;
+            Ok(Tx {
+                tx,
+                _permit: permit,
+            })
+        };
+        match client {
+            // A client that has gone gives up its place in the queues; once the transaction
+            // has begun, the request runs to its end (see `app::run_to_completion`).
+            Some(client) => tokio::select! {
+                biased;
+                result = waits => result,
+                () = client.gone() => Err(AppError::Unavailable("the client has gone".to_owned())),
+            },
+            None => waits.await,
+        }
+    }
+
+    /// `BEGIN`, then one statement that checks that the tenant is registered, sets
+    /// `search_path` to its schema and the timeouts, all transaction-locally
+    /// (`set_config(..., true)`), so nothing can leak to the next request on this pooled
+    /// connection and PostgreSQL itself ends a request that waits or runs too long.
+    ///
+    /// A pooled connection that broke while idle (the database restarted) fails here before
+    /// anything was done, so the request is retried on another one, up to a pool's worth.
+    async fn begin_scoped(
+        &self,
+        tenant: &TenantSlug,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
+        let [statement, lock, idle] = &self.inner.timeouts;
+        let mut attempts = self.inner.limits.pool_size + 1;
+        loop {
+            let attempt = async {
+                let mut tx = self.inner.pool.begin().await?;
+                let registered: Option<PgRow> = sqlx::query(
+                    "SELECT set_config('search_path', quote_ident(schema_name), true), \
+                            set_config('statement_timeout', $2, true), \
+                            set_config('lock_timeout', $3, true), \
+                            set_config('idle_in_transaction_session_timeout', $4, true) \
+                     FROM public.tenants WHERE slug = $1",
+                )
+                .bind(tenant.as_str())
+                .bind(statement)
+                .bind(lock)
+                .bind(idle)
+                .fetch_optional(&mut *tx)
+                .await?;
+                Ok::<_, sqlx::Error>((tx, registered.is_some()))
+            };
+            match attempt.await {
+                Ok((tx, true)) => return Ok(tx),
+                Ok((_, false)) => {
+                    return Err(AppError::Unauthorized(format!(
+                        "tenant {tenant} is not registered"
+                    )));
+                }
+                Err(error) if is_broken_connection(&error) && attempts > 1 => {
+                    attempts -= 1;
+                    tracing::debug!(%error, "retrying on another connection");
+                }
+                Err(error) => {
+                    if is_unreachable(&error) {
+                        self.watch_until_reachable();
+                    }
+                    return Err(error.into());
+                }
+            }
+        }
+    }
+
+    /// Checks, with a connection of its own, whether the database answers; if not, answers
+    /// every request 503 until a probe every 250 ms gets through.
+    fn watch_until_reachable(&self) {
+        if self.inner.probing.swap(true, Ordering::AcqRel) {
+            return; // a probe is running
+        }
+        let database = self.clone();
+        tokio::spawn(async move {
+            if !database.probe().await {
+                database.inner.down.store(true, Ordering::Release);
+                tracing::error!("the database is unreachable: answering 503 until it is back");
+                while !database.probe().await {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                database.inner.down.store(false, Ordering::Release);
+                tracing::info!("the database is reachable again");
+            }
+            database.inner.probing.store(false, Ordering::Release);
+        });
+    }
+
+    async fn probe(&self) -> bool {
+        let probe = async {
+            let mut conn = PgConnection::connect_with(&self.inner.connect_options).await?;
+            sqlx::query("SELECT 1").execute(&mut conn).await?;
+            conn.close().await
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), probe).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+/// The connection broke under the request: nothing ran, another connection may work.
+fn is_broken_connection(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        // admin_shutdown: the server terminated this connection (a restart).
+        sqlx::Error::Database(db) => db.code().as_deref() == Some("57P01"),
+        _ => false,
+    }
+}
+
+/// Maybe the database itself is gone: worth a probe.
+fn is_unreachable(error: &sqlx::Error) -> bool {
+    is_broken_connection(error) || matches!(error, sqlx::Error::PoolTimedOut)
+}
+
+/// Resolves when the client that sent the request has gone (see `app::run_to_completion`).
+#[derive(Clone)]
+pub struct ClientGone(pub watch::Receiver<()>);
+
+impl ClientGone {
+    async fn gone(&self) {
+        let mut receiver = self.0.clone();
+        // `changed` fails once the sender, held for as long as someone waits for the
+        // response, is dropped; nothing is ever sent on it.
+        while receiver.changed().await.is_ok() {}
+    }
+}
+
+/// A transaction whose `search_path` is the tenant's schema. Model functions take
+/// `&mut PgConnection`, which `&mut tx` gives them. It holds one of its tenant's share of the
+/// pool until it ends.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for Tx {
+    type Target = sqlx::Transaction<'static, sqlx::Postgres>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
 /// Who is asking and for which tenant: built only from a verified token (see `core::auth`),
 /// passed explicitly into every service call.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Ctx {
-    pool: PgPool,
+    database: Database,
     tenant: TenantSlug,
     user_id: String,
+    client: Option<ClientGone>,
+}
+
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx")
+            .field("tenant", &self.tenant)
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Ctx {
-    pub fn new(pool: PgPool, tenant: TenantSlug, user_id: String) -> Ctx {
+    /// Only `core::auth` makes one, from a verified token.
+    pub(in crate::core) fn new(
+        database: Database,
+        tenant: TenantSlug,
+        user_id: String,
+        client: Option<ClientGone>,
+    ) -> Ctx {
         Ctx {
-            pool,
+            database,
             tenant,
             user_id,
+            client,
         }
     }
 
@@ -51,25 +366,11 @@ impl Ctx {
         &self.user_id
     }
 
-    /// Starts the transaction every query of a request runs in. One statement both checks that
-    /// the tenant is still registered and sets `search_path` transaction-locally
-    /// (`set_config(..., true)`), so the setting ends with the transaction and can never leak
-    /// to the next request that borrows this pooled connection.
+    /// Starts the transaction every query of a request runs in, scoped to the tenant's schema
+    /// and bounded by the configured timeouts (see [`Database`]).
     pub async fn begin(&self) -> Result<Tx, AppError> {
-        let mut tx = self.pool.begin().await?;
-        let registered: Option<String> = sqlx::query_scalar(
-            "SELECT set_config('search_path', quote_ident(schema_name), true) \
-             FROM public.tenants WHERE slug = $1",
-        )
-        .bind(self.tenant.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if registered.is_none() {
-            return Err(AppError::Unauthorized(format!(
-                "tenant {} is not registered",
-                self.tenant
-            )));
-        }
-        Ok(tx)
+        self.database
+            .begin(&self.tenant, self.client.as_ref())
+            .await
     }
 }

@@ -23,6 +23,18 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// The server or its database cannot take the request now (overload, a timeout that rolled
+    /// the request back, the database unreachable); trying again later may work. A 503 with
+    /// `Retry-After`.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The request ran past the server's request timeout; its outcome is unknown.
+    #[error(
+        "the request did not finish within {} s; it may still complete, so check its effect \
+         before you retry a change",
+        .0.as_secs()
+    )]
+    TimedOut(std::time::Duration),
     /// Never shown to the client: logged where it is turned into a response.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -61,6 +73,10 @@ impl AppError {
         }])
     }
 
+    pub fn unavailable() -> Self {
+        AppError::Unavailable("the database is unavailable; try again shortly".to_owned())
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -69,6 +85,8 @@ impl AppError {
             AppError::Request(status, _) => *status,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,6 +126,11 @@ impl IntoResponse for AppError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -116,11 +139,26 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Database errors that a client caused become client errors; everything else is internal.
+/// Database errors that a client caused become client errors, those that trying again may
+/// cure 503s; everything else is internal.
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        let Some(db) = error.as_database_error() else {
-            return AppError::Internal(error.into());
+        let unavailable = |detail: &str| {
+            tracing::warn!(%error, "{detail}");
+            AppError::Unavailable(detail.to_owned())
+        };
+        let db = match &error {
+            sqlx::Error::Database(db) => db,
+            sqlx::Error::PoolTimedOut => {
+                return unavailable(
+                    "no database connection became free in time; try again shortly",
+                );
+            }
+            sqlx::Error::PoolClosed => return unavailable("the server is shutting down"),
+            sqlx::Error::Io(_) => {
+                return unavailable("the database connection failed; try again shortly");
+            }
+            _ => return AppError::Internal(error.into()),
         };
         let constraint = db.constraint().unwrap_or_default().to_owned();
         match db.code().as_deref() {
@@ -141,6 +179,40 @@ impl From<sqlx::Error> for AppError {
                 &constraint_field(&constraint, db.table()),
                 "refers to a record that does not exist",
             ),
+            // query_canceled: statement_timeout ended the statement, and with it the transaction
+            Some("57014") => unavailable(
+                "the request took longer than the database's statement timeout and was \
+                 rolled back; nothing was changed",
+            ),
+            // lock_not_available: lock_timeout
+            Some("55P03") => unavailable(
+                "the request waited longer than the lock timeout for data another request \
+                 holds, and was rolled back; nothing was changed",
+            ),
+            // serialization_failure, deadlock_detected: rolled back, safe to retry
+            Some("40001") | Some("40P01") => unavailable(
+                "the request collided with a concurrent one and was rolled back; nothing was \
+                 changed, try again",
+            ),
+            // idle_in_transaction_session_timeout, the server shutting down or starting,
+            // too many connections, connection exceptions (class 08)
+            Some(code)
+                if ["25P03", "57P01", "57P02", "57P03", "53300"].contains(&code)
+                    || code.starts_with("08") =>
+            {
+                unavailable("the database is unavailable; try again shortly")
+            }
+            // Values PostgreSQL cannot store though the types let them through: a date before
+            // 4713 BC, a string with U+0000, a number beyond a column's range.
+            Some("22001") | Some("22003") | Some("22008") | Some("22021") | Some("22P05") => {
+                AppError::invalid(
+                    "",
+                    format!(
+                        "a value is outside what the database can store: {}",
+                        db.message()
+                    ),
+                )
+            }
             // check_violation, not_null_violation: the schema types should have caught these
             Some("23514") | Some("23502") => AppError::invalid(
                 &constraint_field(&constraint, db.table()),

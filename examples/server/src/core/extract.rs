@@ -46,6 +46,7 @@ where
         }
         let bytes = Bytes::from_request(req, state).await?;
         let value = parse_json(&bytes)?;
+        reject_nul(&bytes)?;
         validate(&value)?;
         Ok(ValidJson(value))
     }
@@ -81,6 +82,50 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
     })?;
     Ok(value)
+}
+
+/// PostgreSQL's `text` and `jsonb` cannot hold U+0000, so a string with one would fail its
+/// query with a 500. In a JSON body it can only be spelled `\u0000`: a body without that text
+/// costs one scan, and only a body with it is walked to name the field.
+fn reject_nul(bytes: &[u8]) -> Result<(), AppError> {
+    if !bytes.windows(6).any(|window| window == b"\\u0000") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match field_with_nul(&value, "") {
+        Some(field) => Err(AppError::invalid(
+            &field,
+            "must not contain the character U+0000 (NUL)",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The path, as serde_path_to_error writes it (`meta.tags[2]`), of the first string or key
+/// holding a NUL.
+fn field_with_nul(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| field_with_nul(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let path = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                Some(path)
+            } else {
+                field_with_nul(item, &path)
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// serde_json ends its messages with ` at line 1 column 12`, noise to an API client.
@@ -131,7 +176,7 @@ impl From<QueryRejection> for AppError {
 mod tests {
     use serde::Deserialize;
 
-    use super::{StatusCode, parse_json};
+    use super::{StatusCode, parse_json, reject_nul};
     use crate::core::error::AppError;
     use crate::core::patch;
 
@@ -174,5 +219,52 @@ mod tests {
             parse_json::<Update>(br#"{"status": "open""#),
             Err(AppError::Request(status, _)) if status == StatusCode::BAD_REQUEST
         ));
+    }
+
+    fn nul_field(json: &str) -> Option<String> {
+        match reject_nul(json.as_bytes()) {
+            Ok(()) => None,
+            Err(AppError::Validation(errors)) => Some(errors[0].field.clone()),
+            Err(other) => panic!("{json}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_nul_character_names_its_field() {
+        assert_eq!(
+            nul_field(r#"{"title": "a\u0000b"}"#).as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            nul_field(r#"{"title": "ok", "meta": {"tags": ["x", "\u0000"]}}"#).as_deref(),
+            Some("meta.tags[1]")
+        );
+        assert_eq!(
+            nul_field(r#"{"meta": {"\u0000": 1}}"#).as_deref(),
+            Some("meta.\0")
+        );
+        // An escaped backslash followed by `u0000` is no NUL.
+        assert_eq!(nul_field(r#"{"title": "C:\\u0000"}"#), None);
+        assert_eq!(nul_field(r#"{"title": "plain"}"#), None);
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_numbers_are_client_errors() {
+        let deep = format!(
+            "{{\"title\": {}1{}}}",
+            "[".repeat(10_000),
+            "]".repeat(10_000)
+        );
+        for json in [
+            deep.as_str(),
+            r#"{"score": 1e400}"#,
+            r#"{"title": 123456789012345678901234567890}"#,
+        ] {
+            match parse_json::<Update>(json.as_bytes()) {
+                Err(AppError::Request(status, _)) => assert_eq!(status, StatusCode::BAD_REQUEST),
+                Err(AppError::Validation(_)) => {}
+                other => panic!("{}: {other:?}", &json[..json.len().min(40)]),
+            }
+        }
     }
 }
