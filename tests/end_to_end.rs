@@ -50,6 +50,13 @@ const MODULES: &[&[&str]] = &[
         "label:string(60):index",
         "hint:string(80)?:unique",
     ],
+    // Constraint names longer than PostgreSQL's 63 bytes, shortened with a hash; the 409
+    // still names the field.
+    &[
+        "customer_subscription_invoices",
+        "billing_address_postal_code_line:string(20):unique",
+        "billing_address_postal_code_kind:enum(home,work):index",
+    ],
     // Changed after rows exist (see `change_with_rows_and_hand_edits`); also defaults.
     &[
         "notes",

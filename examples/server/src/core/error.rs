@@ -161,12 +161,20 @@ impl From<sqlx::Error> for AppError {
             _ => return AppError::Internal(error.into()),
         };
         let constraint = db.constraint().unwrap_or_default().to_owned();
+        // The key's columns as PostgreSQL reports them, else the constraint's name (which a
+        // long table or column name shortens to a hash).
+        let detail = db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|pg| pg.detail());
+        let key_field = detail
+            .and_then(key_columns)
+            .map(str::to_owned)
+            .unwrap_or_else(|| constraint_field(&constraint, db.table()));
         match db.code().as_deref() {
             // unique_violation
-            Some("23505") => AppError::Conflict(format!(
-                "a record with the same {} already exists",
-                constraint_field(&constraint, db.table())
-            )),
+            Some("23505") => {
+                AppError::Conflict(format!("a record with the same {key_field} already exists"))
+            }
             // foreign_key_violation while deleting: other rows still refer to this one
             Some("23503") if db.message().starts_with("update or delete") => {
                 AppError::Conflict(format!(
@@ -175,10 +183,9 @@ impl From<sqlx::Error> for AppError {
                 ))
             }
             // foreign_key_violation while writing: the body names a row that does not exist
-            Some("23503") => AppError::invalid(
-                &constraint_field(&constraint, db.table()),
-                "refers to a record that does not exist",
-            ),
+            Some("23503") => {
+                AppError::invalid(&key_field, "refers to a record that does not exist")
+            }
             // query_canceled: statement_timeout ended the statement, and with it the transaction
             Some("57014") => unavailable(
                 "the request took longer than the database's statement timeout and was \
@@ -223,6 +230,15 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// `Key (code)=(x) already exists.` -> `code`: the columns of a unique or foreign key
+/// violation, from its detail.
+fn key_columns(detail: &str) -> Option<&str> {
+    detail
+        .strip_prefix("Key (")?
+        .split_once(")=")
+        .map(|(columns, _)| columns)
+}
+
 /// `projects_name_key` on table `projects` -> `name`: constraint names follow PostgreSQL's
 /// own `<table>_<columns>_<suffix>` convention, which the migrations keep.
 fn constraint_field(constraint: &str, table: Option<&str>) -> String {
@@ -239,7 +255,17 @@ fn constraint_field(constraint: &str, table: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::constraint_field;
+    use super::{constraint_field, key_columns};
+
+    #[test]
+    fn key_columns_come_from_the_detail() {
+        assert_eq!(key_columns("Key (code)=(c1) already exists."), Some("code"));
+        assert_eq!(
+            key_columns("Key (owner_id)=(3f25) is not present in table \"users\"."),
+            Some("owner_id")
+        );
+        assert_eq!(key_columns("Failing row contains (x)."), None);
+    }
 
     #[test]
     fn constraint_names_map_to_fields() {
