@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 use crate::core::error::AppError;
-use crate::core::tenant::TenantSlug;
+use crate::core::tenant::{self, TenantSlug};
 
 /// A transaction whose `search_path` is the tenant's schema. Model functions take
 /// `&mut PgConnection`, which `&mut *tx` gives them.
@@ -51,25 +51,13 @@ impl Ctx {
         &self.user_id
     }
 
-    /// Starts the transaction every query of a request runs in. One statement both checks that
-    /// the tenant is still registered and sets `search_path` transaction-locally
-    /// (`set_config(..., true)`), so the setting ends with the transaction and can never leak
-    /// to the next request that borrows this pooled connection.
+    /// Starts the transaction every query of a request runs in. Its one first statement
+    /// (`tenant::enter`) checks that the tenant is registered and migrated and sets
+    /// `search_path` transaction-locally (`set_config(..., true)`), so the setting ends with the
+    /// transaction and can never leak to the next request that borrows this pooled connection.
     pub async fn begin(&self) -> Result<Tx, AppError> {
         let mut tx = self.pool.begin().await?;
-        let registered: Option<String> = sqlx::query_scalar(
-            "SELECT set_config('search_path', quote_ident(schema_name), true) \
-             FROM public.tenants WHERE slug = $1",
-        )
-        .bind(self.tenant.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if registered.is_none() {
-            return Err(AppError::Unauthorized(format!(
-                "tenant {} is not registered",
-                self.tenant
-            )));
-        }
+        tenant::enter(&mut tx, &self.tenant).await?;
         Ok(tx)
     }
 }

@@ -23,6 +23,10 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// The service cannot answer for now: the tenant's schema is behind the binary's
+    /// migrations until an operator runs `server migrate`.
+    #[error("{0}")]
+    Unavailable(String),
     /// Never shown to the client: logged where it is turned into a response.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -69,6 +73,7 @@ impl AppError {
             AppError::Request(status, _) => *status,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
