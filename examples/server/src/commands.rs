@@ -42,8 +42,8 @@ pub async fn migrate(database_url: &str, args: MigrateArgs) -> anyhow::Result<()
         .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
         .collect();
     let mut summary = format!(
-        "{} tenants in {:.1}s: {migrated} migrated, {current} up to date",
-        reports.len(),
+        "{} in {:.1}s: {migrated} migrated, {current} up to date",
+        tenants(reports.len()),
         started.elapsed().as_secs_f64()
     );
     if gone > 0 {
@@ -74,9 +74,9 @@ pub async fn migrate(database_url: &str, args: MigrateArgs) -> anyhow::Result<()
         .map(|r| format!(" --tenant {}", r.slug))
         .collect::<String>();
     bail!(
-        "{} of {} tenants failed; fix them, then run `{BIN} migrate{}`",
+        "{} of {} failed; fix them, then run `{BIN} migrate{}`",
         failed.len(),
-        reports.len(),
+        tenants(reports.len()),
         if failed.len() <= 5 {
             retry
         } else {
@@ -185,9 +185,9 @@ async fn status(pool: &sqlx::PgPool, only: &[TenantSlug], jobs: usize) -> anyhow
         .filter(|t| t.plan.pending.is_empty() && t.plan.drift.is_empty())
         .count();
     println!(
-        "\n{} tenants: {current} current, {behind} behind ({pending} migrations pending), \
-         {drifted} drifted; this binary's tenant migrations end at {latest}",
-        tenants.len(),
+        "\n{}: {current} current, {behind} behind ({pending} migrations pending), {drifted} \
+         drifted; this binary's tenant migrations end at {latest}",
+        self::tenants(tenants.len()),
     );
     if unrecorded > 0 || public.unrecorded > 0 {
         println!(
@@ -221,7 +221,7 @@ pub async fn tenant_list(database_url: &str) -> anyhow::Result<()> {
             row.created_at.format("%Y-%m-%d %H:%M:%S")
         );
     }
-    eprintln!("{} tenants", tenants.len());
+    eprintln!("{}", self::tenants(tenants.len()));
     Ok(())
 }
 
@@ -255,6 +255,14 @@ pub async fn tenant_delete(database_url: &str, slug: &str, yes: bool) -> anyhow:
         }
         Err(AppError::NotFound(message)) => bail!(message),
         Err(error) => Err(anyhow::Error::new(error).context(format!("deleting tenant {slug}"))),
+    }
+}
+
+/// "1 tenant", "2 tenants".
+fn tenants(count: usize) -> String {
+    match count {
+        1 => "1 tenant".to_owned(),
+        n => format!("{n} tenants"),
     }
 }
 

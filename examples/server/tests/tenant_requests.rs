@@ -96,7 +96,7 @@ async fn a_tenant_behind_the_migrations_gets_503_not_a_database_error() {
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains("server migrate"),
+            .contains(concat!(env!("CARGO_PKG_NAME"), " migrate")),
         "{problem}"
     );
     app.client_for(&current, PERMISSIONS)

@@ -294,14 +294,18 @@ pub async fn apply_pending(
     schema: &str,
     migrations: &'static [Migration],
 ) -> Result<Vec<&'static str>, MigrateError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('scaffold.migrate.' || $1))")
-        .bind(schema)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("SELECT set_config('search_path', quote_ident($1), true)")
-        .bind(schema)
-        .execute(&mut *conn)
-        .await?;
+    // One round trip: wait for any other run on this schema, then scope the transaction to
+    // it. The lock timeout bounds waits for the tables' locks (a long request, a stuck
+    // session): that tenant fails with a clear error and the others go on, instead of every
+    // request of that tenant queueing behind the migration.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext('scaffold.migrate.' || $1)), \
+                set_config('search_path', quote_ident($1), true), \
+                set_config('lock_timeout', '10s', true)",
+    )
+    .bind(schema)
+    .execute(&mut *conn)
+    .await?;
     // Checked rather than `CREATE TABLE IF NOT EXISTS`, whose notice would be logged for
     // every schema on every run.
     let (tracked, has_checksums): (bool, bool) = sqlx::query_as(
