@@ -54,10 +54,10 @@ modules=(
     "contacts name:string 'email:string?' 'customer:ref(customers)'"
     "products sku:string:unique name:string price:decimal active:bool"
     "orders number:string:unique placed_at:datetime 'status:enum(draft,placed,paid,shipped)' 'customer:ref(customers)'"
-    "order_lines quantity:int price:decimal 'order:ref(orders)' 'product:ref(products)'"
-    "invoices number:string:unique total:decimal 'due_on:date?' 'order:ref(orders)'"
+    "order_lines quantity:int price:decimal 'parent_order:ref(orders)' 'product:ref(products)'"
+    "invoices number:string:unique total:decimal 'due_on:date?' 'parent_order:ref(orders)'"
     "payments amount:decimal paid_at:datetime 'method:enum(card,transfer,cash)' 'invoice:ref(invoices)'"
-    "shipments carrier:string 'tracking:string?:index' 'shipped_on:date?' 'order:ref(orders)'"
+    "shipments carrier:string 'tracking:string?:index' 'shipped_on:date?' 'parent_order:ref(orders)'"
     "tickets title:string body:text 'priority:enum(low,normal,high)' 'customer:ref(customers)?'"
     "events kind:string:index payload:json occurred_at:datetime"
 )

@@ -55,6 +55,12 @@ pub enum MigrateError {
         statement: String,
         error: String,
     },
+    /// A failure that replaying the file statement by statement did not reproduce.
+    #[error("{migration} failed: {error}")]
+    Migration {
+        migration: &'static str,
+        error: String,
+    },
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -353,30 +359,64 @@ pub async fn apply_pending(
     }
     let mut names = Vec::new();
     for migration in plan.pending {
-        // Statement by statement, so that an error names the statement that failed.
-        for statement in split_statements(migration.sql) {
-            sqlx::raw_sql(AssertSqlSafe(statement.text))
-                .execute(&mut *conn)
-                .await
-                .map_err(|error| MigrateError::Statement {
-                    migration: migration.name,
-                    line: statement.line,
-                    statement: preview(statement.text),
-                    error: match &error {
-                        sqlx::Error::Database(e) => e.message().to_owned(),
-                        other => other.to_string(),
-                    },
-                })?;
-        }
-        sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)")
-            .bind(migration.version)
-            .bind(migration.name)
-            .bind(migration.checksum())
+        // One round trip per file, with its row in schema_migrations: a tenant's creation is
+        // a few dozen statements, and on a busy machine each round trip waits for a core. The
+        // savepoint lets a failure be replayed statement by statement, to name the one that
+        // failed.
+        let batch = format!(
+            "SAVEPOINT migration;\n{}\n;\n\
+             INSERT INTO schema_migrations (version, name, checksum) VALUES ({}, '{}', '{}');\n\
+             RELEASE SAVEPOINT migration",
+            migration.sql,
+            migration.version,
+            migration.name.replace('\'', "''"),
+            migration.checksum()
+        );
+        if let Err(error) = sqlx::raw_sql(AssertSqlSafe(batch))
             .execute(&mut *conn)
-            .await?;
+            .await
+        {
+            return Err(locate_failure(conn, migration, error).await);
+        }
         names.push(migration.name);
     }
     Ok(names)
+}
+
+/// Replays a migration that failed, statement by statement from its savepoint, and names the
+/// statement that fails again. The transaction is aborted either way; the caller rolls it back.
+async fn locate_failure(
+    conn: &mut PgConnection,
+    migration: &'static Migration,
+    error: sqlx::Error,
+) -> MigrateError {
+    let message = |error: &sqlx::Error| match error {
+        sqlx::Error::Database(e) => e.message().to_owned(),
+        other => other.to_string(),
+    };
+    if sqlx::raw_sql("ROLLBACK TO SAVEPOINT migration")
+        .execute(&mut *conn)
+        .await
+        .is_ok()
+    {
+        for statement in split_statements(migration.sql) {
+            if let Err(again) = sqlx::raw_sql(AssertSqlSafe(statement.text))
+                .execute(&mut *conn)
+                .await
+            {
+                return MigrateError::Statement {
+                    migration: migration.name,
+                    line: statement.line,
+                    statement: preview(statement.text),
+                    error: message(&again),
+                };
+            }
+        }
+    }
+    MigrateError::Migration {
+        migration: migration.name,
+        error: message(&error),
+    }
 }
 
 /// The statement's first line, cut to a length that fits a report line.
