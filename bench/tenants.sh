@@ -16,7 +16,11 @@
 #
 # Knobs: TENANTS (1000), PARALLEL (4: concurrent `tenant create` processes), RUNS (3: runs of
 # each `migrate` timing), BENCH_DB (scaffold_tenants; dropped and created), BENCH_OUT
-# (target/bench/tenants: the generated app, logs, report.md). Needs root (PostgreSQL).
+# (target/bench/tenants: the generated app, logs, report.md), REUSE=1 (keep the app and the two
+# binaries of the last run: no generation, no builds). Needs root (PostgreSQL).
+#
+# The machine may be shared: besides wall times the report gives the CPU time that the tenant
+# commands and PostgreSQL spent, which other load does not inflate as much.
 set -euo pipefail
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,13 +45,30 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 mkdir -p "$BENCH_OUT"
 : >"$REPORT"
+HZ=$(getconf CLK_TCK)
+# CPU ticks used by this script's finished children (the tenant commands): cutime + cstime.
+own_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'; }
+# CPU ticks of the cluster: its live processes, plus the backends that exited, which are charged
+# to the postmaster that waited for them. Other databases' sessions count too.
+pg_ticks() {
+    local total pid
+    total=$(sed 's/^.*) //' "/proc/$POSTMASTER/stat" | awk '{ print $14 + $15 }')
+    for pid in $(pgrep -u postgres); do
+        total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
+    done
+    echo "$total"
+}
+seconds() { echo "scale=1; $1 / $HZ" | bc; }
 
+if [[ ${REUSE:-} == 1 && -x $BENCH_OUT/tenants-bench-v1 && -x $BENCH_OUT/tenants-bench-v2 ]]; then
+    log "reusing the app and binaries in $BENCH_OUT"
+else
+rm -rf "$APP"
 # 1. The app: the reference server and ten modules of different shapes, some referring to
 # others, as a real service grows.
 log "generating the app in $APP"
 (cd "$BENCH_ROOT" && cargo build -q -p scaffold)
 SCAFFOLD=$TARGET_DIR/debug/scaffold
-rm -rf "$APP"
 "$SCAFFOLD" new app tenants-bench --dir "$APP" >/dev/null
 modules=(
     "customers name:string email:string:unique 'phone:string(40)?' notes:text?"
@@ -69,7 +90,19 @@ ls "$APP/migrations/tenant" >&2
 log "building the app (release; deps are shared with the workspace's server build)"
 (cd "$APP" && CARGO_TARGET_DIR=$TARGET_DIR cargo build -q --release)
 cp "$BIN" "$BENCH_OUT/tenants-bench-v1"
+# The second binary: one more migration, a column added to one table.
+old_version=$(ls "$APP/migrations/tenant" | sort | tail -1 | cut -d_ -f1)
+echo "$old_version" >"$BENCH_OUT/old-version"
+echo "ALTER TABLE customers ADD COLUMN loyalty_points INTEGER NOT NULL DEFAULT 0;" \
+    >"$APP/migrations/tenant/29991231000000_add_loyalty_points_to_customers.sql"
+(cd "$APP" && CARGO_TARGET_DIR=$TARGET_DIR cargo build -q --release)
+cp "$TARGET_DIR/release/tenants-bench" "$BENCH_OUT/tenants-bench-v2"
+
+fi
 BIN=$BENCH_OUT/tenants-bench-v1
+V2=$BENCH_OUT/tenants-bench-v2
+old_version=$(cat "$BENCH_OUT/old-version")
+tables=$(ls "$APP/migrations/tenant" | sed -E 's/^[0-9]+_create_(.*)\.sql$/\1/' | grep -v '^[0-9]')
 
 # shellcheck source=../.ci/postgres.sh
 source "$BENCH_ROOT/.ci/postgres.sh"
@@ -79,13 +112,14 @@ psql "$ADMIN_URL" -q -v ON_ERROR_STOP=1 \
     -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" \
     -c "CREATE DATABASE $BENCH_DB OWNER scaffold"
 export DATABASE_URL=${ADMIN_URL%/*}/$BENCH_DB
+POSTMASTER=$(head -1 "$(sql -c 'SHOW data_directory')/postmaster.pid")
 "$BIN" migrate >/dev/null
 
 say "# Tenants at scale"
 say ""
 say "- $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ { print $2 }') GiB, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 say "- PostgreSQL $(sql -c 'SHOW server_version'), shared_buffers $(sql -c 'SHOW shared_buffers'), fsync $(sql -c 'SHOW fsync'), synchronous_commit $(sql -c 'SHOW synchronous_commit')"
-say "- $(ls "$APP/migrations/tenant" | wc -l) tenant migrations (projects + ${#modules[@]} generated modules), $TENANTS tenants"
+say "- $(echo $tables | wc -w) tenant migrations (projects + $(($(echo $tables | wc -w) - 1)) generated modules), $TENANTS tenants"
 say ""
 
 # 2. One tenant at a time.
@@ -111,7 +145,7 @@ ddl_ms=$(elapsed "$ddl_start" | awk '{ printf "%.0f", $1 * 1000 }')
 
 say "| one tenant | median of 15 |"
 say "| --- | ---: |"
-say "| \`tenant create\` (process, connect, schema, $(ls "$APP/migrations/tenant" | wc -l) migrations, commit) | $create_ms ms |"
+say "| \`tenant create\` (process, connect, schema, $(echo $tables | wc -w) migrations, commit) | $create_ms ms |"
 say "| \`tenant list\` (process, connect, one query: the fixed cost) | $list_ms ms |"
 say "| \`migrate --tenant\` of one empty schema (once) | $ddl_ms ms |"
 say "| \`tenant delete --yes\` | $delete_ms ms |"
@@ -119,9 +153,12 @@ say ""
 
 # 3. Provisioning.
 log "provisioning $TENANTS tenants, $PARALLEL at a time"
+own_before=$(own_ticks) pg_before=$(pg_ticks)
 start=$(now)
 seq -f 't%04g' 1 "$TENANTS" | xargs -P "$PARALLEL" -n 1 "$BIN" tenant create >/dev/null
 provision=$(elapsed "$start")
+provision_own=$(seconds $(($(own_ticks) - own_before)))
+provision_pg=$(seconds $(($(pg_ticks) - pg_before)))
 sql -c "VACUUM ANALYZE" 2>/dev/null || true
 
 # 4. Nothing to do.
@@ -143,12 +180,6 @@ status_default=$(time_runs "$BIN" migrate --status)
 
 # 5. A column added to one table in every tenant: a second binary with one more migration.
 log "adding a column to customers in $TENANTS tenants"
-old_version=$(ls "$APP/migrations/tenant" | sort | tail -1 | cut -d_ -f1)
-echo "ALTER TABLE customers ADD COLUMN loyalty_points INTEGER NOT NULL DEFAULT 0;" \
-    >"$APP/migrations/tenant/29991231000000_add_loyalty_points_to_customers.sql"
-(cd "$APP" && CARGO_TARGET_DIR=$TARGET_DIR cargo build -q --release)
-cp "$TARGET_DIR/release/tenants-bench" "$BENCH_OUT/tenants-bench-v2"
-V2=$BENCH_OUT/tenants-bench-v2
 undo_column() {
     sql <<SQL
 DO \$\$
@@ -171,6 +202,7 @@ tail -1 "$BENCH_OUT/alter-jobs4.log" >&2
 say "| $TENANTS tenants | seconds | target |"
 say "| --- | ---: | ---: |"
 say "| provisioning: \`tenant create\` x $TENANTS, $PARALLEL processes at a time | $(printf '%.1f' "$provision") | < 60 |"
+say "| ... CPU: the \`tenant create\` processes / PostgreSQL | $provision_own / $provision_pg | |"
 say "| \`migrate\`, all up to date, default --jobs ($(nproc) cores: $(( $(nproc) < 2 ? 2 : ($(nproc) > 8 ? 8 : $(nproc)) ))), best of $RUNS | $migrate_default | < 2 |"
 say "| \`migrate --jobs 1\`, all up to date, best of $RUNS | $migrate_one | |"
 say "| \`migrate --status\`, best of $RUNS | $status_default | |"
@@ -186,7 +218,6 @@ attributes=$(sql -c "SELECT count(*) FROM pg_attribute")
 catalog=$(sql -c "SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'pg_catalog' AND c.relkind = 'r'")
 database=$(sql -c "SELECT pg_size_pretty(pg_database_size(current_database()))")
 files=$(find "$(sql -c 'SHOW data_directory')/base/$(sql -c "SELECT oid FROM pg_database WHERE datname = current_database()")" -type f | wc -l)
-tables=$(ls "$APP/migrations/tenant" | sed -E 's/^[0-9]+_create_(.*)\.sql$/\1/' | grep -v '^[0-9]')
 
 # One psql session: memory when fresh, then after reading every table of 1, 100 and all
 # tenants, as a pooled connection does over time when it serves every tenant.
