@@ -1,14 +1,27 @@
 //! Embeds `migrations/public` and `migrations/tenant` into the binary, so `server migrate` and
-//! `server tenant create` need no files beside the binary. A directory in `rerun-if-changed`
-//! makes cargo rebuild when a migration is added, which `include_str!` alone would miss.
+//! `server tenant create` need no files beside the binary, and refuses migration files with
+//! transaction control (the runner owns the transaction; see `src/core/migration_sql.rs`).
+//!
+//! The generated code names each file relative to `CARGO_MANIFEST_DIR`, evaluated when the
+//! crate compiles, never by an absolute path: a moved checkout, or two checkouts sharing one
+//! target directory, must not read another checkout's files. A directory in
+//! `rerun-if-changed` makes cargo rebuild when a migration is added, which `include_str!`
+//! alone would miss.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::{env, fs};
 
+#[allow(dead_code)]
+mod migration_sql {
+    include!("src/core/migration_sql.rs");
+}
+
 fn main() {
+    println!("cargo:rerun-if-changed=src/core/migration_sql.rs");
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs");
     let mut code = String::new();
+    let mut refused = Vec::new();
     for (name, dir) in [
         ("PUBLIC", "migrations/public"),
         ("TENANT", "migrations/tenant"),
@@ -16,20 +29,31 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
         writeln!(code, "pub static {name}: &[Migration] = &[").unwrap();
         for (version, file_name, path) in migration_files(dir) {
-            let path = fs::canonicalize(&path).unwrap();
+            let sql = fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+            for (line, why) in migration_sql::transaction_control(&sql) {
+                refused.push(format!("{dir}/{file_name}:{line}: {why}"));
+            }
             writeln!(
                 code,
-                "    Migration {{ version: {version}, name: {file_name:?}, sql: include_str!({path:?}) }},"
+                "    Migration {{ version: {version}, name: {file_name:?}, sql: \
+                 include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {:?})) }},",
+                format!("/{dir}/{file_name}")
             )
             .unwrap();
         }
         writeln!(code, "];").unwrap();
     }
+    // Cargo fails the build on these, showing each message alone, without this script's
+    // whole output as a failing exit status would.
+    for problem in &refused {
+        println!("cargo::error={problem}");
+    }
     fs::write(out, code).unwrap();
 }
 
 /// `(version, file name, path)` of every `<version>_<description>.sql`, ordered by version.
-fn migration_files(dir: &str) -> Vec<(i64, String, std::path::PathBuf)> {
+fn migration_files(dir: &str) -> Vec<(i64, String, PathBuf)> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

@@ -12,7 +12,9 @@ use server::core::auth::Keys;
 use server::core::config::Config;
 use server::core::db::Database;
 use server::core::tenant::TenantSlug;
-use server::core::{db, migrate, tenant};
+use server::core::{db, tenant};
+
+mod commands;
 
 /// A multi-tenant API server: one PostgreSQL schema per tenant, the tenant taken from the
 /// bearer token.
@@ -27,7 +29,9 @@ use server::core::{db, migrate, tenant};
     after_help = concat!(
         "Examples:\n  ",
         env!("CARGO_BIN_NAME"), " migrate\n  ",
+        env!("CARGO_BIN_NAME"), " migrate --status\n  ",
         env!("CARGO_BIN_NAME"), " tenant create acme\n  ",
+        env!("CARGO_BIN_NAME"), " tenant list\n  ",
         env!("CARGO_BIN_NAME"),
         " token --tenant acme --user alice --permissions projects:read,projects:write\n  ",
         env!("CARGO_BIN_NAME"), " serve",
@@ -42,8 +46,12 @@ struct Cli {
 enum Command {
     /// Serve the API (the default): graceful shutdown on Ctrl-C or SIGTERM.
     Serve,
-    /// Apply the public migrations, then the tenant migrations to every tenant. Safe to rerun.
-    Migrate,
+    /// Apply the public migrations, then the tenant migrations to every tenant, in parallel.
+    ///
+    /// Each tenant is migrated in its own transaction: all its pending migrations or none. A
+    /// failing tenant does not stop the others; the run ends with a report and exits 1 when
+    /// any tenant failed or drifted. Safe to rerun, and to run twice at once.
+    Migrate(MigrateArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -65,12 +73,35 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// Report, per tenant, the applied version, pending migrations and drift, and change
+    /// nothing. Exits 1 when anything is pending or drifted.
+    #[arg(long)]
+    status: bool,
+    /// Only this tenant (repeatable), for a canary before the rest.
+    #[arg(long = "tenant", value_name = "SLUG")]
+    tenants: Vec<String>,
+    /// How many tenants to migrate at once.
+    #[arg(long, short, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+}
+
 #[derive(Subcommand)]
 enum TenantCommand {
     /// Register a tenant and create and migrate its schema `tenant_<slug>`.
     Create {
         /// Lower-case letters, digits and underscores, starting with a letter.
         slug: String,
+    },
+    /// List the tenants: slug, schema, creation time and schema version.
+    List,
+    /// Drop a tenant's schema with all its data and remove it from the registry.
+    Delete {
+        slug: String,
+        /// Do not ask for confirmation (required when not on a terminal).
+        #[arg(long, short)]
+        yes: bool,
     },
 }
 
@@ -95,12 +126,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match command {
         Command::Serve => serve(config).await,
-        Command::Migrate => {
-            let pool = db::connect(config.database_url()?, 2).await?;
-            migrate::run(&pool).await?;
-            println!("migrations applied");
-            Ok(())
-        }
+        Command::Migrate(args) => commands::migrate(config.database_url()?, args).await,
         Command::Tenant(TenantCommand::Create { slug }) => {
             let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;
             let pool = db::connect(config.database_url()?, 2).await?;
@@ -109,6 +135,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("creating tenant {slug}"))?;
             println!("created tenant {slug} (schema {})", slug.schema());
             Ok(())
+        }
+        Command::Tenant(TenantCommand::List) => commands::tenant_list(config.database_url()?).await,
+        Command::Tenant(TenantCommand::Delete { slug, yes }) => {
+            commands::tenant_delete(config.database_url()?, &slug, yes).await
         }
         Command::Token {
             tenant,
@@ -134,6 +164,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let database = Database::new(config.database_url()?, limits)?;
     if let Err(error) = database.ping().await {
         tracing::warn!(%error, "the database does not answer yet; /readyz says so until it does");
+    } else if let Ok(pool) = db::connect(config.database_url()?, 1).await {
+        commands::warn_if_tenants_behind(&pool).await;
+        pool.close().await;
     }
     let state = AppState::new(database.clone(), keys, limits.max_in_flight);
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
@@ -146,6 +179,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     database.close(Duration::from_secs(1)).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Tenants migrated at once: PostgreSQL does the work, so more than it has cores to spare
+/// only queues on its locks and disk (see bench/README.md).
+fn default_jobs() -> u16 {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8) as u16)
 }
 
 async fn shutdown_signal() {

@@ -12,13 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::core::config::Limits;
 use crate::core::error::AppError;
-use crate::core::tenant::TenantSlug;
+use crate::core::migrate;
+use crate::core::tenant::{self, TenantSlug};
 
 /// A pool for commands (`migrate`, `tenant create`) and tests; the server wraps its pool in a
 /// [`Database`].
@@ -177,10 +178,11 @@ impl Database {
         }
     }
 
-    /// `BEGIN`, then one statement that checks that the tenant is registered, sets
-    /// `search_path` to its schema and the timeouts, all transaction-locally
-    /// (`set_config(..., true)`), so nothing can leak to the next request on this pooled
-    /// connection and PostgreSQL itself ends a request that waits or runs too long.
+    /// `BEGIN`, then one statement ([`tenant::ENTER`]) that checks that the tenant is
+    /// registered, migrated and not being deleted, and sets `search_path` to its schema and
+    /// the timeouts, all transaction-locally (`set_config(..., true)`), so nothing can leak to
+    /// the next request on this pooled connection and PostgreSQL itself ends a request that
+    /// waits or runs too long.
     ///
     /// A pooled connection that broke while idle (the database restarted) fails here before
     /// anything was done, so the request is retried on another one, up to a pool's worth.
@@ -193,27 +195,20 @@ impl Database {
         loop {
             let attempt = async {
                 let mut tx = self.inner.pool.begin().await?;
-                let registered: Option<PgRow> = sqlx::query(
-                    "SELECT set_config('search_path', quote_ident(schema_name), true), \
-                            set_config('statement_timeout', $2, true), \
-                            set_config('lock_timeout', $3, true), \
-                            set_config('idle_in_transaction_session_timeout', $4, true) \
-                     FROM public.tenants WHERE slug = $1",
-                )
-                .bind(tenant.as_str())
-                .bind(statement)
-                .bind(lock)
-                .bind(idle)
-                .fetch_optional(&mut *tx)
-                .await?;
-                Ok::<_, sqlx::Error>((tx, registered.is_some()))
+                let row: Option<(bool, bool)> = sqlx::query_as(tenant::ENTER)
+                    .bind(tenant.as_str())
+                    .bind(migrate::latest_tenant_version())
+                    .bind(statement)
+                    .bind(lock)
+                    .bind(idle)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                Ok::<_, sqlx::Error>((tx, row))
             };
             match attempt.await {
-                Ok((tx, true)) => return Ok(tx),
-                Ok((_, false)) => {
-                    return Err(AppError::Unauthorized(format!(
-                        "tenant {tenant} is not registered"
-                    )));
+                Ok((tx, row)) => {
+                    tenant::entered(tenant, row)?;
+                    return Ok(tx);
                 }
                 Err(error) if is_broken_connection(&error) && attempts > 1 => {
                     attempts -= 1;

@@ -24,8 +24,9 @@ pub enum AppError {
     #[error("{0}")]
     Conflict(String),
     /// The server or its database cannot take the request now (overload, a timeout that rolled
-    /// the request back, the database unreachable); trying again later may work. A 503 with
-    /// `Retry-After`.
+    /// the request back, the database unreachable, the tenant's schema behind the binary's
+    /// migrations until an operator runs `server migrate`); trying again later may work. A 503
+    /// with `Retry-After`.
     #[error("{0}")]
     Unavailable(String),
     /// The request ran past the server's request timeout; its outcome is unknown.

@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod migrate;
+pub mod migration_sql;
 pub mod pagination;
 pub mod patch;
 pub mod tenant;

@@ -1,0 +1,282 @@
+//! The operator's commands over many tenants: `migrate`, `migrate --status`, `tenant list`,
+//! `tenant delete`. Results go to stdout, progress and failures to stderr.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+
+use server::core::migrate::{self, MigrateError, Outcome, Report};
+use server::core::tenant::{self, TenantSlug};
+use server::core::{db, error::AppError};
+
+use crate::MigrateArgs;
+
+const BIN: &str = env!("CARGO_BIN_NAME");
+
+pub async fn migrate(database_url: &str, args: MigrateArgs) -> anyhow::Result<()> {
+    let only = args
+        .tenants
+        .iter()
+        .map(|slug| TenantSlug::parse(slug).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let jobs = usize::from(args.jobs);
+    let pool = db::connect(database_url, u32::from(args.jobs) + 1).await?;
+    if args.status {
+        return status(&pool, &only, jobs).await;
+    }
+    let started = Instant::now();
+    let mut progress = Progress::new();
+    let reports = migrate::run(&pool, &only, jobs, |report, done, total| {
+        progress.update(report, done, total);
+    })
+    .await?;
+    progress.finish();
+
+    let count = |f: fn(&Outcome) -> bool| reports.iter().filter(|r| f(&r.outcome)).count();
+    let migrated = count(|o| matches!(o, Outcome::Applied(_)));
+    let current = count(|o| matches!(o, Outcome::UpToDate));
+    let gone = count(|o| matches!(o, Outcome::Gone));
+    let failed: Vec<&Report> = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+        .collect();
+    let mut summary = format!(
+        "{} in {:.1}s: {migrated} migrated, {current} up to date",
+        tenants(reports.len()),
+        started.elapsed().as_secs_f64()
+    );
+    if gone > 0 {
+        summary += &format!(", {gone} deleted meanwhile");
+    }
+    if failed.is_empty() {
+        println!("{summary}");
+        return Ok(());
+    }
+    println!("{summary}, {} failed", failed.len());
+    eprintln!("\nfailed tenants (each left as it was before this run):");
+    for report in &failed {
+        if let Outcome::Failed(error) = &report.outcome {
+            eprintln!("  {} ({}): {error}", report.slug, report.schema);
+        }
+    }
+    let drifted = failed
+        .iter()
+        .any(|r| matches!(r.outcome, Outcome::Failed(MigrateError::Drift(_))));
+    if drifted {
+        eprintln!(
+            "\nA migration that has been applied must not change: restore it and put the \
+             change in a new migration."
+        );
+    }
+    let retry = failed
+        .iter()
+        .map(|r| format!(" --tenant {}", r.slug))
+        .collect::<String>();
+    bail!(
+        "{} of {} failed; fix them, then run `{BIN} migrate{}`",
+        failed.len(),
+        tenants(reports.len()),
+        if failed.len() <= 5 {
+            retry
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Per-tenant lines on stdout for tenants that changed or failed (up-to-date ones are counted,
+/// not listed: with thousands of tenants they would drown the rest). On a terminal, a line of
+/// counts on stderr, redrawn at most ten times a second.
+struct Progress {
+    terminal: bool,
+    drawn: Option<Instant>,
+    failed: usize,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            drawn: None,
+            failed: 0,
+        }
+    }
+
+    fn update(&mut self, report: &Report, done: usize, total: usize) {
+        let line = match &report.outcome {
+            Outcome::Applied(names) => {
+                Some(format!("{}: applied {}", report.slug, names.join(", ")))
+            }
+            Outcome::Failed(error) => {
+                self.failed += 1;
+                Some(format!("{}: FAILED: {error}", report.slug))
+            }
+            Outcome::Gone => Some(format!("{}: deleted meanwhile, skipped", report.slug)),
+            Outcome::UpToDate => None,
+        };
+        if let Some(line) = line {
+            self.clear();
+            println!("{line}");
+        }
+        let due = self
+            .drawn
+            .is_none_or(|at| at.elapsed() >= Duration::from_millis(100));
+        if self.terminal && (due || done == total) {
+            eprint!(
+                "\r\x1b[2Kmigrating tenants: {done}/{total} done, {} failed",
+                self.failed
+            );
+            let _ = std::io::stderr().flush();
+            self.drawn = Some(Instant::now());
+        }
+    }
+
+    fn clear(&self) {
+        if self.terminal && self.drawn.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+
+    fn finish(&self) {
+        self.clear();
+    }
+}
+
+async fn status(pool: &sqlx::PgPool, only: &[TenantSlug], jobs: usize) -> anyhow::Result<()> {
+    let (public, tenants) = migrate::status(pool, only, jobs).await?;
+    let latest = migrate::latest_tenant_version();
+    println!(
+        "{:<24} {:<31} {:>16} {:>8}  drift",
+        "tenant", "schema", "version", "pending"
+    );
+    let version = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
+    let drift = |plan: &migrate::Plan| match plan.drift.len() {
+        0 => "-".to_owned(),
+        _ => plan.drift.join("; "),
+    };
+    println!(
+        "{:<24} {:<31} {:>16} {:>8}  {}",
+        "(shared)",
+        "public",
+        version(public.applied_version),
+        public.pending.len(),
+        drift(&public)
+    );
+    for tenant in &tenants {
+        println!(
+            "{:<24} {:<31} {:>16} {:>8}  {}",
+            tenant.slug,
+            tenant.schema,
+            version(tenant.plan.applied_version),
+            tenant.plan.pending.len(),
+            drift(&tenant.plan)
+        );
+    }
+    let behind = tenants
+        .iter()
+        .filter(|t| !t.plan.pending.is_empty())
+        .count();
+    let drifted = tenants.iter().filter(|t| !t.plan.drift.is_empty()).count();
+    let unrecorded = tenants.iter().filter(|t| t.plan.unrecorded > 0).count();
+    let pending: usize = tenants.iter().map(|t| t.plan.pending.len()).sum();
+    let current = tenants
+        .iter()
+        .filter(|t| t.plan.pending.is_empty() && t.plan.drift.is_empty())
+        .count();
+    println!(
+        "\n{}: {current} current, {behind} behind ({pending} migrations pending), {drifted} \
+         drifted; this binary's tenant migrations end at {latest}",
+        self::tenants(tenants.len()),
+    );
+    if unrecorded > 0 || public.unrecorded > 0 {
+        println!(
+            "{} schemas have migrations applied before checksums were recorded; `{BIN} \
+             migrate` records them",
+            unrecorded + usize::from(public.unrecorded > 0)
+        );
+    }
+    let public_problem = !public.pending.is_empty() || !public.drift.is_empty();
+    if public_problem || behind > 0 || drifted > 0 {
+        bail!("migrations are pending or drifted: run `{BIN} migrate`, which refuses drift");
+    }
+    Ok(())
+}
+
+pub async fn tenant_list(database_url: &str) -> anyhow::Result<()> {
+    let pool = db::connect(database_url, 1).await?;
+    let latest = migrate::latest_tenant_version();
+    let tenants = tenant::select(&pool, &[]).await?;
+    println!("{:<24} {:<31} {:<20} version", "slug", "schema", "created");
+    for row in &tenants {
+        let version = match row.schema_version {
+            Some(v) if v >= latest => v.to_string(),
+            Some(v) => format!("{v} (behind: run `{BIN} migrate`)"),
+            None => format!("unknown (run `{BIN} migrate`)"),
+        };
+        println!(
+            "{:<24} {:<31} {:<20} {version}",
+            row.slug,
+            row.schema,
+            row.created_at.format("%Y-%m-%d %H:%M:%S")
+        );
+    }
+    eprintln!("{}", self::tenants(tenants.len()));
+    Ok(())
+}
+
+pub async fn tenant_delete(database_url: &str, slug: &str, yes: bool) -> anyhow::Result<()> {
+    let slug = TenantSlug::parse(slug).map_err(anyhow::Error::msg)?;
+    let pool = db::connect(database_url, 1).await?;
+    // Checked before asking, so that a typo is not answered with a question.
+    tenant::select(&pool, std::slice::from_ref(&slug)).await?;
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "deleting tenant {slug} drops schema {} and all its data: pass --yes to confirm",
+                slug.schema()
+            );
+        }
+        eprint!(
+            "Delete tenant {slug} and drop schema {} with all its data? Type the slug to \
+             confirm: ",
+            slug.schema()
+        );
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != slug.as_str() {
+            bail!("not confirmed; nothing was deleted");
+        }
+    }
+    match tenant::delete(&pool, &slug).await {
+        Ok(()) => {
+            println!("deleted tenant {slug} (schema {} dropped)", slug.schema());
+            Ok(())
+        }
+        Err(AppError::NotFound(message)) => bail!(message),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("deleting tenant {slug}"))),
+    }
+}
+
+/// "1 tenant", "2 tenants".
+fn tenants(count: usize) -> String {
+    match count {
+        1 => "1 tenant".to_owned(),
+        n => format!("{n} tenants"),
+    }
+}
+
+/// Logged once at start-up: requests for tenants that are behind get 503 until they are
+/// migrated, so the operator should hear about it before the first one arrives.
+pub async fn warn_if_tenants_behind(pool: &sqlx::PgPool) {
+    match tenant::count_behind(pool).await {
+        Ok((_, 0)) => {}
+        Ok((total, behind)) => tracing::warn!(
+            "{behind} of {total} tenants are behind this binary's migrations: requests for them \
+             get 503 until `{BIN} migrate` has run"
+        ),
+        Err(error) => tracing::warn!(
+            "could not check the tenants' schema versions ({error}); run `{BIN} migrate`"
+        ),
+    }
+}

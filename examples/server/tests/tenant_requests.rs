@@ -1,0 +1,106 @@
+//! What requests see when their tenant is deleted under them, or is behind the binary's
+//! migrations.
+
+use axum::http::StatusCode;
+use serde_json::json;
+use tokio::task::JoinSet;
+
+use server::core::{db, tenant};
+use server::testing::{self, TestApp};
+
+const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others_alone() {
+    let app = TestApp::with_pool_size(6).await;
+    let doomed = app.new_tenant().await;
+    let other = app.new_tenant().await;
+    let doomed_client = app.client_for(&doomed, PERMISSIONS);
+    let other_client = app.client_for(&other, PERMISSIONS);
+    doomed_client
+        .post("/api/projects", &json!({ "name": "doomed" }))
+        .await
+        .expect(StatusCode::CREATED);
+    other_client
+        .post("/api/projects", &json!({ "name": "other" }))
+        .await
+        .expect(StatusCode::CREATED);
+
+    let mut requests = JoinSet::new();
+    for n in 0..300 {
+        let client = doomed_client.clone();
+        requests.spawn(async move {
+            if n % 2 == 0 {
+                client.get("/api/projects").await
+            } else {
+                client
+                    .post("/api/projects", &json!({ "name": format!("doomed {n}") }))
+                    .await
+            }
+        });
+    }
+    // Its own connection, so that the delete does not queue behind the requests for the pool.
+    let admin = db::connect(testing::database_url(), 1).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    tenant::delete(&admin, &doomed).await.unwrap();
+
+    let mut refused = 0;
+    while let Some(response) = requests.join_next().await {
+        let response = response.unwrap();
+        match response.status {
+            StatusCode::OK => {
+                for item in response.body["items"].as_array().unwrap() {
+                    assert!(item["name"].as_str().unwrap().starts_with("doomed"));
+                }
+            }
+            StatusCode::CREATED => {}
+            StatusCode::UNAUTHORIZED => refused += 1,
+            _ => panic!("a request for a tenant being deleted got {response:?}"),
+        }
+    }
+    assert!(refused > 0, "the delete happened after every request");
+
+    let after = doomed_client.get("/api/projects").await;
+    let problem = after.expect_problem(StatusCode::UNAUTHORIZED);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not registered")
+    );
+    let others = other_client
+        .get("/api/projects")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(others["items"].as_array().unwrap().len(), 1);
+    assert_eq!(others["items"][0]["name"], "other");
+}
+
+#[tokio::test]
+async fn a_tenant_behind_the_migrations_gets_503_not_a_database_error() {
+    let app = TestApp::new().await;
+    let behind = app.new_tenant().await;
+    let current = app.new_tenant().await;
+    sqlx::query("UPDATE public.tenants SET schema_version = 0 WHERE slug = $1")
+        .bind(behind.as_str())
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    let problem = app
+        .client_for(&behind, PERMISSIONS)
+        .get("/api/projects")
+        .await
+        .expect_problem(StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains(concat!(env!("CARGO_PKG_NAME"), " migrate")),
+        "{problem}"
+    );
+    app.client_for(&current, PERMISSIONS)
+        .get("/api/projects")
+        .await
+        .expect(StatusCode::OK);
+}
