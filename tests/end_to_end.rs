@@ -75,6 +75,7 @@ const TABLES: &[&str] = &[
     "categories",
     "tasks",
     "api_keys",
+    "customer_subscription_invoices",
     "notes",
     "settings",
 ];
