@@ -48,12 +48,13 @@ mkdir -p "$BENCH_OUT"
 HZ=$(getconf CLK_TCK)
 # CPU ticks used by this script's finished children (the tenant commands): cutime + cstime.
 own_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{ print $14 + $15 }'; }
-# CPU ticks of the cluster: its live processes, plus the backends that exited, which are charged
-# to the postmaster that waited for them. Other databases' sessions count too.
+# CPU ticks of the cluster: the postmaster's live children, plus the backends that exited,
+# which are charged to the postmaster that waited for them. Other databases' sessions on this
+# cluster count too (other PostgreSQL clusters on the machine do not).
 pg_ticks() {
     local total pid
-    total=$(sed 's/^.*) //' "/proc/$POSTMASTER/stat" | awk '{ print $14 + $15 }')
-    for pid in $(pgrep -u postgres); do
+    total=$(sed 's/^.*) //' "/proc/$POSTMASTER/stat" | awk '{ print $12 + $13 + $14 + $15 }')
+    for pid in $(pgrep -P "$POSTMASTER"); do
         total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{ print $12 + $13 }' || echo 0)))
     done
     echo "$total"
