@@ -16,7 +16,7 @@ use crate::names::ModuleNames;
 pub const DEFAULT_STRING_MAX_LENGTH: u32 = 200;
 
 /// PostgreSQL's own ceiling for `varchar(n)`; anything longer wants `text`.
-const MAX_STRING_LENGTH: u32 = 10_485_760;
+pub const MAX_STRING_LENGTH: u32 = 10_485_760;
 
 /// Columns every module has already.
 pub const BUILTIN_COLUMNS: &[&str] = &["id", "created_at", "updated_at"];
@@ -546,6 +546,9 @@ impl Parser<'_> {
                 let mut help = format!("valid types: {}", TYPE_SYNTAX.join(", "));
                 if let Some((_, ours)) = TYPE_ALIASES.iter().find(|(alias, _)| *alias == unknown) {
                     help = format!("did you mean `{ours}`? {help}");
+                } else {
+                    let keywords = TYPE_SYNTAX.iter().map(|t| t.split('(').next().unwrap_or(t));
+                    help = crate::suggest::with_suggestion(help, unknown, keywords);
                 }
                 Err(self.error_help(keyword_span, format!("unknown type `{unknown}`"), help))
             }

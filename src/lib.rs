@@ -13,6 +13,7 @@ pub mod commands;
 pub mod context;
 pub mod fields;
 pub mod format;
+pub mod hints;
 pub mod idents;
 pub mod lifecycle;
 pub mod lint;
@@ -25,6 +26,7 @@ pub mod render;
 pub mod report;
 pub mod spec;
 pub mod stage;
+pub mod suggest;
 
 use std::process::ExitCode;
 

@@ -322,10 +322,19 @@ impl Upgrader<'_> {
         self.notes.push(format!(
             "note: the templates now render {path} differently. It is left alone: a database \
              that applied it would never see the change. Put the difference in a new migration, \
-             or, if no database has applied it yet, run `scaffold upgrade {module} \
-             --migrations`:\n{}",
+             or, if no database has applied it yet, run `{}`:\n{}",
+            crate::hints::scaffold(&format!("upgrade {module} --migrations")),
             report::file_diff(Path::new(path), base.as_deref(), Some(theirs)).trim_end()
         ));
+    }
+
+    /// `upgrade` with the modules the user asked for, to run again after resolving conflicts.
+    fn selection(&self) -> String {
+        if self.args.all {
+            "upgrade --all".to_owned()
+        } else {
+            format!("upgrade {}", self.args.modules.join(" "))
+        }
     }
 
     fn finish(self) -> anyhow::Result<()> {
@@ -374,14 +383,18 @@ impl Upgrader<'_> {
         if !self.conflicts.is_empty() {
             anyhow::bail!(
                 "{} conflict(s) to resolve by hand:\n  {}\nthe rest was upgraded; once resolved, \
-                 run `scaffold upgrade` again to record the result",
+                 run `{}` again to record the result",
                 self.conflicts.len(),
-                self.conflicts.join("\n  ")
+                self.conflicts.join("\n  "),
+                crate::hints::scaffold(&self.selection())
             );
         }
         println!();
         if changes_files {
-            println!("upgraded; review the changes, then run `cargo test`");
+            println!(
+                "upgraded; review the changes, then run `{}`",
+                crate::hints::cargo_test()
+            );
         } else {
             println!("nothing to change in the files: they are current with the templates");
         }
