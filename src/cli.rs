@@ -344,6 +344,9 @@ mod tests {
         let mut command = Cli::command();
         command.build();
         visit(&mut command, "", &mut missing);
-        assert!(missing.is_empty(), "no examples in the help of: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "no examples in the help of: {missing:?}"
+        );
     }
 }

@@ -114,7 +114,10 @@ fn blame(path: &Path, templates: &TemplateSet, project_root: &Path) -> String {
         Some(Origin::Project(source)) => format!(
             "{}, rendered from the project's template {}",
             path.display(),
-            source.strip_prefix(project_root).unwrap_or(source).display()
+            source
+                .strip_prefix(project_root)
+                .unwrap_or(source)
+                .display()
         ),
         Some(Origin::Builtin) => format!(
             "{}, rendered from the built-in template {template} (a bug in scaffold: please \

@@ -88,14 +88,14 @@ fn cargo_target(cwd: &Path, root: &Path) -> String {
         .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
         .and_then(|toml| Some(toml.get("package")?.get("name")?.as_str()?.to_owned()));
-    let in_workspace = cwd
-        .ancestors()
-        .find_map(workspace_members)
-        .is_some_and(|(ws_root, members)| {
-            root.strip_prefix(&ws_root).is_ok_and(|relative| {
-                members.iter().any(|member| Path::new(member) == relative)
-            })
-        });
+    let in_workspace =
+        cwd.ancestors()
+            .find_map(workspace_members)
+            .is_some_and(|(ws_root, members)| {
+                root.strip_prefix(&ws_root).is_ok_and(|relative| {
+                    members.iter().any(|member| Path::new(member) == relative)
+                })
+            });
     match package {
         Some(package) if in_workspace => format!(" -p {package}"),
         _ => {
@@ -116,7 +116,11 @@ fn workspace_members(folder: &Path) -> Option<(PathBuf, Vec<String>)> {
     let mut members: Vec<String> = workspace
         .get("members")
         .and_then(|m| m.as_array())
-        .map(|m| m.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|m| {
+            m.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     // The root package is a member without being listed.
     members.push(".".into());
@@ -157,7 +161,10 @@ mod tests {
             "repo/Cargo.toml",
             "[workspace]\nmembers = [\".\", \"examples/server\"]\n[package]\nname = \"tool\"\n",
         );
-        write("repo/examples/server/Cargo.toml", "[package]\nname = \"server\"\n");
+        write(
+            "repo/examples/server/Cargo.toml",
+            "[package]\nname = \"server\"\n",
+        );
         write("repo/examples/server/scaffold.toml", "");
         fs::create_dir_all(root.join("repo/examples/server/src")).unwrap();
         write("app/Cargo.toml", "[package]\nname = \"billing\"\n");

@@ -228,7 +228,10 @@ mod tests {
         assert_eq!(check_length(" 80 "), Ok(80));
         for bad in ["abc", "0", "-5", "12.5", "99999999999"] {
             let message = check_length(bad).unwrap_err();
-            assert!(message.starts_with("a whole number of characters from 1 to"), "{bad}");
+            assert!(
+                message.starts_with("a whole number of characters from 1 to"),
+                "{bad}"
+            );
         }
     }
 }

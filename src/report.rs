@@ -81,10 +81,20 @@ pub fn print_next_steps(changes: &[Change]) {
     }
     println!("\nnext steps:");
     let steps = [
-        (crate::hints::cargo_run("migrate"), "apply the new migration to every tenant"),
-        (crate::hints::cargo_test(), "run the tests, the new module's among them"),
+        (
+            crate::hints::cargo_run("migrate"),
+            "apply the new migration to every tenant",
+        ),
+        (
+            crate::hints::cargo_test(),
+            "run the tests, the new module's among them",
+        ),
     ];
-    let width = steps.iter().map(|(command, _)| command.len()).max().unwrap_or(0);
+    let width = steps
+        .iter()
+        .map(|(command, _)| command.len())
+        .max()
+        .unwrap_or(0);
     for (command, what) in steps {
         println!("  {command:<width$}   {what}");
     }

@@ -75,7 +75,11 @@ mod tests {
             ("dat", "date"),
             ("datetim", "datetime"),
         ] {
-            assert_eq!(did_you_mean(typo, TYPES.iter().copied()), Some(meant), "{typo}");
+            assert_eq!(
+                did_you_mean(typo, TYPES.iter().copied()),
+                Some(meant),
+                "{typo}"
+            );
         }
     }
 
@@ -92,6 +96,9 @@ mod tests {
             with_suggestion("valid: a".into(), "strng", ["string"]),
             "did you mean `string`? valid: a"
         );
-        assert_eq!(with_suggestion("valid: a".into(), "zzz", ["string"]), "valid: a");
+        assert_eq!(
+            with_suggestion("valid: a".into(), "zzz", ["string"]),
+            "valid: a"
+        );
     }
 }

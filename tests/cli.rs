@@ -651,9 +651,15 @@ fn a_mistyped_command_or_type_gets_a_suggestion() {
 #[test]
 fn hints_name_commands_that_work_from_where_scaffold_ran() {
     let project = Project::copy();
-    project.write("Cargo.toml", "[package]\nname = \"fixture\"\nedition = \"2024\"\n");
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"fixture\"\nedition = \"2024\"\n",
+    );
     let parent = project.root.parent().unwrap();
-    let run = run_in(parent, &["-C", "project", "new", "module", "tasks", "a:int"]);
+    let run = run_in(
+        parent,
+        &["-C", "project", "new", "module", "tasks", "a:int"],
+    );
     assert_eq!(run.code, 0, "{run:?}");
     // The fixture is in no Cargo workspace: its manifest is named.
     assert!(
@@ -662,15 +668,22 @@ fn hints_name_commands_that_work_from_where_scaffold_ran() {
         "{run:?}"
     );
     project.write("src/modules/tasks/models.rs", "// mine\n");
-    let run = run_in(parent, &["-C", "project", "new", "module", "tasks", "a:int"]);
+    let run = run_in(
+        parent,
+        &["-C", "project", "new", "module", "tasks", "a:int"],
+    );
     assert_eq!(run.code, 1, "{run:?}");
     assert!(
-        run.stderr.contains("`scaffold -C project upgrade tasks` brings it"),
+        run.stderr
+            .contains("`scaffold -C project upgrade tasks` brings it"),
         "{run:?}"
     );
     let run = run_in(parent, &["-C", "project", "check"]);
     assert_eq!(run.code, 0, "edits are no problem: {run:?}");
-    assert!(run.stdout.contains("(see `scaffold -C project list`)"), "{run:?}");
+    assert!(
+        run.stdout.contains("(see `scaffold -C project list`)"),
+        "{run:?}"
+    );
     let run = run_in(
         parent,
         &["-C", "project", "destroy", "module", "tasks", "--force"],

@@ -132,7 +132,8 @@ fn unparsable_rust_is_a_finding_and_the_others_are_still_shown() {
         "{run:?}"
     );
     assert!(
-        lines[2].starts_with("src/modules/projects/service.rs:") && lines[2].contains(": cannot-parse: "),
+        lines[2].starts_with("src/modules/projects/service.rs:")
+            && lines[2].contains(": cannot-parse: "),
         "{run:?}"
     );
     assert!(run.stderr.contains("3 violation"), "{run:?}");
@@ -150,7 +151,10 @@ fn lint_needs_a_project_unless_a_folder_is_named() {
     assert!(run.stderr.contains("`scaffold -C <dir> lint`"), "{run:?}");
     let empty = tempfile::tempdir().unwrap();
     let run = run_in(empty.path(), &["lint"]);
-    assert_eq!(run.code, 1, "an empty folder is not a clean project: {run:?}");
+    assert_eq!(
+        run.code, 1,
+        "an empty folder is not a clean project: {run:?}"
+    );
     // Named, the folder is linted with modules in src/modules.
     assert_eq!(lint(dir.path()).code, 1);
 }

@@ -83,7 +83,10 @@ fn new_app_refuses_to_nest_inside_a_scaffold_project() {
     let before = project.tree();
     for (cwd, args) in [
         (&project.root, &["-C", ".", "new", "app", "billing"][..]),
-        (&project.path("src"), &["new", "app", "billing", "--dir", "deep/er"]),
+        (
+            &project.path("src"),
+            &["new", "app", "billing", "--dir", "deep/er"],
+        ),
     ] {
         let run = run_in(cwd, args);
         assert_eq!(run.code, 1, "{run:?}");
@@ -91,7 +94,10 @@ fn new_app_refuses_to_nest_inside_a_scaffold_project() {
             run.stderr.contains("is inside the scaffold project"),
             "{run:?}"
         );
-        assert!(run.stderr.contains("`scaffold new app billing --dir "), "{run:?}");
+        assert!(
+            run.stderr.contains("`scaffold new app billing --dir "),
+            "{run:?}"
+        );
     }
     assert_eq!(project.tree(), before, "nothing was written");
 }

@@ -164,7 +164,10 @@ fn ejecting_over_an_override_names_the_command_that_overwrites() {
     std::fs::write(&path, "// ours\n").unwrap();
     let run = server.run(&eject);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(!run.stderr.contains("--dry-run"), "eject has no --dry-run: {run:?}");
+    assert!(
+        !run.stderr.contains("--dry-run"),
+        "eject has no --dry-run: {run:?}"
+    );
     assert!(
         run.stderr
             .contains("`scaffold templates eject module/router.rs.tera --force` replaces them"),

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use crate::lifecycle::{self, FileState, ModuleStatus, Workspace};
 use crate::hints;
+use crate::lifecycle::{self, FileState, ModuleStatus, Workspace};
 use crate::manifest;
 
 pub fn run(start: &Path) -> anyhow::Result<()> {

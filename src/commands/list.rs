@@ -5,8 +5,8 @@ use std::path::Path;
 
 use console::style;
 
-use crate::lifecycle::{self, FileState, ModuleStatus, TreeFinding, Workspace};
 use crate::hints;
+use crate::lifecycle::{self, FileState, ModuleStatus, TreeFinding, Workspace};
 use crate::manifest;
 
 pub fn run(start: &Path) -> anyhow::Result<()> {

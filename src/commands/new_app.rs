@@ -144,8 +144,10 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
             let text: String = text
                 .lines()
                 .map(|line| match line.starts_with("description = ") {
-                    true => format!("description = \"{name}: a multi-tenant Axum server on \
-                                     PostgreSQL, one schema per tenant\"\n"),
+                    true => format!(
+                        "description = \"{name}: a multi-tenant Axum server on \
+                                     PostgreSQL, one schema per tenant\"\n"
+                    ),
                     false => format!("{line}\n"),
                 })
                 .collect();

@@ -84,7 +84,10 @@ pub fn eject(start: &Path, args: &Eject) -> anyhow::Result<()> {
                 "the project has its own version of these templates already:\n{}\nnothing was \
                  changed; `{}` replaces them with the built-in ones",
                 paths.join("\n"),
-                crate::hints::scaffold(&format!("templates eject {}--force", names_arg(&args.names)))
+                crate::hints::scaffold(&format!(
+                    "templates eject {}--force",
+                    names_arg(&args.names)
+                ))
             )
         }
         error => error.into(),

@@ -223,7 +223,10 @@ mod tests {
         });
         let forged = Keys::new("other").mint(&tenant, "alice", &[], Duration::from_secs(60));
         for (token, expected) in [
-            (expired.as_str(), "invalid bearer token: it has expired; ask for a new token"),
+            (
+                expired.as_str(),
+                "invalid bearer token: it has expired; ask for a new token",
+            ),
             (
                 forged.as_str(),
                 "invalid bearer token: its signature does not match: it was not signed with \

@@ -61,8 +61,9 @@ fn is_json(content_type: &str) -> bool {
 /// Parses a JSON body, naming the field at fault: a syntax error is a 400, a well-formed body
 /// of the wrong shape (a missing field, a string for a number, an unknown enum value) a 422.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let malformed =
-        |error: serde_json::Error| AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"));
+    let malformed = |error: serde_json::Error| {
+        AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let first = match serde_path_to_error::deserialize(&mut deserializer) {
         Ok(value) => {
@@ -240,10 +241,7 @@ mod tests {
             ["name", "count", "due_on"]
         );
         // A wrong field and, once it is out of the way, the missing one.
-        assert_eq!(
-            fields_of::<Create>(r#"{"count": "x"}"#),
-            ["count", "name"]
-        );
+        assert_eq!(fields_of::<Create>(r#"{"count": "x"}"#), ["count", "name"]);
     }
 
     #[test]
@@ -251,7 +249,10 @@ mod tests {
         match parse_json::<Update>(br#"{"budget": 12.5}"#) {
             Err(AppError::Validation(errors)) => {
                 assert_eq!(errors[0].field, "budget");
-                assert!(errors[0].message.contains("JSON string, such as"), "{errors:?}");
+                assert!(
+                    errors[0].message.contains("JSON string, such as"),
+                    "{errors:?}"
+                );
             }
             other => panic!("{other:?}"),
         }
