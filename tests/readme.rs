@@ -502,11 +502,15 @@ case "$fragment" in
     *@*) name=${fragment%@*} ;;
     *) url=${id%%#*}; name=${url##*/} ;;
 esac
-echo "$sub $name" >> '@LOG@'
+case "$name" in
+    scaffold|server) echo "$sub $name" >> '@LOG@' ;;
+    # Another package in the copy, such as a new app made there: its own workspace.
+    *) exec "$real" "$sub" "${original[@]}" ;;
+esac
 case "$sub $name" in
     "run scaffold") exec '@SCAFFOLD@' "$@" ;;
     "run server") exec '@SERVER@' "$@" ;;
-    "build scaffold"|"build server") exit 0 ;;
+    "build "*) exit 0 ;;
     "test "*) echo "(README test: \`cargo test\` here is the suite this test runs in)" >&2; exit 0 ;;
     *) echo "README test: cannot \`cargo $sub\` $name; mark the block <!-- not run: ... -->" >&2; exit 101 ;;
 esac
