@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Generate something new
-    #[command(subcommand)]
+    #[command(subcommand, after_help = NEW_HELP)]
     New(New),
 
     /// Show the generated modules: fields, and whether each is pristine, edited by hand or
@@ -49,11 +49,11 @@ pub enum Command {
     Change(Change),
 
     /// Remove something generated
-    #[command(subcommand)]
+    #[command(subcommand, after_help = DESTROY_HELP)]
     Destroy(Destroy),
 
     /// List the templates, or copy the built-in ones into the project to edit them
-    #[command(subcommand)]
+    #[command(subcommand, after_help = TEMPLATES_HELP)]
     Templates(Templates),
 
     /// Check the backend guide's layering rules on the project's Rust
@@ -77,6 +77,20 @@ pub enum Templates {
     #[command(after_help = TEMPLATES_EJECT_HELP)]
     Eject(Eject),
 }
+
+const NEW_HELP: &str = "\
+Examples:
+  scaffold new module tasks title:string done:bool
+  scaffold new app billing-api";
+
+const DESTROY_HELP: &str = "\
+Example:
+  scaffold destroy module tasks --dry-run";
+
+const TEMPLATES_HELP: &str = "\
+Examples:
+  scaffold templates list
+  scaffold templates eject module/service.rs.tera";
 
 const TEMPLATES_EJECT_HELP: &str = "\
 The folder is [templates] dir in scaffold.toml. An ejected template overrides the built-in one
@@ -109,8 +123,10 @@ Rules, each reported as `file:line: rule: message`:
   session-search-path       SQL sets search_path for the session, not the transaction
 
 The project is the one whose scaffold.toml is found (its [paths] modules says where modules
-are), or else the folder itself with modules in src/modules. Files under target/ and hidden
-folders are skipped. Exit status: 0 when clean, 1 with one line per finding.
+are). A folder without one is linted only when named with -C, with modules in src/modules.
+Files under target/ and hidden folders are skipped. A file that cannot be parsed is reported
+as a finding, and the other files are still checked. Exit status: 0 when clean, 1 with one
+line per finding.
 
 Examples:
   scaffold lint
@@ -378,5 +394,30 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The README promises it: `--help` of every command, at every level, ends with examples.
+    #[test]
+    fn every_help_ends_with_examples() {
+        fn visit(command: &mut clap::Command, path: &str, missing: &mut Vec<String>) {
+            let path = format!("{path} {}", command.get_name());
+            let help = command.render_long_help().to_string();
+            if !help.contains("\nExample") {
+                missing.push(path.clone());
+            }
+            for sub in command.get_subcommands_mut() {
+                if sub.get_name() != "help" {
+                    visit(sub, &path, missing);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        let mut command = Cli::command();
+        command.build();
+        visit(&mut command, "", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "no examples in the help of: {missing:?}"
+        );
     }
 }

@@ -18,7 +18,7 @@ pub const DEFAULT_STRING_MAX_LENGTH: u32 = 200;
 /// The longest `string(N)`: four bytes a character at most, a value this long still fits the
 /// server's 1 MiB request body limit with room for the rest of the body, so the module's own
 /// tests (which send N + 1 characters) get a 422, not a 413. Longer text wants `text`.
-const MAX_STRING_LENGTH: u32 = 65_535;
+pub const MAX_STRING_LENGTH: u32 = 65_535;
 
 /// Columns every module has already.
 pub const BUILTIN_COLUMNS: &[&str] = &["id", "created_at", "updated_at"];
@@ -732,6 +732,9 @@ impl Parser<'_> {
                 let mut help = format!("valid types: {}", TYPE_SYNTAX.join(", "));
                 if let Some((_, ours)) = TYPE_ALIASES.iter().find(|(alias, _)| *alias == unknown) {
                     help = format!("did you mean `{ours}`? {help}");
+                } else {
+                    let keywords = TYPE_SYNTAX.iter().map(|t| t.split('(').next().unwrap_or(t));
+                    help = crate::suggest::with_suggestion(help, unknown, keywords);
                 }
                 Err(self.error_help(keyword_span, format!("unknown type `{unknown}`"), help))
             }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::plan::{Op, Plan};
+use crate::render::{Origin, TemplateSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {
@@ -17,8 +18,12 @@ pub enum FormatError {
         program: String,
         source: std::io::Error,
     },
-    #[error("rustfmt rejected the rendered Rust (a template bug, not yours):\n{0}")]
-    Rejected(String),
+    #[error("rustfmt rejected {}:\n{message}", blame.join("; "))]
+    Rejected {
+        /// For each rejected file: the file and the template it was rendered from.
+        blame: Vec<String>,
+        message: String,
+    },
     #[error("formatting in {dir}: {source}")]
     Io {
         dir: PathBuf,
@@ -27,8 +32,14 @@ pub enum FormatError {
 }
 
 /// Formats every `.rs` file the plan creates, in one rustfmt run, with the edition and the
-/// rustfmt.toml that `cargo fmt` would use in `project_root`.
-pub fn format_rust(plan: &mut Plan, project_root: &Path) -> Result<(), FormatError> {
+/// rustfmt.toml that `cargo fmt` would use in `project_root`. `templates` are the ones the plan
+/// was rendered with, so that a rejected file is blamed on its template: the project's own,
+/// or a built-in one (then scaffold's bug).
+pub fn format_rust(
+    plan: &mut Plan,
+    project_root: &Path,
+    templates: &TemplateSet,
+) -> Result<(), FormatError> {
     let rust: Vec<(usize, &str)> = plan
         .ops
         .iter()
@@ -77,7 +88,14 @@ pub fn format_rust(plan: &mut Plan, project_root: &Path) -> Result<(), FormatErr
     if !output.status.success() {
         let message = String::from_utf8_lossy(&output.stderr)
             .replace(&format!("{}/", scratch.path().display()), "");
-        return Err(FormatError::Rejected(message));
+        let message = without_repeats(&message);
+        let blame = rust
+            .iter()
+            .map(|(index, _)| plan.ops[*index].path())
+            .filter(|path| message.contains(&format!("{}:", path.display())))
+            .map(|path| blame(path, templates, project_root))
+            .collect();
+        return Err(FormatError::Rejected { blame, message });
     }
     for (index, file) in files {
         let formatted = std::fs::read_to_string(&file).map_err(io)?;
@@ -86,6 +104,53 @@ pub fn format_rust(plan: &mut Plan, project_root: &Path) -> Result<(), FormatErr
         }
     }
     Ok(())
+}
+
+/// `path, rendered from <template>`: module files come from `module/<file>.tera`.
+fn blame(path: &Path, templates: &TemplateSet, project_root: &Path) -> String {
+    let file = path.file_name().unwrap_or_default().to_string_lossy();
+    let template = format!("module/{file}.tera");
+    match templates.origin(&template) {
+        Some(Origin::Project(source)) => format!(
+            "{}, rendered from the project's template {}",
+            path.display(),
+            source
+                .strip_prefix(project_root)
+                .unwrap_or(source)
+                .display()
+        ),
+        Some(Origin::Builtin) => format!(
+            "{}, rendered from the built-in template {template} (a bug in scaffold: please \
+             report it)",
+            path.display()
+        ),
+        None => path.display().to_string(),
+    }
+}
+
+/// rustfmt reaches a file both as an argument and through its parent's `mod` line, and then
+/// reports the same error twice, with a line about the `mod` between: each diagnostic once.
+/// A diagnostic starts at a line that starts with a letter (`error: ...`); its location and
+/// source lines are indented or numbered.
+fn without_repeats(message: &str) -> String {
+    let mut diagnostics: Vec<String> = Vec::new();
+    for line in message.lines() {
+        let starts = line.starts_with(|c: char| c.is_ascii_alphabetic());
+        match diagnostics.last_mut() {
+            Some(last) if !starts => {
+                last.push('\n');
+                last.push_str(line);
+            }
+            _ => diagnostics.push(line.to_owned()),
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    diagnostics
+        .into_iter()
+        .filter(|d| !d.starts_with("Error writing files: failed to resolve mod"))
+        .filter(|d| seen.insert(d.trim_end().to_owned()))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The project's `package.edition`, as `cargo fmt` passes it; 2021 when it says nothing.

@@ -15,6 +15,7 @@ pub mod context;
 pub mod ddl;
 pub mod fields;
 pub mod format;
+pub mod hints;
 pub mod idents;
 pub mod lifecycle;
 pub mod lint;
@@ -28,6 +29,7 @@ pub mod report;
 pub mod shell;
 pub mod spec;
 pub mod stage;
+pub mod suggest;
 
 use std::process::ExitCode;
 

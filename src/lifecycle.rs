@@ -85,8 +85,9 @@ impl Workspace {
         };
         anyhow::bail!(
             "no module `{name}` in {} ({known}); scaffold only manages the modules it generated \
-             (see `scaffold list`)",
-            manifest::FILE
+             (see `{}`)",
+            manifest::FILE,
+            crate::hints::scaffold("list")
         )
     }
 
@@ -163,7 +164,7 @@ impl Workspace {
                 ranges.push((module.clone(), start..all.ops.len()));
             }
         }
-        format::format_rust(&mut all, self.root())?;
+        format::format_rust(&mut all, self.root(), renderer.templates())?;
         for (module, range) in ranges {
             let ops = all.ops[range].to_vec();
             plans.insert(module, Ok(Plan { ops }));
@@ -443,11 +444,12 @@ impl fmt::Display for TreeFinding {
                 let name = dir.file_name().unwrap_or_default().to_string_lossy();
                 write!(
                     f,
-                    "{}: module folder not in {}; if scaffold generated it, run `scaffold new \
-                     module` with its fields again to record it; if it is written by hand, add \
-                     \"{name}\" to `hand_written` under [check] in scaffold.toml",
+                    "{}: module folder not in {}; if scaffold generated it, run `{}` with its \
+                     fields again to record it; if it is written by hand, add \"{name}\" to \
+                     `hand_written` under [check] in scaffold.toml",
                     dir.display(),
-                    manifest::FILE
+                    manifest::FILE,
+                    crate::hints::scaffold(&format!("new module {name}"))
                 )
             }
             Self::StrayCopy(path) => write!(

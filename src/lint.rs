@@ -119,12 +119,20 @@ fn collect_rust_files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<(), String>
     Ok(())
 }
 
-/// Checks one file's source. `file` only labels the findings.
+/// Checks one file's source. `file` only labels the findings. A file that does not parse is
+/// one `cannot-parse` finding, so that the other files' findings are still shown.
 pub fn check_source(file: &Path, role: Role, source: &str) -> Result<Vec<Finding>, String> {
-    let syntax = syn::parse_file(source).map_err(|error| {
-        let line = error.span().start().line;
-        format!("{}:{line}: cannot parse: {error}", file.display())
-    })?;
+    let syntax = match syn::parse_file(source) {
+        Ok(syntax) => syntax,
+        Err(error) => {
+            return Ok(vec![Finding {
+                file: file.to_path_buf(),
+                line: error.span().start().line,
+                rule: "cannot-parse",
+                message: format!("{error}; the rules cannot be checked on this file"),
+            }]);
+        }
+    };
     let mut checker = Checker {
         file,
         role,
@@ -132,6 +140,10 @@ pub fn check_source(file: &Path, role: Role, source: &str) -> Result<Vec<Finding
     };
     checker.visit_file(&syntax);
     checker.findings.sort_by_key(|finding| finding.line);
+    // `use axum::{Json, extract::State};` breaks one rule once, not once per path.
+    checker
+        .findings
+        .dedup_by(|a, b| a.line == b.line && a.rule == b.rule);
     Ok(checker.findings)
 }
 
@@ -394,6 +406,11 @@ mod tests {
             [("service-imports-web", 2), ("service-imports-web", 3)]
         );
         assert_eq!(rules(Role::Router, source), []);
+        let twice = "use axum::{Json, extract::State};\nuse tower::{Layer, Service};\n";
+        assert_eq!(
+            rules(Role::Service, twice),
+            [("service-imports-web", 1), ("service-imports-web", 2)]
+        );
     }
 
     #[test]

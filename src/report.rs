@@ -85,8 +85,24 @@ pub fn print_next_steps(changes: &[Change]) {
 /// What to run after a new migration: apply it, then the module's tests.
 pub fn print_migrate_steps() {
     println!("\nnext steps:");
-    println!("  cargo run -- migrate     apply the new migration to every tenant");
-    println!("  cargo test               run the module's generated tests");
+    let steps = [
+        (
+            crate::hints::cargo_run("migrate"),
+            "apply the new migration to every tenant",
+        ),
+        (
+            crate::hints::cargo_test(),
+            "run the tests, the new module's among them",
+        ),
+    ];
+    let width = steps
+        .iter()
+        .map(|(command, _)| command.len())
+        .max()
+        .unwrap_or(0);
+    for (command, what) in steps {
+        println!("  {command:<width$}   {what}");
+    }
 }
 
 /// `    merge  src/modules/tasks/service.rs`: a lifecycle command's line about one file, the

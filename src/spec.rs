@@ -190,10 +190,18 @@ fn resolve_ref(
         let names: Vec<&str> = facts.existing_modules.iter().map(String::as_str).collect();
         format!("existing: {}", names.join(", "))
     };
+    let existing = facts.existing_modules.iter().map(String::as_str);
+    let generate = format!(
+        "generate it first with `{}`",
+        crate::hints::scaffold(&format!("new module {}", target.module))
+    );
+    let fix = match crate::suggest::did_you_mean(&target.module, existing) {
+        Some(close) => format!("did you mean `{close}`? otherwise {generate}"),
+        None => generate,
+    };
     Err(format!(
-        "no module `{}` in {} to refer to ({known}); generate it first with `scaffold new \
-         module {}`",
-        target.module, facts.modules_dir, target.module
+        "no module `{}` in {} to refer to ({known}); {fix}",
+        target.module, facts.modules_dir
     ))
 }
 

@@ -723,3 +723,66 @@ fn one_run_at_a_time_changes_a_project() {
         0
     );
 }
+
+#[test]
+fn a_mistyped_command_or_type_gets_a_suggestion() {
+    let project = Project::copy();
+    let run = project.run(&["lsit"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("'list'"), "{run:?}");
+    let run = project.run(&["new", "module", "tasks", "title:strng"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("did you mean `string`?"), "{run:?}");
+    let run = project.run(&["new", "module", "tasks", "owner:ref(usres)"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("did you mean `users`?"), "{run:?}");
+}
+
+/// Run with `-C` from outside the project, the commands scaffold suggests keep the `-C`.
+#[test]
+fn hints_name_commands_that_work_from_where_scaffold_ran() {
+    let project = Project::copy();
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"fixture\"\nedition = \"2024\"\n",
+    );
+    let parent = project.root.parent().unwrap();
+    let run = run_in(
+        parent,
+        &["-C", "project", "new", "module", "tasks", "a:int"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    // The fixture is in no Cargo workspace: its manifest is named.
+    assert!(
+        run.stdout
+            .contains("cargo run --manifest-path project/Cargo.toml -- migrate"),
+        "{run:?}"
+    );
+    project.write("src/modules/tasks/models.rs", "// mine\n");
+    let run = run_in(
+        parent,
+        &["-C", "project", "new", "module", "tasks", "a:int"],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("`scaffold -C project upgrade tasks` brings it"),
+        "{run:?}"
+    );
+    let run = run_in(parent, &["-C", "project", "check"]);
+    assert_eq!(run.code, 0, "edits are no problem: {run:?}");
+    assert!(
+        run.stdout.contains("(see `scaffold -C project list`)"),
+        "{run:?}"
+    );
+    let run = run_in(
+        parent,
+        &["-C", "project", "destroy", "module", "tasks", "--force"],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("then run `cargo run --manifest-path project/Cargo.toml -- migrate`"),
+        "{run:?}"
+    );
+}

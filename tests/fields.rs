@@ -96,6 +96,7 @@ fn field_errors() {
         "s:enum(A,a)",
         "s:enum(ok,9x)",
         "o:ref(teams)",
+        "o:ref(uesrs)",
         "o:ref(a/b)",
         "o:ref()",
         "t:string:uniqe",

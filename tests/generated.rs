@@ -36,7 +36,7 @@ fn generate(name: &str, fields: &[&str], with_tests: bool) -> Plan {
     // snapshots must not depend on it.
     let migrations = [REFERENCE_MIGRATION.to_owned()];
     let mut plan = plan::plan(&spec, &renderer, &project.config, &migrations, NOW).unwrap();
-    format::format_rust(&mut plan, &project.root).unwrap();
+    format::format_rust(&mut plan, &project.root, renderer.templates()).unwrap();
     plan
 }
 

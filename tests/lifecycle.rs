@@ -491,6 +491,12 @@ fn overlapping_edits_get_conflict_markers_and_exit_1() {
         "{run:?}"
     );
     assert!(run.stderr.contains(MODELS), "{run:?}");
+    // The command to record the resolution, with what it needs (not a bare `upgrade`).
+    assert!(
+        run.stderr
+            .contains("once resolved, run `scaffold upgrade --all` again"),
+        "{run:?}"
+    );
     let models = project.read(MODELS);
     assert!(
         models.contains(
@@ -840,72 +846,6 @@ fn the_reference_projects_module_is_in_the_manifest() {
     assert!(manifest.contains("\"migrations/tenant/20261127000000_create_projects.sql\" = "));
 }
 
-/// The README's walkthrough, run line by line as written, in a copy of the server with the
-/// repository's templates beside it. `# exit N` at the end of a line is the exit status the
-/// line must have (0 otherwise).
-#[test]
-fn the_readme_walkthrough_works_as_written() {
-    let readme =
-        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let section = readme
-        .split("\n## ")
-        .find(|s| s.starts_with("Living with generated code"))
-        .expect("README has a `## Living with generated code` section");
-    let script = section
-        .split("```sh\n")
-        .nth(1)
-        .and_then(|rest| rest.split("```").next())
-        .expect("the section has a sh block");
-
-    let server = ServerCopy::new();
-    let workspace = server.workspace();
-    copy_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates"),
-        &workspace.join("templates"),
-    );
-    git(&workspace, &["init", "-q"]);
-    git(&workspace, &["add", "-A"]);
-    git(&workspace, &["commit", "-q", "-m", "checkout"]);
-    let before = server.tree();
-
-    let mut ran = 0;
-    for line in script.lines() {
-        let command = line.split(" # ").next().unwrap().trim();
-        if command.is_empty() || command.starts_with('#') || command.starts_with("alias ") {
-            continue;
-        }
-        let expected: i32 = line
-            .split("# exit ")
-            .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-            .map_or(0, |code| code.parse().unwrap());
-        // The alias of the README, as a function that a non-interactive shell honours.
-        let script = format!(
-            "scaffold() {{ '{}' -C examples/server \"$@\"; }}\n{command}",
-            env!("CARGO_BIN_EXE_scaffold")
-        );
-        let output = Command::new("bash")
-            .args(["-c", &script])
-            .current_dir(&workspace)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(
-            output.status.code(),
-            Some(expected),
-            "`{command}`:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        if command.starts_with("git status") {
-            assert_eq!(stdout, "", "the walkthrough ends with a clean tree");
-        }
-        ran += 1;
-    }
-    assert!(ran >= 10, "only {ran} commands in the walkthrough");
-    assert_eq!(changed(&before, &server.tree()), Vec::<String>::new());
-}
-
 /// A whole copy of `examples/server`, manifest included, at `<tmp>/examples/server`.
 struct ServerCopy {
     project: Project,
@@ -928,17 +868,6 @@ impl ServerCopy {
         let mut tree = common::tree(&self.project.root);
         tree.retain(|path, _| !path.starts_with(".git"));
         tree
-    }
-
-    /// The folder holding `examples/server`.
-    fn workspace(&self) -> PathBuf {
-        self.project
-            .root
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .to_path_buf()
     }
 
     fn git(&self, args: &[&str]) -> String {

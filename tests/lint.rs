@@ -30,8 +30,9 @@ fn seeded(file: &str, edit: impl Fn(String) -> String) -> tempfile::TempDir {
 /// A change to one file's source that seeds a violation.
 type Edit = fn(String) -> String;
 
+/// `scaffold -C <dir> lint`: the seeded folders have no scaffold.toml, so they are named.
 fn lint(dir: &Path) -> common::Run {
-    run_in(dir, &["lint"])
+    run_in(dir, &["-C", dir.to_str().unwrap(), "lint"])
 }
 
 #[test]
@@ -121,10 +122,49 @@ fn each_rule_catches_its_violation() {
 }
 
 #[test]
-fn unparsable_rust_is_a_clear_error() {
+fn unparsable_rust_is_a_finding_and_the_others_are_still_shown() {
     let dir = seeded("service.rs", |s| format!("{s}\nfn broken( {{"));
+    fs::write(
+        dir.path().join("src/modules/projects/router.rs"),
+        "use super::{models, service};\nuse sqlx::{Row, query};\n",
+    )
+    .unwrap();
     let run = lint(dir.path());
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("service.rs:"), "{run:?}");
-    assert!(run.stderr.contains("cannot parse"), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per line and rule: {run:?}");
+    assert!(
+        lines[0].starts_with("src/modules/projects/router.rs:1: router-bypasses-service:"),
+        "{run:?}"
+    );
+    assert!(
+        lines[1].starts_with("src/modules/projects/router.rs:2: router-bypasses-service:"),
+        "{run:?}"
+    );
+    assert!(
+        lines[2].starts_with("src/modules/projects/service.rs:")
+            && lines[2].contains(": cannot-parse: "),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("3 violation"), "{run:?}");
+}
+
+#[test]
+fn lint_needs_a_project_unless_a_folder_is_named() {
+    let dir = seeded("service.rs", |s| {
+        s.replace("use uuid::Uuid;", "use axum::Json;\nuse uuid::Uuid;")
+    });
+    let run = run_in(dir.path(), &["lint"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(run.stderr.contains("no scaffold.toml found"), "{run:?}");
+    assert!(run.stderr.contains("`scaffold -C <dir> lint`"), "{run:?}");
+    let empty = tempfile::tempdir().unwrap();
+    let run = run_in(empty.path(), &["lint"]);
+    assert_eq!(
+        run.code, 1,
+        "an empty folder is not a clean project: {run:?}"
+    );
+    // Named, the folder is linted with modules in src/modules.
+    assert_eq!(lint(dir.path()).code, 1);
 }

@@ -128,3 +128,51 @@ fn a_broken_template_is_located_and_writes_nothing() {
     );
     assert_eq!(server.tree(), before);
 }
+
+#[test]
+fn an_override_that_renders_bad_rust_is_blamed_on_the_project_template() {
+    let server = ServerCopy::generation_inputs();
+    let eject = server.run(&["templates", "eject", "module/service.rs.tera"]);
+    assert_eq!(eject.code, 0, "{eject:?}");
+    let path = server.path(&format!("{TEMPLATES}/module/service.rs.tera"));
+    let template = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{template}\nfn broken( {{\n")).unwrap();
+
+    let before = server.tree();
+    let run = server.run(&["new", "module", "invoices", "number:string"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "rustfmt rejected src/modules/invoices/service.rs, rendered from the project's \
+             template {TEMPLATES}/module/service.rs.tera"
+        )),
+        "{run:?}"
+    );
+    assert!(!run.stderr.contains("not yours"), "{run:?}");
+    assert!(!run.stderr.contains("a bug in scaffold"), "{run:?}");
+    let located = "--> src/modules/invoices/service.rs:";
+    assert_eq!(run.stderr.matches(located).count(), 1, "said once: {run:?}");
+    assert_eq!(server.tree(), before);
+}
+
+#[test]
+fn ejecting_over_an_override_names_the_command_that_overwrites() {
+    let server = ServerCopy::generation_inputs();
+    let eject = ["templates", "eject", "module/router.rs.tera"];
+    assert_eq!(server.run(&eject).code, 0);
+    let path = server.path(&format!("{TEMPLATES}/module/router.rs.tera"));
+    std::fs::write(&path, "// ours\n").unwrap();
+    let run = server.run(&eject);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        !run.stderr.contains("--dry-run"),
+        "eject has no --dry-run: {run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("`scaffold templates eject module/router.rs.tera --force` replaces them"),
+        "{run:?}"
+    );
+    let forced = server.run(&["templates", "eject", "module/router.rs.tera", "--force"]);
+    assert_eq!(forced.code, 0, "the named command works: {forced:?}");
+}

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::hints;
 use crate::lifecycle::{self, FileState, ModuleStatus, Workspace};
 use crate::manifest;
 
@@ -30,7 +31,10 @@ pub fn run(start: &Path) -> anyhow::Result<()> {
         .count();
     let edited = match edited {
         0 => String::new(),
-        n => format!("; {n} file(s) edited by hand (see `scaffold list`)"),
+        n => format!(
+            "; {n} file(s) edited by hand (see `{}`)",
+            hints::scaffold("list")
+        ),
     };
     println!(
         "scaffold check: ok, {} module(s) as recorded in {} and current with the templates{edited}",
@@ -43,13 +47,16 @@ pub fn run(start: &Path) -> anyhow::Result<()> {
 /// One line per problem with a module: what is wrong, and how to fix it.
 pub fn findings(status: &ModuleStatus) -> Vec<String> {
     let name = &status.name;
+    let upgrade = hints::scaffold(&format!("upgrade {name}"));
     let mut out = Vec::new();
     if !status.folder_exists {
         out.push(format!(
-            "{}: folder of module `{name}` is gone but {} records it; `scaffold destroy module \
-             {name}` removes the rest, `scaffold upgrade {name}` restores it",
+            "{}: folder of module `{name}` is gone but {} records it; `{}` removes the rest, \
+             `{}` restores it",
             status.folder.display(),
-            manifest::FILE
+            manifest::FILE,
+            hints::scaffold(&format!("destroy module {name}")),
+            upgrade,
         ));
     }
     for file in &status.files {
@@ -57,12 +64,12 @@ pub fn findings(status: &ModuleStatus) -> Vec<String> {
             !status.folder_exists && Path::new(&file.path).starts_with(&status.folder);
         match file.state {
             FileState::Missing if !gone_with_folder => out.push(format!(
-                "{}: generated file of `{name}` is missing; `scaffold upgrade {name}` restores it",
+                "{}: generated file of `{name}` is missing; `{upgrade}` restores it",
                 file.path
             )),
             FileState::Conflicted => out.push(format!(
                 "{}: unresolved conflict markers from `scaffold upgrade`; resolve them, then run \
-                 `scaffold upgrade {name}` again",
+                 `{upgrade}` again",
                 file.path
             )),
             _ => {}
@@ -83,16 +90,15 @@ pub fn findings(status: &ModuleStatus) -> Vec<String> {
             .any(|f| f.path == *path && f.state == FileState::Conflicted);
         if !marked {
             out.push(format!(
-                "{path}: upgrade conflict resolved but not recorded; run `scaffold upgrade \
-                 {name}`"
+                "{path}: upgrade conflict resolved but not recorded; run `{upgrade}`"
             ));
         }
     }
     for injection in status.injections.iter().filter(|i| !i.present) {
         let i = &injection.injection;
         out.push(format!(
-            "{}: registration line of `{name}` is missing: `{}` above `// {}`; `scaffold \
-             upgrade {name}` puts it back",
+            "{}: registration line of `{name}` is missing: `{}` above `// {}`; `{upgrade}` \
+             puts it back",
             i.file,
             i.line.replace('\n', " "),
             i.marker
@@ -105,14 +111,14 @@ pub fn findings(status: &ModuleStatus) -> Vec<String> {
         let mut what = behind.files.clone();
         what.extend(behind.injections.iter().cloned());
         out.push(format!(
-            "{name}: behind the current templates, which render {} differently; run `scaffold \
-             upgrade {name}`",
+            "{name}: behind the current templates, which render {} differently; run \
+             `{upgrade}`",
             what.join(", ")
         ));
     } else if let Some(recorded) = &behind.templates {
         out.push(format!(
             "{name}: rendered with templates {recorded}, which have changed since (its files \
-             would not); run `scaffold upgrade {name}` to record that"
+             would not); run `{upgrade}` to record that"
         ));
     }
     out

@@ -169,8 +169,8 @@ fn print_notes(
             "\nDatabases are not touched. Every tenant schema that applied {migration} still \
              has the `{module}` table and its rows, and its schema_migrations still lists the \
              migration. To drop the table there too, add a migration, for example \
-             {drop_migration} with:\n  DROP TABLE IF EXISTS {module};\nthen run `cargo run -- \
-             migrate`."
+             {drop_migration} with:\n  DROP TABLE IF EXISTS {module};\nthen run `{}`.",
+            crate::hints::cargo_run("migrate")
         );
     }
 }

@@ -3,15 +3,26 @@
 use std::path::{Path, PathBuf};
 
 use crate::lint;
-use crate::project::Project;
+use crate::project::{CONFIG_FILE, Project, ProjectError};
 
 /// Where modules live when there is no scaffold.toml to say.
 const DEFAULT_MODULES: &str = "src/modules";
 
-pub fn run(start: &Path) -> anyhow::Result<()> {
+/// Lints the project found from `start`. A folder without a project is linted only when it
+/// was named with `-C` (`explicit`): otherwise `scaffold lint` typed in the wrong folder would
+/// report the rules against whatever code is there, or call an empty folder clean.
+pub fn run(start: &Path, explicit: bool) -> anyhow::Result<()> {
     let (root, modules) = match Project::discover(start) {
         Ok(project) => (project.root, project.config.paths.modules),
-        Err(_) => (start.to_path_buf(), PathBuf::from(DEFAULT_MODULES)),
+        Err(ProjectError::NotFound(_)) if explicit => {
+            (start.to_path_buf(), PathBuf::from(DEFAULT_MODULES))
+        }
+        Err(error) => {
+            return Err(anyhow::anyhow!(
+                "{error}; to lint a folder that has no {CONFIG_FILE}, name it: `scaffold -C \
+                 <dir> lint`"
+            ));
+        }
     };
     let findings = lint::check_tree(&root, &modules).map_err(anyhow::Error::msg)?;
     for finding in &findings {

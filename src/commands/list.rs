@@ -5,6 +5,7 @@ use std::path::Path;
 
 use console::style;
 
+use crate::hints;
 use crate::lifecycle::{self, FileState, ModuleStatus, TreeFinding, Workspace};
 use crate::manifest;
 
@@ -13,9 +14,9 @@ pub fn run(start: &Path) -> anyhow::Result<()> {
     let statuses = lifecycle::statuses(&ws)?;
     if statuses.is_empty() {
         println!(
-            "no generated modules in {}; generate one with `scaffold new module <name> \
-             [field]...`",
-            manifest::FILE
+            "no generated modules in {}; generate one with `{}`",
+            manifest::FILE,
+            hints::scaffold("new module <name> [field]...")
         );
     }
     for status in &statuses {
@@ -93,7 +94,10 @@ pub fn describe(status: &ModuleStatus) -> String {
         };
         line(
             "behind",
-            &format!("{text}; run `scaffold upgrade {}`", status.name),
+            &format!(
+                "{text}; run `{}`",
+                hints::scaffold(&format!("upgrade {}", status.name))
+            ),
         );
     }
     if behind.migration {

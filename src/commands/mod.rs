@@ -15,6 +15,8 @@ use std::path::PathBuf;
 use crate::cli::{Change, Cli, Command, Destroy, New, Templates};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
+    crate::hints::init(cli.dir.as_deref());
+    let explicit_dir = cli.dir.is_some();
     let start = cli.dir.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {
         Command::New(New::Module(args)) => new_module::run(&start, &args),
@@ -26,7 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Destroy(Destroy::Module(args)) => destroy::run(&start, &args),
         Command::Templates(Templates::List) => templates::list(&start),
         Command::Templates(Templates::Eject(args)) => templates::eject(&start, &args),
-        Command::Lint => lint::run(&start),
+        Command::Lint => lint::run(&start, explicit_dir),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "scaffold", &mut std::io::stdout());

@@ -1,13 +1,14 @@
 //! `scaffold new app`: a new server project made from the reference server, which is embedded
 //! at build time so that there is one source for both (no second copy to keep in step).
 
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use include_dir::{Dir, include_dir};
 
 use crate::cli::NewApp;
 use crate::idents;
+use crate::project::CONFIG_FILE;
 use crate::stage::{self, Write};
 
 static APP: Dir = include_dir!("$CARGO_MANIFEST_DIR/examples/server");
@@ -38,6 +39,17 @@ pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
     if dir.exists() && !dir.is_dir() {
         bail!("{} exists and is not a folder", dir.display());
     }
+    if let Some(project) = enclosing_project(&dir) {
+        let elsewhere = project.parent().unwrap_or(&project).join(name);
+        bail!(
+            "{} is inside the scaffold project {} (it has a {CONFIG_FILE}): a new app there \
+             would be nested in that project; create it outside, for example with `scaffold new \
+             app {name} --dir {}`\nnothing was written",
+            dir.display(),
+            project.display(),
+            elsewhere.display()
+        );
+    }
 
     let mut writes = Vec::new();
     collect(&APP, name, &dir, &mut writes)?;
@@ -57,6 +69,18 @@ pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
     println!("  cargo test                                  run its tests (PostgreSQL needed)");
     println!("  scaffold new module tasks title:string     add a feature module");
     Ok(())
+}
+
+/// The scaffold project (the folder with a `scaffold.toml`) that `dir`, which need not exist
+/// yet, would be inside.
+fn enclosing_project(dir: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(dir).ok()?;
+    let existing = absolute.ancestors().find(|folder| folder.exists())?;
+    let existing = existing.canonicalize().ok()?;
+    existing
+        .ancestors()
+        .find(|folder| folder.join(CONFIG_FILE).is_file())
+        .map(Path::to_path_buf)
 }
 
 /// A crate name that is also a usable binary and library name.
@@ -134,6 +158,17 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
                 &format!("name = \"{TEMPLATE_NAME}\""),
                 &format!("name = \"{name}\""),
             );
+            // The reference server describes itself as such; the app is not a reference.
+            let text: String = text
+                .lines()
+                .map(|line| match line.starts_with("description = ") {
+                    true => format!(
+                        "description = \"{name}: a multi-tenant Axum server on \
+                                     PostgreSQL, one schema per tenant\"\n"
+                    ),
+                    false => format!("{line}\n"),
+                })
+                .collect();
             // Its own workspace, so that it builds even inside another one.
             format!("{text}\n[workspace]\n")
         }
@@ -173,12 +208,15 @@ mod tests {
     fn the_server_name_is_replaced_where_it_is_code() {
         let cargo = rename(
             Path::new("Cargo.toml"),
-            "[package]\nname = \"server\"\n\n[[bin]]\nname = \"server\"\n",
+            "[package]\nname = \"server\"\ndescription = \"Reference server\"\n\n[[bin]]\nname = \
+             \"server\"\n",
             "billing-api",
         );
         assert_eq!(
             cargo,
-            "[package]\nname = \"billing-api\"\n\n[[bin]]\nname = \"billing-api\"\n\n[workspace]\n"
+            "[package]\nname = \"billing-api\"\ndescription = \"billing-api: a multi-tenant Axum \
+             server on PostgreSQL, one schema per tenant\"\n\n[[bin]]\nname = \"billing-api\"\n\n\
+             [workspace]\n"
         );
         let main = rename(
             Path::new("tests/binary.rs"),

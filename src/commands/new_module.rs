@@ -75,7 +75,7 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         &project.migration_files()?,
         MigrationVersion::at(now()?),
     )?;
-    format::format_rust(&mut plan, &project.root)?;
+    format::format_rust(&mut plan, &project.root, renderer.templates())?;
     if let Some(previous) = previous.filter(|record| record.create_command.is_some()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();
@@ -140,9 +140,10 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
             .is_some_and(|record| record.command == spec.command);
         match error {
             ApplyError::Refused { .. } if recorded => anyhow::anyhow!(
-                "{error}\n`{module}` is in {}: `scaffold upgrade {module}` brings it to the \
-                 current templates and keeps your edits",
-                manifest::FILE
+                "{error}\n`{module}` is in {}: `{}` brings it to the current templates and keeps \
+                 your edits",
+                manifest::FILE,
+                crate::hints::scaffold(&format!("upgrade {module}"))
             ),
             error => error.into(),
         }

@@ -74,7 +74,25 @@ pub fn eject(start: &Path, args: &Eject) -> anyhow::Result<()> {
     } else {
         ConflictPolicy::Refuse
     };
-    apply::resolve(&mut changes, policy, None)?;
+    apply::resolve(&mut changes, policy, None).map_err(|error| match error {
+        // The generic advice names --dry-run and a terminal prompt, which eject has not.
+        apply::ApplyError::Refused { blocked, .. } => {
+            let paths: Vec<String> = blocked
+                .iter()
+                .map(|(_, path)| format!("  {}", path.display()))
+                .collect();
+            anyhow::anyhow!(
+                "the project has its own version of these templates already:\n{}\nnothing was \
+                 changed; `{}` replaces them with the built-in ones",
+                paths.join("\n"),
+                crate::hints::scaffold(&format!(
+                    "templates eject {}--force",
+                    names_arg(&args.names)
+                ))
+            )
+        }
+        error => error.into(),
+    })?;
     apply::commit(&project.root, &changes)?;
     report::print_changes(&changes, false);
     println!(
@@ -82,6 +100,11 @@ pub fn eject(start: &Path, args: &Eject) -> anyhow::Result<()> {
         dir.display()
     );
     Ok(())
+}
+
+/// The template names as given, each followed by a space (nothing for "all of them").
+fn names_arg(names: &[String]) -> String {
+    names.iter().map(|name| format!("{name} ")).collect()
 }
 
 fn relative(root: &Path, path: &Path) -> String {

@@ -357,8 +357,8 @@ impl<'a> Upgrader<'a> {
         self.notes.push(format!(
             "note: the templates now render {path} differently. It is left alone: a database \
              that applied it would never see the change. Put the difference in a new migration, \
-             or, if no database has applied it yet, run `scaffold upgrade {module} \
-             --migrations`:\n{}",
+             or, if no database has applied it yet, run `{}`:\n{}",
+            crate::hints::scaffold(&format!("upgrade {module} --migrations")),
             report::file_diff(Path::new(path), base.as_deref(), Some(theirs)).trim_end()
         ));
     }
@@ -410,15 +410,18 @@ impl<'a> Upgrader<'a> {
         if !self.conflicts.is_empty() {
             anyhow::bail!(
                 "{} conflict(s) to resolve by hand:\n  {}\nthe rest was {done}; once resolved, \
-                 run `scaffold upgrade {}` to record the result",
+                 run `{}` to record the result",
                 self.conflicts.len(),
                 self.conflicts.join("\n  "),
-                self.conflicted.join(" ")
+                crate::hints::scaffold(&format!("upgrade {}", self.conflicted.join(" ")))
             );
         }
         println!();
         if changes_files {
-            println!("{done}; review the changes, then run `cargo test`");
+            println!(
+                "{done}; review the changes, then run `{}`",
+                crate::hints::cargo_test()
+            );
         } else {
             println!("nothing to change in the files: they are current with the templates");
         }

@@ -75,8 +75,31 @@ impl Keys {
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| AppError::Unauthorized(format!("invalid bearer token: {e}")))
+            .map_err(|e| AppError::Unauthorized(rejected_token(e.kind())))
     }
+}
+
+/// Why a bearer token was refused, in the client's terms rather than the JWT library's.
+fn rejected_token(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    let why = match kind {
+        ErrorKind::ExpiredSignature => "it has expired; ask for a new token".to_owned(),
+        ErrorKind::ImmatureSignature => "it is not valid yet (nbf is in the future)".to_owned(),
+        ErrorKind::InvalidSignature => {
+            "its signature does not match: it was not signed with this server's secret".to_owned()
+        }
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+            "it must be signed with HS256".to_owned()
+        }
+        ErrorKind::MissingRequiredClaim(claim) => format!("it has no `{claim}` claim"),
+        ErrorKind::InvalidClaimFormat(claim) => format!("its `{claim}` claim is malformed"),
+        ErrorKind::Json(_) => {
+            "its claims are not what this server issues (sub, tenant, permissions, iat, exp)"
+                .to_owned()
+        }
+        _ => "it is malformed: a JWT is three base64url parts separated by dots".to_owned(),
+    };
+    format!("invalid bearer token: {why}")
 }
 
 /// The authenticated caller, from a verified bearer token.
@@ -211,5 +234,44 @@ mod tests {
             "{later:?}"
         );
         assert!(keys.verify(&signed(&keys, claims(now() - 1))).is_ok());
+    }
+
+    fn refusal(keys: &Keys, token: &str) -> String {
+        match keys.verify(token) {
+            Err(AppError::Unauthorized(message)) => message,
+            other => panic!("{token}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_refused_token_says_what_is_wrong_with_it() {
+        let keys = Keys::new("secret");
+        let tenant = TenantSlug::parse("acme").unwrap();
+        let expired = keys.sign(&Claims {
+            sub: "alice".into(),
+            tenant: "acme".into(),
+            permissions: vec![],
+            iat: 1,
+            exp: 2,
+        });
+        let forged = Keys::new("other").mint(&tenant, "alice", &[], Duration::from_secs(60));
+        for (token, expected) in [
+            (
+                expired.as_str(),
+                "invalid bearer token: it has expired; ask for a new token",
+            ),
+            (
+                forged.as_str(),
+                "invalid bearer token: its signature does not match: it was not signed with \
+                 this server's secret",
+            ),
+            (
+                "not-a-jwt",
+                "invalid bearer token: it is malformed: a JWT is three base64url parts \
+                 separated by dots",
+            ),
+        ] {
+            assert_eq!(refusal(&keys, token), expected);
+        }
     }
 }

@@ -7,7 +7,6 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, header};
 use garde::Validate;
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 
 use crate::core::error::{AppError, FieldError};
 
@@ -63,25 +62,76 @@ fn is_json(content_type: &str) -> bool {
 /// Parses a JSON body, naming the field at fault: a syntax error is a 400, a well-formed body
 /// of the wrong shape (a missing field, a string for a number, an unknown enum value) a 422.
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        // serde_json reports some shape errors as syntax errors (a number where an enum's
-        // string belongs), so only a body that is not JSON at all counts as malformed.
-        let well_formed = inner.classify() == Category::Data
-            || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok();
-        if well_formed {
-            let field = if path == "." { String::new() } else { path };
-            AppError::invalid(&field, strip_position(&inner.to_string()))
-        } else {
-            AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {inner}"))
-        }
-    })?;
-    deserializer.end().map_err(|error| {
+    let malformed = |error: serde_json::Error| {
         AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
-    })?;
-    Ok(value)
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let first = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => {
+            deserializer.end().map_err(malformed)?;
+            return Ok(value);
+        }
+        Err(error) => error,
+    };
+    // serde_json reports some shape errors as syntax errors (a number where an enum's string
+    // belongs), so only a body that is not JSON at all counts as malformed.
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Err(malformed(first.into_inner()));
+    };
+    Err(AppError::Validation(wrong_fields::<T>(first, body)))
+}
+
+/// Every field of a well-formed body that does not fit `T`, as far as serde can tell: it
+/// stops at the first problem, so each wrong top-level field is taken out and the body parsed
+/// again, until it parses or only fields already reported are missing.
+fn wrong_fields<T: DeserializeOwned>(
+    first: serde_path_to_error::Error<serde_json::Error>,
+    mut body: serde_json::Value,
+) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut next = Some(first);
+    while let Some(error) = next.take() {
+        let path = error.path().to_string();
+        let message = field_message(&error.into_inner());
+        let field = match (path.as_str(), missing_field(&message)) {
+            (".", Some(missing)) => missing.to_owned(),
+            (".", None) => String::new(),
+            _ => path,
+        };
+        if errors.iter().any(|known| known.field == field) {
+            break;
+        }
+        errors.push(FieldError {
+            field: field.clone(),
+            message,
+        });
+        // The top-level key the problem is under, taken out to find the next one.
+        let key = field.split(['.', '[']).next().unwrap_or_default();
+        let removed = body.as_object_mut().and_then(|object| object.remove(key));
+        if removed.is_none() {
+            break;
+        }
+        next = serde_path_to_error::deserialize::<_, T>(&body).err();
+    }
+    errors
+}
+
+/// The field a "missing field `name`" message is about.
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+/// serde's message for a field, said the way an API client needs it.
+fn field_message(error: &serde_json::Error) -> String {
+    let message = strip_position(&error.to_string()).to_owned();
+    // rust_decimal is built with `serde-str`: a decimal is read only from a string, never
+    // through a float that could lose digits.
+    if message.contains("expected a Decimal type") {
+        return "a decimal is sent as a JSON string, such as \"12.50\", so that no digit is \
+                lost"
+            .to_owned();
+    }
+    message
 }
 
 /// PostgreSQL's `text` and `jsonb` cannot hold U+0000, so a string with one would fail its
@@ -200,10 +250,59 @@ mod tests {
     }
 
     fn field_of(json: &str) -> String {
-        match parse_json::<Update>(json.as_bytes()) {
-            Err(AppError::Validation(errors)) => errors[0].field.clone(),
+        fields_of::<Update>(json)[0].clone()
+    }
+
+    fn fields_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> Vec<String> {
+        match parse_json::<T>(json.as_bytes()) {
+            Err(AppError::Validation(errors)) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("{json}: {other:?}"),
         }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Create {
+        name: String,
+        count: i32,
+        due_on: Option<chrono::NaiveDate>,
+    }
+
+    #[test]
+    fn a_missing_field_is_named() {
+        assert_eq!(fields_of::<Create>(r#"{"count": 1}"#), ["name"]);
+        match parse_json::<Create>(br#"{"count": 1}"#) {
+            Err(AppError::Validation(errors)) => {
+                assert_eq!(errors[0].message, "missing field `name`")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_wrong_field_is_reported() {
+        assert_eq!(
+            fields_of::<Create>(r#"{"name": 5, "count": "x", "due_on": "soon"}"#),
+            ["name", "count", "due_on"]
+        );
+        // A wrong field and, once it is out of the way, the missing one.
+        assert_eq!(fields_of::<Create>(r#"{"count": "x"}"#), ["count", "name"]);
+    }
+
+    #[test]
+    fn a_decimal_must_be_a_string() {
+        match parse_json::<Update>(br#"{"budget": 12.5}"#) {
+            Err(AppError::Validation(errors)) => {
+                assert_eq!(errors[0].field, "budget");
+                assert!(
+                    errors[0].message.contains("JSON string, such as"),
+                    "{errors:?}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let update = parse_json::<Update>(br#"{"budget": "12.50"}"#).unwrap();
+        assert_eq!(update.budget.unwrap().to_string(), "12.50");
     }
 
     #[test]
