@@ -13,6 +13,7 @@ use server::core::config::Config;
 use server::core::db::Database;
 use server::core::tenant::TenantSlug;
 use server::core::{db, tenant};
+use server::http;
 
 mod commands;
 
@@ -173,7 +174,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.bind_addr))?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    server::http::serve(listener, app(state), &limits, shutdown_signal()).await;
+    http::serve(listener, app(state), &limits, shutdown_signal()).await;
     // Requests abandoned at the deadline still hold connections: closing them makes
     // PostgreSQL roll their transactions back.
     database.close(Duration::from_secs(1)).await;

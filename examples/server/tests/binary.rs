@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use server::core::db;
 use server::testing::fresh_database;
 
 /// Its own database: `server migrate` migrates every tenant it finds.
@@ -359,7 +360,7 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
 
 /// Holds a row lock on every project of `slug` until the returned transaction ends.
 async fn lock_projects(slug: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
-    let pool = server::core::db::connect(database_url(), 1).await.unwrap();
+    let pool = db::connect(database_url(), 1).await.unwrap();
     let mut lock = pool.begin().await.unwrap();
     let sql = format!("SELECT id FROM tenant_{slug}.projects FOR UPDATE");
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -378,7 +379,7 @@ fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwes
 }
 
 async fn name_in_database(slug: &str) -> String {
-    let pool = server::core::db::connect(database_url(), 1).await.unwrap();
+    let pool = db::connect(database_url(), 1).await.unwrap();
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT name FROM tenant_{slug}.projects"
     )))

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, PgPool};
 
 use server::core::db;
 use server::core::migrate::{TENANT, latest_tenant_version};
-use server::testing::fresh_database;
+use server::testing::{JWT_SECRET, fresh_database};
 
 struct Db {
     url: String,
@@ -31,7 +31,7 @@ impl Db {
         let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
         command
             .env("DATABASE_URL", &self.url)
-            .env("JWT_SECRET", server::testing::JWT_SECRET)
+            .env("JWT_SECRET", JWT_SECRET)
             .env("RUST_LOG", "warn")
             .env_remove("APP_ENV")
             .stdin(Stdio::null());
