@@ -358,8 +358,9 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
     (slug, token, path)
 }
 
-/// Holds a row lock on every project of `slug` until the returned transaction ends.
-async fn lock_projects(slug: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
+/// Holds a row lock on every project of `slug` until the returned transaction ends; the
+/// number is the holding backend's pid.
+async fn lock_projects(slug: &str) -> (sqlx::Transaction<'static, sqlx::Postgres>, i32) {
     let pool = db::connect(database_url(), 1).await.unwrap();
     let mut lock = pool.begin().await.unwrap();
     let sql = format!("SELECT id FROM tenant_{slug}.projects FOR UPDATE");
@@ -367,7 +368,36 @@ async fn lock_projects(slug: &str) -> sqlx::Transaction<'static, sqlx::Postgres>
         .execute(&mut *lock)
         .await
         .unwrap();
-    lock
+    let pid = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *lock)
+        .await
+        .unwrap();
+    (lock, pid)
+}
+
+/// Waits until a request waits for the lock that backend `holder` holds.
+async fn wait_for_a_waiter(holder: i32) {
+    let pool = server::core::db::connect(database_url(), 1).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            // Directly or behind another waiter, as a second UPDATE of a row waits.
+            "WITH RECURSIVE waiter(pid) AS ( \
+                 SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
+                 UNION SELECT a.pid FROM pg_stat_activity a \
+                 JOIN waiter w ON w.pid = ANY(pg_blocking_pids(a.pid))) \
+             SELECT count(*) FROM waiter",
+        )
+        .bind(holder)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no request waits for the lock");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwest::Result<u16>> {
@@ -399,9 +429,9 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
     // Within the deadline: the request in flight finishes, new connections are refused.
     let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "30s")]).await;
     let (slug, token, path) = tenant_with_a_project(&base).await;
-    let lock = lock_projects(&slug).await;
+    let (lock, holder) = lock_projects(&slug).await;
     let in_flight = rename(&base, &token, &path);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_a_waiter(holder).await;
     sigterm(&child);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
@@ -424,9 +454,9 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
     // Past the deadline: the server stops anyway, and the abandoned request is rolled back.
     let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "1s")]).await;
     let (slug, token, path) = tenant_with_a_project(&base).await;
-    let lock = lock_projects(&slug).await;
+    let (lock, holder) = lock_projects(&slug).await;
     let in_flight = rename(&base, &token, &path);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_a_waiter(holder).await;
     sigterm(&child);
     assert!(
         wait_for_exit(&mut child, Duration::from_secs(10))

@@ -46,6 +46,37 @@ async fn lock_projects(pool: &PgPool, tenant: &TenantSlug) -> Transaction<'stati
     lock
 }
 
+/// Waits until `count` requests wait for the lock that `lock` holds.
+async fn wait_for_waiters(pool: &PgPool, lock: &mut Transaction<'static, Postgres>, count: i64) {
+    let holder: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut **lock)
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            // Directly or behind another waiter, as a second UPDATE of a row waits.
+            "WITH RECURSIVE waiter(pid) AS ( \
+                 SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
+                 UNION SELECT a.pid FROM pg_stat_activity a \
+                 JOIN waiter w ON w.pid = ANY(pg_blocking_pids(a.pid))) \
+             SELECT count(*) FROM waiter",
+        )
+        .bind(holder)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting >= count {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{waiting} of {count} requests wait"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn rename_in_background(
     client: &Client,
     url: &str,
@@ -117,11 +148,11 @@ async fn one_tenant_cannot_take_the_whole_pool() {
     let other = app.client(PERMISSIONS).await;
     let other_url = create(&other, "free").await;
 
-    let lock = lock_projects(app.pool(), &slow).await;
+    let mut lock = lock_projects(app.pool(), &slow).await;
     let stuck: Vec<_> = (0..4)
         .map(|n| rename_in_background(&slow_client, &url, &format!("stuck {n}")))
         .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_waiters(app.pool(), &mut lock, 2).await;
 
     // Two of the slow tenant's requests hold two connections; the other tenant is not kept
     // waiting behind the rest.
@@ -132,7 +163,7 @@ async fn one_tenant_cannot_take_the_whole_pool() {
         .await
         .expect(StatusCode::OK);
 
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     lock.rollback().await.unwrap();
     let mut statuses = Vec::new();
     for request in stuck {
@@ -164,10 +195,10 @@ async fn a_client_that_has_gone_gives_up_its_place() {
     let url = create(&busy_client, "locked").await;
     let waiting = app.client(PERMISSIONS).await;
 
-    let lock = lock_projects(app.pool(), &busy).await;
+    let mut lock = lock_projects(app.pool(), &busy).await;
     // Takes the pool's only connection, and waits on the lock.
     let holder = rename_in_background(&busy_client, &url, "renamed");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_waiters(app.pool(), &mut lock, 1).await;
 
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),
