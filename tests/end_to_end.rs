@@ -147,11 +147,13 @@ fn rename_the_binary(root: &Path) {
         "[[bin]]\nname = \"server\"\n",
         "[[bin]]\nname = \"server_e2e\"\n",
     );
-    replace_once(
-        &root.join("tests/binary.rs"),
-        "env!(\"CARGO_BIN_EXE_server\")",
-        "env!(\"CARGO_BIN_EXE_server_e2e\")",
-    );
+    for test in ["tests/binary.rs", "tests/tenants.rs"] {
+        replace_once(
+            &root.join(test),
+            "env!(\"CARGO_BIN_EXE_server\")",
+            "env!(\"CARGO_BIN_EXE_server_e2e\")",
+        );
+    }
 }
 
 fn replace_once(file: &Path, from: &str, to: &str) {
