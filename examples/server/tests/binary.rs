@@ -377,7 +377,7 @@ async fn lock_projects(slug: &str) -> (sqlx::Transaction<'static, sqlx::Postgres
 
 /// Waits until a request waits for the lock that backend `holder` holds.
 async fn wait_for_a_waiter(holder: i32) {
-    let pool = server::core::db::connect(database_url(), 1).await.unwrap();
+    let pool = db::connect(database_url(), 1).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let waiting: i64 = sqlx::query_scalar(
