@@ -45,7 +45,7 @@ pub enum Command {
     Upgrade(Upgrade),
 
     /// Change something generated: its fields, with a migration, keeping hand edits
-    #[command(subcommand)]
+    #[command(subcommand, after_help = CHANGE_HELP)]
     Change(Change),
 
     /// Remove something generated
@@ -192,6 +192,11 @@ pub struct Upgrade {
     #[arg(long)]
     pub migrations: bool,
 }
+
+const CHANGE_HELP: &str = "\
+Examples:
+  scaffold change module tasks --add priority:int=0 --rename title:name
+  scaffold change module tasks --alter 'status:enum(open,done,archived)' --dry-run";
 
 #[derive(Debug, Subcommand)]
 pub enum Change {
