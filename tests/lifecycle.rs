@@ -494,7 +494,7 @@ fn overlapping_edits_get_conflict_markers_and_exit_1() {
     // The command to record the resolution, with what it needs (not a bare `upgrade`).
     assert!(
         run.stderr
-            .contains("once resolved, run `scaffold upgrade --all` again"),
+            .contains("once resolved, run `scaffold upgrade tasks` to record the result"),
         "{run:?}"
     );
     let models = project.read(MODELS);

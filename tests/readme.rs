@@ -481,6 +481,13 @@ esac
 sub=$1
 shift
 original=("$@")
+foreign() {
+    # Another project's tests start a PostgreSQL of their own: in the sandbox's database they
+    # would leave tenants with that project's migrations, which the reference server's
+    # `migrate` rightly refuses as drift.
+    [ "$sub" = test ] && unset DATABASE_URL
+    exec "$real" "$sub" "${original[@]}"
+}
 package=
 manifest=
 while [ $# -gt 0 ]; do
@@ -495,7 +502,7 @@ done
 id=$("$real" pkgid --offline ${manifest:+--manifest-path "$manifest"} ${package:+"$package"}) || exit 101
 case "$id" in
     "path+file://@REPO@#"*|"path+file://@REPO@/"*) ;;
-    *) exec "$real" "$sub" "${original[@]}" ;;
+    *) foreign ;;
 esac
 fragment=${id#*#}
 case "$fragment" in
@@ -505,7 +512,7 @@ esac
 case "$name" in
     scaffold|server) echo "$sub $name" >> '@LOG@' ;;
     # Another package in the copy, such as a new app made there: its own workspace.
-    *) exec "$real" "$sub" "${original[@]}" ;;
+    *) foreign ;;
 esac
 case "$sub $name" in
     "run scaffold") exec '@SCAFFOLD@' "$@" ;;
