@@ -18,7 +18,8 @@ const LOCKFILE: &str = include_str!("../../Cargo.lock");
 const TEMPLATE_NAME: &str = "server";
 /// The reference server's development secret, published with it: every new app gets a random
 /// one of its own instead, so that no two apps accept each other's development tokens.
-const DEVELOPMENT_SECRET: &str = "\"development-only-secret-do-not-use-in-production\"";
+const DEVELOPMENT_SECRET: &str =
+    "\"development-only-secret-do-not-use-in-production-000000000000000\"";
 
 pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
     let name = check_name(&args.name)?;

@@ -8,7 +8,8 @@ use anyhow::{Context, bail};
 
 /// Used only when development mode is asked for (`APP_ENV=development`) and `JWT_SECRET` is
 /// unset. `scaffold new app` replaces it with a random value, so no two apps share it.
-const DEVELOPMENT_JWT_SECRET: &str = "development-only-secret-do-not-use-in-production";
+const DEVELOPMENT_JWT_SECRET: &str =
+    "development-only-secret-do-not-use-in-production-000000000000000";
 
 /// HS256 with a shorter key can be brute-forced offline from a single token.
 pub const MIN_SECRET_BYTES: usize = 32;
