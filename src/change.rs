@@ -278,7 +278,7 @@ impl Change {
         let table = &self.new.names.module;
         let mut sql = Vec::new();
         for &i in &self.removed {
-            let column = self.old.fields[i].column();
+            let column = self.old.fields[i].sql_column();
             sql.push(format!("ALTER TABLE {table} DROP COLUMN {column};"));
         }
         for (old, new) in self.kept() {
@@ -368,7 +368,11 @@ fn rename(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
     if from == to {
         return;
     }
-    sql.push(format!("ALTER TABLE {table} RENAME COLUMN {from} TO {to};"));
+    sql.push(format!(
+        "ALTER TABLE {table} RENAME COLUMN {} TO {};",
+        old.sql_column(),
+        new.sql_column()
+    ));
     let (a, b) = (
         ConstraintNames::new(table, &from),
         ConstraintNames::new(table, &to),
@@ -394,8 +398,8 @@ fn rename(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
 
 /// `old` is the field as it was, `new` as it will be; any rename has already run.
 fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
-    let column = new.column();
-    let names = ConstraintNames::new(table, &column);
+    let names = ConstraintNames::new(table, &new.column());
+    let column = new.sql_column();
     // `old` under the new name, so that rules compare equal when only the name changed.
     let old = &Field {
         name: new.name.clone(),

@@ -51,9 +51,13 @@ pub struct ModuleContext<'a> {
 pub struct FieldView<'a> {
     /// snake_case, without the `_id` of a ref: `owner`.
     pub name: &'a str,
-    /// Column, Rust struct field and JSON key: `owner_id` for a ref, else `name`.
+    /// Column and JSON key: `owner_id` for a ref, else `name`.
     pub column: String,
     pub json_name: String,
+    /// The Rust struct field: `column`, raw when it is a keyword (`r#type`).
+    pub ident: String,
+    /// `column` as SQL statements write it, quoted when it is a keyword (`"order"`).
+    pub sql: String,
     /// The name in words, for messages: `due date`.
     pub label: String,
     /// The type keyword: `string`, `text`, `int`, ... `enum`, `ref`.
@@ -171,6 +175,8 @@ impl<'a> FieldView<'a> {
             name: &field.name,
             column: field.column(),
             json_name: field.column(),
+            ident: field.rust_ident(),
+            sql: field.sql_column(),
             label: field.name.replace('_', " "),
             kind: ty.kind(),
             syntax: field.syntax(),

@@ -54,7 +54,7 @@ fn shortened(name: &str, suffix: &str) -> String {
 
 /// The CHECK expression that keeps the column's values valid, for types that have one.
 pub fn check(field: &Field) -> Option<String> {
-    let column = field.column();
+    let column = field.sql_column();
     match &field.ty {
         FieldType::String { max_length } => {
             Some(format!("char_length({column}) BETWEEN 1 AND {max_length}"))
@@ -91,9 +91,8 @@ pub fn references(field: &Field) -> Option<String> {
 
 /// The column as `CREATE TABLE` and `ADD COLUMN` declare it.
 pub fn definition(table: &str, field: &Field) -> String {
-    let column = field.column();
-    let names = ConstraintNames::new(table, &column);
-    let mut sql = format!("{column} {}", field.ty.sql_type());
+    let names = ConstraintNames::new(table, &field.column());
+    let mut sql = format!("{} {}", field.sql_column(), field.ty.sql_type());
     if !field.optional {
         sql.push_str(" NOT NULL");
     }
@@ -114,10 +113,9 @@ pub fn definition(table: &str, field: &Field) -> String {
 
 /// The `CREATE INDEX` the column needs, if any (see [`Field::needs_index`]).
 pub fn create_index(table: &str, field: &Field) -> Option<String> {
-    let column = field.column();
     field.needs_index().then(|| {
-        let index = ConstraintNames::new(table, &column).index;
-        format!("CREATE INDEX {index} ON {table} ({column});")
+        let index = ConstraintNames::new(table, &field.column()).index;
+        format!("CREATE INDEX {index} ON {table} ({});", field.sql_column())
     })
 }
 

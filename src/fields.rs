@@ -354,6 +354,16 @@ impl Field {
         }
     }
 
+    /// The Rust struct field: [`Self::column`], raw (`r#type`) when it is a keyword.
+    pub fn rust_ident(&self) -> String {
+        idents::rust_ident(&self.column())
+    }
+
+    /// [`Self::column`] as SQL statements write it, quoted when it is a keyword: `"order"`.
+    pub fn sql_column(&self) -> String {
+        idents::sql_ident(&self.column())
+    }
+
     /// Whether the migration needs a `CREATE INDEX`: asked for, or a foreign key (PostgreSQL
     /// does not index those by itself), and not already covered by a unique constraint.
     pub fn needs_index(&self) -> bool {
@@ -820,7 +830,7 @@ impl Parser<'_> {
                      tenant schema, chosen from their token; drop this field",
                 ));
             }
-            if let Some(problem) = idents::reserved_word_problem(word) {
+            if let Some(problem) = idents::field_name_problem(word) {
                 return Err(self.error_help(span, problem, "choose another field name"));
             }
         }

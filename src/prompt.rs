@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(check_name("", none, &parser), Ok(()), "empty finishes");
         let typed = check_name("name:string", none, &parser).unwrap_err();
         assert!(typed.contains("type the name only (`name`)"), "{typed}");
-        for bad in ["id", "tenant_id", "due-date", "match"] {
+        for bad in ["id", "tenant_id", "due-date", "self"] {
             assert!(check_name(bad, none, &parser).is_err(), "{bad}");
         }
         let taken = ["title:string".to_owned()];

@@ -158,12 +158,32 @@ fn alter_sql_for_each_kind_of_change() {
     insta::assert_snapshot!(all);
 }
 
+/// Two rows of `TASKS`.
+const TASK_ROWS: &str = "\
+    INSERT INTO tasks (title, notes, priority, status, code, rank, project_id, owner_id, \
+    legacy_code) SELECT 'first', NULL, 1, 'open', 'c1', 1, projects.id, users.id, 'x' \
+    FROM projects, users;\n\
+    INSERT INTO tasks (title, notes, priority, status, code, rank, project_id, owner_id, \
+    legacy_code) SELECT 'second', 'n', 2, 'done', 'c2', 2, projects.id, users.id, NULL \
+    FROM projects, users;";
+
 /// The create migration of `tasks` as the built-in templates write it, in a schema of its
 /// own with the tables it refers to and two rows, then `change`'s migration: the result of
 /// psql, which runs it all in one transaction.
 fn run_on_rows(
     database: &str,
     schema: &str,
+    before: &str,
+    change: &Change,
+) -> std::process::Output {
+    run_with_rows(database, schema, TASK_ROWS, before, change)
+}
+
+/// [`run_on_rows`] with the rows that `rows` inserts.
+fn run_with_rows(
+    database: &str,
+    schema: &str,
+    rows: &str,
     before: &str,
     change: &Change,
 ) -> std::process::Output {
@@ -180,12 +200,7 @@ fn run_on_rows(
          INSERT INTO users DEFAULT VALUES;\n\
          INSERT INTO projects DEFAULT VALUES;\n\
          {create}\n\
-         INSERT INTO tasks (title, notes, priority, status, code, rank, project_id, owner_id, \
-         legacy_code) SELECT 'first', NULL, 1, 'open', 'c1', 1, projects.id, users.id, 'x' \
-         FROM projects, users;\n\
-         INSERT INTO tasks (title, notes, priority, status, code, rank, project_id, owner_id, \
-         legacy_code) SELECT 'second', 'n', 2, 'done', 'c2', 2, projects.id, users.id, NULL \
-         FROM projects, users;\n\
+         {rows}\n\
          {before}\n\
          {}\n",
         change.migration("tasks ...")
@@ -258,6 +273,68 @@ fn change_migrations_run_on_tables_with_rows() {
         assert!(!output.status.success(), "{expected}");
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
     }
+}
+
+/// Keywords as column names: quoted exactly as PostgreSQL's `quote_ident` quotes them, in the
+/// create migration and in every kind of change, on a table with rows.
+#[test]
+fn keyword_columns_are_quoted_everywhere() {
+    let database = server::testing::fresh_database();
+    let keywords = psql_lines(
+        &database,
+        "SELECT word, quote_ident(word) FROM pg_get_keywords() ORDER BY word",
+    );
+    assert!(keywords.len() > 400, "{keywords:?}");
+    for line in &keywords {
+        let (word, quoted) = line.split_once('|').unwrap();
+        assert_eq!(scaffold::idents::sql_ident(word), quoted, "{word}");
+    }
+
+    let fields = &[
+        "order:int:index",
+        "user:string(10)?:unique",
+        "group:enum(a,b)",
+        "time:ref(projects)?",
+        "check:string?",
+    ];
+    let rows = "INSERT INTO tasks (\"order\", \"user\", \"group\", time_id, \"check\") \
+                SELECT 1, 'ann', 'a', id, 'x' FROM projects;\n\
+                INSERT INTO tasks (\"order\", \"user\", \"group\") VALUES (2, NULL, 'b');";
+    let change = change(
+        fields,
+        Edit {
+            add: &["limit:int=3", "desc:string?:unique"],
+            remove: &["check"],
+            rename: &["order:select"],
+            alter: &[
+                "user:string(5)?:index",
+                "group:enum(a,b,c)",
+                "time:ref(projects)",
+            ],
+        },
+    )
+    .unwrap();
+    let output = run_with_rows(
+        &database,
+        "keywords",
+        rows,
+        "DELETE FROM tasks WHERE time_id IS NULL;",
+        &change,
+    );
+    assert!(output.status.success(), "{output:?}");
+}
+
+fn psql_lines(database: &str, sql: &str) -> Vec<String> {
+    let output = std::process::Command::new("psql")
+        .args([database, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql, PostgreSQL's client, runs");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]

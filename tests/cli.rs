@@ -482,11 +482,16 @@ fn bad_input_is_refused_with_a_clear_message() {
             &["`tenant` refers to the tenant"],
         ),
         (&["tasks", "old_tenants:int"], &["refers to the tenant"]),
-        (&["tasks", "type:string"], &["`type` is a Rust keyword"]),
         (
-            &["tasks", "order:int"],
-            &["`order` is a reserved word in PostgreSQL"],
+            &["tasks", "self:string"],
+            &["`self` cannot name a Rust struct field", "`r#self`"],
         ),
+        (
+            &["tasks", "xmin:int"],
+            &["`xmin` is a PostgreSQL system column"],
+        ),
+        (&["tasks", "ctid:int"], &["system column"]),
+        (&["tasks", "tableoid:int"], &["system column"]),
         (
             &["tasks", "due-date:date"],
             &["`due-date` is not a valid field name"],

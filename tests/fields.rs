@@ -105,8 +105,8 @@ fn field_errors() {
         "meta:json:index",
         "id:uuid",
         "owner_tenant:uuid",
-        "match:int",
-        "select:int",
+        "self:int",
+        "xmin:int",
         "due-date:date",
         "naïve:text",
     ];

@@ -86,6 +86,22 @@ fn every_field_type_and_modifier() {
     insta::assert_snapshot!(plan.to_string());
 }
 
+/// Keywords of Rust and PostgreSQL as field names: raw identifiers and quoted columns.
+#[test]
+fn keyword_field_names() {
+    let plan = generate(
+        "tasks",
+        &[
+            "type:enum(a,b)",
+            "order:int:index",
+            "user:string(40)?:unique",
+            "match:ref(projects)?",
+        ],
+        false,
+    );
+    insta::assert_snapshot!(plan.to_string());
+}
+
 #[test]
 fn unusual_name_without_tests() {
     let plan = generate("UserProfile", &["nickname:string(40)?:unique"], false);

@@ -234,10 +234,14 @@ impl From<sqlx::Error> for AppError {
 /// `Key (code)=(x) already exists.` -> `code`: the columns of a unique or foreign key
 /// violation, from its detail.
 fn key_columns(detail: &str) -> Option<&str> {
-    detail
-        .strip_prefix("Key (")?
-        .split_once(")=")
-        .map(|(columns, _)| columns)
+    let (columns, _) = detail.strip_prefix("Key (")?.split_once(")=")?;
+    // A column named like a keyword is quoted there (`"order"`); the field is the bare word.
+    Some(
+        columns
+            .strip_prefix('"')
+            .and_then(|c| c.strip_suffix('"'))
+            .unwrap_or(columns),
+    )
 }
 
 /// `projects_name_key` on table `projects` -> `name`: constraint names follow PostgreSQL's
@@ -264,6 +268,10 @@ mod tests {
         assert_eq!(
             key_columns("Key (owner_id)=(3f25) is not present in table \"users\"."),
             Some("owner_id")
+        );
+        assert_eq!(
+            key_columns("Key (\"order\")=(7) already exists."),
+            Some("order")
         );
         assert_eq!(key_columns("Failing row contains (x)."), None);
     }

@@ -196,7 +196,9 @@ where
             report
                 .iter()
                 .map(|(path, error)| FieldError {
-                    field: path.to_string(),
+                    // garde names a field by its Rust identifier, raw for a keyword
+                    // (`r#type`); the client knows it by its JSON name.
+                    field: path.to_string().replace("r#", ""),
                     message: error.message().to_owned(),
                 })
                 .collect(),
@@ -226,7 +228,7 @@ impl From<QueryRejection> for AppError {
 mod tests {
     use serde::Deserialize;
 
-    use super::{StatusCode, parse_json, reject_nul};
+    use super::{StatusCode, parse_json, reject_nul, validate};
     use crate::core::error::AppError;
     use crate::core::patch;
 
@@ -266,6 +268,23 @@ mod tests {
         name: String,
         count: i32,
         due_on: Option<chrono::NaiveDate>,
+    }
+
+    #[derive(garde::Validate)]
+    struct Keyworded {
+        #[garde(length(chars, max = 3))]
+        r#type: String,
+    }
+
+    #[test]
+    fn a_field_named_like_a_keyword_is_named_by_its_json_name() {
+        let invalid = Keyworded {
+            r#type: "long".to_owned(),
+        };
+        match validate(&invalid) {
+            Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "type"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
