@@ -239,7 +239,11 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
     );
     // The generated modules' tests live in the library; the copy's integration tests are
     // examples/server's own, which the workspace runs anyway.
-    cargo(&copy.root, &["test", "--lib"]);
+    let output = cargo(&copy.root, &["test", "--lib"]);
+    for module in TABLES.iter().chain(&["projects"]) {
+        let ran = example_server::generated_tests_passed(&copy.root, module, &output);
+        eprintln!("    {module}: {ran} generated tests passed");
+    }
     eprintln!(
         "end to end: generated in {generated:.2?}, fmt + clippy + test in {:.2?}",
         started.elapsed() - generated

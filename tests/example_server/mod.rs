@@ -135,7 +135,8 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// Runs `cargo <args>` in `root`; on failure, panics with everything the command printed.
-pub fn cargo(root: &Path, args: &[&str]) {
+/// Runs cargo in `root` and returns its standard output; fails the test if cargo fails.
+pub fn cargo(root: &Path, args: &[&str]) -> String {
     let started = Instant::now();
     let mut command = Command::new(env!("CARGO"));
     command
@@ -165,4 +166,28 @@ pub fn cargo(root: &Path, args: &[&str]) {
             eprintln!("    {}", line.trim());
         }
     }
+    stdout.into_owned()
+}
+
+/// Every `#[tokio::test]` of the module's generated `tests.rs` in `root` ran and passed, by
+/// name, in `output` (what `cargo test` printed): a suite that exits 0 because a test was
+/// filtered out, ignored or never compiled in proves nothing.
+pub fn generated_tests_passed(root: &Path, module: &str, output: &str) -> usize {
+    let tests = std::fs::read_to_string(root.join(format!("src/modules/{module}/tests.rs")))
+        .unwrap_or_else(|e| panic!("{module}'s tests.rs: {e}"));
+    let names: Vec<&str> = tests
+        .split("#[tokio::test]")
+        .skip(1)
+        .filter_map(|after| after.trim_start().strip_prefix("async fn "))
+        .filter_map(|rest| rest.split('(').next())
+        .collect();
+    assert!(!names.is_empty(), "{module} has no generated tests");
+    for name in &names {
+        let line = format!("test modules::{module}::tests::{name} ... ok");
+        assert!(
+            output.lines().any(|l| l == line),
+            "`{line}` is not in the output of cargo test"
+        );
+    }
+    names.len()
 }

@@ -101,6 +101,77 @@ async fn patch_changes_only_the_fields_given() {
 }
 
 #[tokio::test]
+async fn one_row_among_several_is_read_changed_and_deleted() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let mut rows = Vec::new();
+    for _ in 0..3 {
+        rows.push(create(&client, &sample(&client).await).await);
+    }
+    for row in &rows {
+        assert_eq!(
+            &client.get(&item_url(row)).await.expect(StatusCode::OK),
+            row
+        );
+    }
+
+    let other = other_sample(&client).await;
+    let updated = client
+        .patch(&item_url(&rows[1]), &other)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(updated["id"], rows[1]["id"]);
+    assert_fields(&updated, &other);
+    client
+        .delete(&item_url(&rows[1]))
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    for row in [&rows[0], &rows[2]] {
+        let fetched = client.get(&item_url(row)).await.expect(StatusCode::OK);
+        assert_eq!(&fetched, row, "a row the requests did not name changed");
+    }
+    let listed = client.get(URL).await.expect(StatusCode::OK);
+    assert_eq!(listed["items"], json!([rows[0], rows[2]]));
+}
+
+#[tokio::test]
+async fn the_server_owns_id_and_timestamps() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    // Sent in a body, they are ignored like any other unknown key.
+    let forged = json!({
+        "id": uuid::Uuid::new_v4(),
+        "created_at": "2001-01-01T00:00:00Z",
+        "updated_at": "2001-01-01T00:00:00Z",
+    });
+    let mut body = sample(&client).await;
+    for (key, value) in forged.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    let created = create(&client, &body).await;
+    for key in ["id", "created_at", "updated_at"] {
+        assert_ne!(created[key], forged[key], "{key} came from the body");
+    }
+    assert_eq!(created["created_at"], created["updated_at"]);
+
+    let url = item_url(&created);
+    let field = "name";
+    let mut patch = forged.clone();
+    patch[field] = other_sample(&client).await[field].clone();
+    let updated = client.patch(&url, &patch).await.expect(StatusCode::OK);
+    assert_eq!(updated["id"], created["id"]);
+    assert_eq!(updated["created_at"], created["created_at"]);
+    let time = |item: &Value, key: &str| {
+        chrono::DateTime::parse_from_rfc3339(item[key].as_str().unwrap()).unwrap()
+    };
+    assert!(
+        time(&updated, "updated_at") > time(&created, "updated_at"),
+        "updated_at moves forward: {updated}"
+    );
+    assert_eq!(client.get(&url).await.expect(StatusCode::OK), updated);
+}
+
+#[tokio::test]
 async fn patch_null_clears_optional_fields() {
     let app = TestApp::new().await;
     let client = app.client(&[READ, WRITE]).await;
@@ -161,7 +232,8 @@ async fn invalid_values_are_422_with_the_field_named() {
     let url = item_url(&create(&client, &body).await);
     let invalid: Vec<(&str, Value)> = vec![
         ("name", json!("")),
-        ("name", json!("x".repeat(201))),
+        // Limits count characters, not bytes.
+        ("name", json!("é".repeat(201))),
         ("name", json!(12)),
         ("description", json!(12)),
     ];
@@ -179,12 +251,12 @@ async fn invalid_values_are_422_with_the_field_named() {
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
     }
     // At the limit, a value is accepted.
-    let mut at_limit = body.clone();
-    at_limit["name"] = json!("x".repeat(200));
-    client
-        .patch(&url, &json!({ "name": at_limit["name"] }))
+    let at_limit = json!("é".repeat(200));
+    let updated = client
+        .patch(&url, &json!({ "name": at_limit }))
         .await
         .expect(StatusCode::OK);
+    assert_eq!(updated["name"], at_limit);
 }
 
 #[tokio::test]
