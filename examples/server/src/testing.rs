@@ -6,11 +6,12 @@
 //! the machine's own binaries (through `runuser -u postgres` when running as root) and stopped
 //! when the test process exits. With neither, tests fail with a message saying what to install.
 
+use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -87,32 +88,15 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
-/// A number no other call in this process returns, for values of unique columns.
-pub fn unique() -> i64 {
-    static NEXT: AtomicI64 = AtomicI64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
-}
-
-/// `<prefix>-<unique number>`, cut from the front to at most `max_chars` so that the
-/// distinguishing digits survive.
-pub fn unique_string(prefix: &str, max_chars: usize) -> String {
-    let value = format!("{prefix}-{}", unique());
-    let extra = value.chars().count().saturating_sub(max_chars);
-    value.chars().skip(extra).collect()
-}
-
-/// A date no other call in this process returns, as JSON carries it: `2024-01-02`.
-pub fn unique_date() -> String {
-    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
-    (start + chrono::Days::new(unique().unsigned_abs())).to_string()
-}
-
-/// A timestamp no other call in this process returns, as JSON carries it.
-pub fn unique_datetime() -> String {
-    let start = chrono::DateTime::from_timestamp(1_704_067_200, 0).unwrap();
-    (start + chrono::Duration::seconds(unique()))
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+/// A JSON object of `fields`, in their order. Generated tests build bodies with it rather
+/// than one `json!` literal, whose macro recursion a module of 40 fields would exceed.
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
 }
 
 /// The application on a small pool, with the public migrations applied.
@@ -242,6 +226,49 @@ pub struct Client {
 }
 
 impl Client {
+    /// A number that no other call for this client's tenant returns, for values of unique
+    /// columns. Counted per tenant, and every test has tenants of its own, so that tests
+    /// running in parallel never make a test's values collide, even in a `string(1)`.
+    pub fn unique(&self) -> i64 {
+        static NEXT: Mutex<BTreeMap<String, i64>> = Mutex::new(BTreeMap::new());
+        let tenant = self.tenant.as_ref().expect("a client made for a tenant");
+        let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+        let n = next.entry(tenant.as_str().to_owned()).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// `<prefix>-<unique number in base 36>`, cut from the front to at most `max_chars` so
+    /// that the distinguishing digits survive: 36 distinct values even in one character.
+    pub fn unique_string(&self, prefix: &str, max_chars: usize) -> String {
+        let mut n = self.unique().unsigned_abs();
+        let mut digits = Vec::new();
+        while n > 0 {
+            digits.push(char::from_digit((n % 36) as u32, 36).expect("a base-36 digit"));
+            n /= 36;
+        }
+        let value: String = format!("{prefix}-")
+            .chars()
+            .chain(digits.into_iter().rev())
+            .collect();
+        let extra = value.chars().count().saturating_sub(max_chars);
+        value.chars().skip(extra).collect()
+    }
+
+    /// A date unique in this client's tenant, as JSON carries it: `2024-01-02`.
+    pub fn unique_date(&self) -> String {
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        (start + chrono::Days::new(self.unique().unsigned_abs())).to_string()
+    }
+
+    /// A timestamp unique in this client's tenant, as JSON carries it.
+    pub fn unique_datetime(&self) -> String {
+        let start = chrono::DateTime::from_timestamp(1_704_067_200, 0).unwrap();
+        (start + chrono::Duration::seconds(self.unique()))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    }
+
     /// A client for the same tenant with other permissions: tests use it to create the rows
     /// that a body refers to in other modules.
     pub fn with_permissions(&self, permissions: &[&str]) -> Client {

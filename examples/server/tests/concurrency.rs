@@ -90,3 +90,68 @@ async fn concurrent_requests_never_cross_tenants() {
         assert_eq!(path, "\"$user\", public");
     }
 }
+
+/// One pooled connection, two tenants taking turns, failing requests among them: after every
+/// request, whatever its outcome, the connection carries no tenant's schema. A tenant setting
+/// that outlived its transaction fails here on the first request that leaves it behind.
+#[tokio::test]
+async fn one_connection_carries_no_tenant_between_requests() {
+    let app = TestApp::with_pool_size(1).await;
+    let tenants = [app.new_tenant().await, app.new_tenant().await];
+    let clients = tenants.each_ref().map(|t| app.client_for(t, PERMISSIONS));
+    let unknown = server::core::tenant::TenantSlug::parse("t_never_created").unwrap();
+    let stranger = app.client_for(&unknown, PERMISSIONS);
+    let mut ids = Vec::new();
+    for (i, client) in clients.iter().enumerate() {
+        let body = json!({ "name": format!("{}-only", tenants[i]) });
+        let created = client.post("/api/projects", &body).await;
+        ids.push(created.expect(StatusCode::CREATED)["id"].clone());
+    }
+    let missing = format!("/api/projects/{}", uuid::Uuid::new_v4());
+
+    for round in 0..6 {
+        for (i, client) in clients.iter().enumerate() {
+            let own = format!("/api/projects/{}", ids[i].as_str().unwrap());
+            let theirs = format!("/api/projects/{}", ids[1 - i].as_str().unwrap());
+            let step = format!("round {round}, tenant {i}");
+            let item = client.get(&own).await.expect(StatusCode::OK);
+            assert_eq!(item["id"], ids[i], "{step}");
+            assert_clean(&app, &step).await;
+            client
+                .get(&theirs)
+                .await
+                .expect_problem(StatusCode::NOT_FOUND);
+            assert_clean(&app, &step).await;
+            client
+                .get(&missing)
+                .await
+                .expect_problem(StatusCode::NOT_FOUND);
+            assert_clean(&app, &step).await;
+            let invalid = json!({ "name": "" });
+            let response = client.post("/api/projects", &invalid).await;
+            response.expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+            assert_clean(&app, &step).await;
+            let listed = client.get("/api/projects").await.expect(StatusCode::OK);
+            assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{step}");
+            assert_eq!(listed["items"][0]["id"], ids[i], "{step}");
+            assert_clean(&app, &step).await;
+            let response = stranger.get("/api/projects").await;
+            response.expect_problem(StatusCode::UNAUTHORIZED);
+            assert_clean(&app, &step).await;
+        }
+    }
+}
+
+/// The pool's one connection, borrowed between requests, is at the server's defaults: no
+/// tenant schema, no request timeout.
+async fn assert_clean(app: &TestApp, step: &str) {
+    let mut connection = app.app_pool().acquire().await.unwrap();
+    let (path, timeout): (String, String) = sqlx::query_as(
+        "SELECT current_setting('search_path'), current_setting('statement_timeout')",
+    )
+    .fetch_one(&mut *connection)
+    .await
+    .unwrap();
+    assert_eq!(path, "\"$user\", public", "after {step}");
+    assert_eq!(timeout, "0", "after {step}");
+}

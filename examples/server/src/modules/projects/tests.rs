@@ -4,7 +4,7 @@ use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::core::auth::{Claims, Keys};
-use crate::testing::{Client, TestApp};
+use crate::testing::{Client, TestApp, object};
 
 pub(crate) const URL: &str = "/api/projects";
 pub(crate) const READ: &str = "projects:read";
@@ -12,18 +12,18 @@ pub(crate) const WRITE: &str = "projects:write";
 
 /// A valid body with every field set, creating any rows it refers to in `client`'s tenant.
 pub(crate) async fn sample(_client: &Client) -> Value {
-    json!({
-        "name": "alpha",
-        "description": "Some longer text.",
-    })
+    object([
+        ("name", json!("alpha")),
+        ("description", json!("Some longer text.")),
+    ])
 }
 
 /// A second valid body whose every field differs from `sample()`'s.
 pub(crate) async fn other_sample(_client: &Client) -> Value {
-    json!({
-        "name": "beta",
-        "description": "Other text.",
-    })
+    object([
+        ("name", json!("beta")),
+        ("description", json!("Other text.")),
+    ])
 }
 
 async fn create_in(client: &Client, url: &str, body: &Value) -> Value {
