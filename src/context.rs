@@ -14,6 +14,9 @@ use crate::fields::{EnumVariant, Field, FieldType};
 use crate::names::ModuleNames;
 use crate::spec::ModuleSpec;
 
+/// The query parameters of a list that are not filters (`core::list::RESERVED`).
+const LIST_PARAMETERS: &[&str] = &["q", "sort", "limit", "after", "count"];
+
 /// What the `id`, `created_at` and `updated_at` columns of every module need in scope.
 const BUILTIN_IMPORTS: &[&str] = &["chrono::DateTime", "chrono::Utc", "uuid::Uuid"];
 
@@ -43,6 +46,8 @@ pub struct ModuleContext<'a> {
     pub has_enums: bool,
     pub has_refs: bool,
     pub has_defaults: bool,
+    /// Some field is `string` or `text`, so lists take `?q=`.
+    pub has_search: bool,
     /// The index of the list order, `(created_at, id)`.
     pub sort_index: String,
 }
@@ -107,6 +112,20 @@ pub struct FieldView<'a> {
     pub definition: String,
     /// `CREATE INDEX ...;` when the column needs its own index (see `index`).
     pub create_index: Option<String>,
+    /// How lists see the field, as the Rust expression of its `core::list::ListKind`:
+    /// `ListKind::Integer`, `ListKind::Enum(&["open", "done"])`.
+    pub list_kind: String,
+    /// The operators of its list filters, in the order the API documents them: `eq` (also
+    /// the bare `?field=`), `in`, `gt`, `gte`, `lt`, `lte`, `null`.
+    pub filters: Vec<&'static str>,
+    /// The equality filter's parameter: `json_name`, or `json_name[eq]` when the name is one
+    /// of the list's own parameters (`q`, `sort`, `limit`, `after`, `count`), which keep
+    /// their meaning.
+    pub eq_param: String,
+    /// Lists sort by it (`?sort=field`): every type but `text` and `json`.
+    pub sortable: bool,
+    /// `?q=` searches it: `string` and `text`.
+    pub searchable: bool,
     /// The names of the column's constraints and index: `unique`, `check`, `foreign_key`,
     /// `index` (`tasks_title_key`, ...). Change migrations find them by these names.
     pub constraints: ConstraintNames,
@@ -145,6 +164,7 @@ impl<'a> ModuleContext<'a> {
             has_enums: any(|f| f.kind == "enum"),
             has_refs: any(|f| f.kind == "ref"),
             has_defaults: any(|f| f.has_default),
+            has_search: any(|f| f.searchable),
             sort_index: ddl::sort_index(&names.module),
             fields,
         }
@@ -205,9 +225,67 @@ impl<'a> FieldView<'a> {
             default_sql: field.default_sql(),
             definition: ddl::definition(&module.module, field),
             create_index: ddl::create_index(&module.module, field),
+            list_kind: list_kind(ty),
+            eq_param: if LIST_PARAMETERS.contains(&field.column().as_str()) {
+                format!("{}[eq]", field.column())
+            } else {
+                field.column()
+            },
+            filters: filters(ty, field.optional),
+            sortable: !matches!(ty, FieldType::Text | FieldType::Json),
+            searchable: matches!(ty, FieldType::String { .. } | FieldType::Text),
             constraints: ConstraintNames::new(&module.module, &field.column()),
         }
     }
+}
+
+/// The variant of `core::list::ListKind` the server's lists use for `ty`.
+fn list_kind(ty: &FieldType) -> String {
+    match ty {
+        FieldType::String { .. } => "ListKind::String".to_owned(),
+        FieldType::Text => "ListKind::Text".to_owned(),
+        FieldType::Int | FieldType::BigInt => "ListKind::Integer".to_owned(),
+        FieldType::Float => "ListKind::Float".to_owned(),
+        FieldType::Decimal => "ListKind::Decimal".to_owned(),
+        FieldType::Bool => "ListKind::Bool".to_owned(),
+        FieldType::Uuid | FieldType::Ref { .. } => "ListKind::Uuid".to_owned(),
+        FieldType::Date => "ListKind::Date".to_owned(),
+        FieldType::DateTime => "ListKind::DateTime".to_owned(),
+        FieldType::Json => "ListKind::Json".to_owned(),
+        FieldType::Enum { variants, .. } => {
+            let names: Vec<String> = variants.iter().map(|v| format!("{:?}", v.name)).collect();
+            format!("ListKind::Enum(&[{}])", names.join(", "))
+        }
+    }
+}
+
+/// The list filter operators `ty` takes; the server's `core::list` applies the same rules.
+fn filters(ty: &FieldType, optional: bool) -> Vec<&'static str> {
+    let mut ops = Vec::new();
+    if !matches!(ty, FieldType::Json) {
+        ops.push("eq");
+    }
+    if matches!(
+        ty,
+        FieldType::Uuid | FieldType::Ref { .. } | FieldType::Enum { .. }
+    ) {
+        ops.push("in");
+    }
+    if matches!(
+        ty,
+        FieldType::Int
+            | FieldType::BigInt
+            | FieldType::Float
+            | FieldType::Decimal
+            | FieldType::Date
+            | FieldType::DateTime
+    ) {
+        ops.extend(["gt", "gte", "lt", "lte"]);
+    }
+    if optional {
+        ops.push("null");
+    }
+    ops
 }
 
 /// `["chrono::DateTime", "chrono::Utc", "uuid::Uuid"]` ->

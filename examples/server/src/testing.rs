@@ -88,6 +88,29 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// `name=value&...`, percent-encoded, for a list's query string.
+pub fn query(params: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(params).expect("pairs of strings encode")
+}
+
+/// A JSON value as a query parameter carries it: a string as it is, anything else as JSON.
+pub fn param(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The `id`s of a list page's items, in order.
+pub fn ids(page: &Value) -> Vec<Value> {
+    page["items"]
+        .as_array()
+        .expect("a page has items")
+        .iter()
+        .map(|item| item["id"].clone())
+        .collect()
+}
+
 /// A JSON object of `fields`, in their order. Generated tests build bodies with it rather
 /// than one `json!` literal, whose macro recursion a module of 40 fields would exceed.
 pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::core::db::{ClientGone, Ctx, Database};
 use crate::core::error::AppError;
+use crate::core::list::CursorKey;
 use crate::core::tenant::TenantSlug;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -26,11 +27,13 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// HS256 signing and verification keys, derived once from `JWT_SECRET`.
+/// HS256 signing and verification keys, derived once from `JWT_SECRET`, and the key list
+/// cursors are signed with.
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    cursors: CursorKey,
 }
 
 impl Keys {
@@ -44,6 +47,7 @@ impl Keys {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            cursors: CursorKey::derive(secret.as_bytes()),
         }
     }
 
@@ -188,6 +192,7 @@ where
         }
         let ctx = Ctx::new(
             Database::from_ref(state),
+            Arc::<Keys>::from_ref(state).cursors.clone(),
             user.tenant.clone(),
             user.id.clone(),
             parts.extensions.get::<ClientGone>().cloned(),

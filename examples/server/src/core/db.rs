@@ -18,6 +18,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::core::config::Limits;
 use crate::core::error::AppError;
+use crate::core::list::{CursorKey, Cursors};
 use crate::core::migrate;
 use crate::core::tenant::{self, TenantSlug};
 
@@ -323,6 +324,7 @@ impl DerefMut for Tx {
 #[derive(Clone)]
 pub struct Ctx {
     database: Database,
+    cursor_key: CursorKey,
     tenant: TenantSlug,
     user_id: String,
     client: Option<ClientGone>,
@@ -341,12 +343,14 @@ impl Ctx {
     /// Only `core::auth` makes one, from a verified token.
     pub(in crate::core) fn new(
         database: Database,
+        cursor_key: CursorKey,
         tenant: TenantSlug,
         user_id: String,
         client: Option<ClientGone>,
     ) -> Ctx {
         Ctx {
             database,
+            cursor_key,
             tenant,
             user_id,
             client,
@@ -359,6 +363,11 @@ impl Ctx {
 
     pub fn user_id(&self) -> &str {
         &self.user_id
+    }
+
+    /// Signs and opens the cursors of this tenant's lists.
+    pub fn cursors(&self) -> Cursors<'_> {
+        self.cursor_key.for_tenant(&self.tenant)
     }
 
     /// Starts the transaction every query of a request runs in, scoped to the tenant's schema

@@ -2,13 +2,35 @@
 //! connection inside the tenant's transaction (see `Ctx::begin`), so tables are unqualified.
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::schemas::{CreateProject, UpdateProject};
-use crate::core::pagination::Page;
+use crate::core::list::{ListField, ListKind, ListQuery, ListSpec};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// What lists of projects filter, search and sort on, besides `id`, `created_at` and
+/// `updated_at` (see `core::list`).
+pub static LIST: ListSpec = ListSpec {
+    table: "projects",
+    fields: &[
+        ListField {
+            name: "name",
+            column: "name",
+            kind: ListKind::String,
+            optional: false,
+        },
+        ListField {
+            name: "description",
+            column: "description",
+            kind: ListKind::Text,
+            optional: true,
+        },
+    ],
+};
+
+/// Serialize: a list's cursor holds the sort keys of a page's last row.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Project {
     pub id: Uuid,
     pub name: String,
@@ -17,17 +39,18 @@ pub struct Project {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn list(conn: &mut PgConnection, page: Page) -> sqlx::Result<Vec<Project>> {
-    sqlx::query_as(
-        "SELECT id, name, description, created_at, updated_at
-         FROM projects
-         ORDER BY created_at, id
-         LIMIT $1 OFFSET $2",
-    )
-    .bind(page.limit)
-    .bind(page.offset)
-    .fetch_all(conn)
-    .await
+/// The rows `query` asks for: its filters and sort, from its cursor on, one more than a page.
+pub async fn list(conn: &mut PgConnection, query: &ListQuery) -> sqlx::Result<Vec<Project>> {
+    query
+        .select("id, name, description, created_at, updated_at")
+        .build_query_as()
+        .fetch_all(conn)
+        .await
+}
+
+/// How many rows `query`'s filters match.
+pub async fn count(conn: &mut PgConnection, query: &ListQuery) -> sqlx::Result<i64> {
+    query.count().build_query_scalar().fetch_one(conn).await
 }
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Project>> {

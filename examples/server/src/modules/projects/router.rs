@@ -8,13 +8,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::models::LIST;
 use super::schemas::{CreateProject, ProjectPage, ProjectResponse, UpdateProject};
 use super::service;
 use crate::app::AppState;
 use crate::core::auth::{Authorized, Permission};
 use crate::core::error::{AppError, Problem};
 use crate::core::extract::{Path, Query, ValidJson};
-use crate::core::pagination::{Page, PageParams};
+use crate::core::list::ListQuery;
 
 /// `projects:read`: list and fetch projects.
 pub struct Read;
@@ -40,25 +41,47 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/projects",
     tag = "projects",
-    params(PageParams),
+    params(
+        ("q" = Option<String>, Query, description = "Only those whose name or description contains this text, ignoring case; % and _ are plain characters"),
+        ("sort" = Option<String>, Query, description = "Sort keys separated by commas, each a field (name, id, created_at, updated_at) with - for descending; ties are broken by id. Default: created_at"),
+        ("limit" = Option<i64>, Query, description = "How many items a page holds: 1 to 200, 50 if absent"),
+        ("after" = Option<String>, Query, description = "The `next` cursor of the previous page, with the same sort"),
+        ("count" = Option<bool>, Query, description = "true: the answer's `total` counts every project the filters match (a scan)"),
+        ("id" = Option<String>, Query, description = "Only the project with this id"),
+        ("id[in]" = Option<String>, Query, description = "Only the projects with these ids, separated by commas"),
+        ("created_at" = Option<String>, Query, description = "Only those whose created at equals this (RFC 3339)"),
+        ("created_at[gt]" = Option<String>, Query, description = "Only those created after this (RFC 3339)"),
+        ("created_at[gte]" = Option<String>, Query, description = "Only those created at or after this (RFC 3339)"),
+        ("created_at[lt]" = Option<String>, Query, description = "Only those created before this (RFC 3339)"),
+        ("created_at[lte]" = Option<String>, Query, description = "Only those created at or before this (RFC 3339)"),
+        ("updated_at" = Option<String>, Query, description = "Only those whose updated at equals this (RFC 3339)"),
+        ("updated_at[gt]" = Option<String>, Query, description = "Only those updated after this (RFC 3339)"),
+        ("updated_at[gte]" = Option<String>, Query, description = "Only those updated at or after this (RFC 3339)"),
+        ("updated_at[lt]" = Option<String>, Query, description = "Only those updated before this (RFC 3339)"),
+        ("updated_at[lte]" = Option<String>, Query, description = "Only those updated at or before this (RFC 3339)"),
+        ("name" = Option<String>, Query, description = "Only those whose name equals this"),
+        ("description" = Option<String>, Query, description = "Only those whose description equals this"),
+        ("description[null]" = Option<bool>, Query, description = "true: only those without a description; false: only those with one"),
+    ),
     security(("bearer" = ["projects:read"])),
     responses(
-        (status = 200, description = "A page of projects, oldest first", body = ProjectPage),
+        (status = 200, description = "A page of projects, oldest first unless sorted", body = ProjectPage),
         (status = 401, description = "Missing or invalid token", body = Problem),
         (status = 403, description = "Missing the projects:read permission", body = Problem),
-        (status = 422, description = "Invalid limit or offset", body = Problem),
+        (status = 422, description = "A parameter is invalid; the problem names it", body = Problem),
     )
 )]
 async fn list_projects(
     ctx: Authorized<Read>,
-    Query(params): Query<PageParams>,
+    Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<ProjectPage>, AppError> {
-    let page = Page::try_from(params)?;
-    let rows = service::list(&ctx, page).await?;
+    let query = ListQuery::parse(&LIST, &params, &ctx.cursors())?;
+    let listed = service::list(&ctx, &query).await?;
     Ok(Json(ProjectPage {
-        items: rows.into_iter().map(ProjectResponse::from).collect(),
-        limit: page.limit,
-        offset: page.offset,
+        items: listed.rows.into_iter().map(ProjectResponse::from).collect(),
+        limit: query.limit,
+        next: listed.next,
+        total: listed.total,
     }))
 }
 

@@ -57,5 +57,9 @@ impl From<Project> for ProjectResponse {
 pub struct ProjectPage {
     pub items: Vec<ProjectResponse>,
     pub limit: i64,
-    pub offset: i64,
+    /// The cursor of the next page, for `?after=`; null on the last page.
+    pub next: Option<String>,
+    /// How many projects the filters match, with `?count=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
 }

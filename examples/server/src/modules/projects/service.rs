@@ -7,16 +7,21 @@ use super::models::{self, Project};
 use super::schemas::{CreateProject, UpdateProject};
 use crate::core::db::Ctx;
 use crate::core::error::AppError;
-use crate::core::pagination::Page;
+use crate::core::list::{ListQuery, Listed};
 
 /// How errors name a missing project.
 const NAME: &str = "project";
 
-pub async fn list(ctx: &Ctx, page: Page) -> Result<Vec<Project>, AppError> {
+pub async fn list(ctx: &Ctx, query: &ListQuery) -> Result<Listed<Project>, AppError> {
     let mut tx = ctx.begin().await?;
-    let rows = models::list(&mut tx, page).await?;
+    let rows = models::list(&mut tx, query).await?;
+    let total = if query.count {
+        Some(models::count(&mut tx, query).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
-    Ok(rows)
+    Ok(query.page(rows, total, &ctx.cursors()))
 }
 
 pub async fn get(ctx: &Ctx, id: Uuid) -> Result<Project, AppError> {

@@ -4,7 +4,7 @@ use axum::http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
 use crate::core::auth::{Claims, Keys};
-use crate::testing::{Client, TestApp, object};
+use crate::testing::{Client, TestApp, TestResponse, ids, object, param, query};
 
 pub(crate) const URL: &str = "/api/projects";
 pub(crate) const READ: &str = "projects:read";
@@ -285,46 +285,417 @@ async fn malformed_requests_are_problems() {
         .expect_problem(StatusCode::BAD_REQUEST);
 }
 
+/// `GET URL?params`.
+async fn list(client: &Client, params: &[(&str, &str)]) -> TestResponse {
+    client.get(&format!("{URL}?{}", query(params))).await
+}
+
+/// The ids of the rows a list with `params` matches, in its order, on one page.
+async fn matching(client: &Client, params: &[(&str, &str)]) -> Vec<Value> {
+    let mut params = params.to_vec();
+    params.push(("limit", "200"));
+    ids(&list(client, &params).await.expect(StatusCode::OK))
+}
+
+/// Every page of a list, following `next`, as ids.
+async fn walk(client: &Client, params: &[(&str, &str)]) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut page_params = params.to_vec();
+        if let Some(cursor) = &after {
+            page_params.push(("after", cursor));
+        }
+        let page = list(client, &page_params).await.expect(StatusCode::OK);
+        seen.extend(ids(&page));
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_owned()),
+            None => return seen,
+        }
+    }
+}
+
+/// A bad list request is a 422 whose first error names the parameter `name`.
+async fn assert_rejected(client: &Client, params: &[(&str, &str)], name: &str) -> Value {
+    let problem = list(client, params)
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], name, "{params:?}: {problem}");
+    problem
+}
+
+/// The ids of `rows` that `keep` selects, in their order.
+fn ids_of(rows: &[Value], keep: impl Fn(&Value) -> bool) -> Vec<Value> {
+    rows.iter()
+        .filter(|row| keep(row))
+        .map(|row| row["id"].clone())
+        .collect()
+}
+
+/// Creates `sample()`, `other_sample()` and a third that leaves every optional
+/// field empty; returns every row of the
+/// tenant, oldest first (samples may add rows they refer to).
+async fn three_rows(client: &Client) -> Vec<Value> {
+    create(client, &sample(client).await).await;
+    create(client, &other_sample(client).await).await;
+    let mut third = sample(client).await;
+    third["description"] = Value::Null;
+    create(client, &third).await;
+    let page = list(client, &[("limit", "200")])
+        .await
+        .expect(StatusCode::OK);
+    page["items"].as_array().unwrap().clone()
+}
+
 #[tokio::test]
-async fn list_pages_in_a_stable_order() {
+async fn list_pages_by_cursor_with_rows_inserted_meanwhile() {
     let app = TestApp::new().await;
     let client = app.client(&[READ, WRITE]).await;
-    let mut ids = Vec::new();
+    let mut created = Vec::new();
     for _ in 0..5 {
-        ids.push(create(&client, &sample(&client).await).await["id"].clone());
+        created.push(create(&client, &sample(&client).await).await["id"].clone());
     }
-    let page = |query: &'static str| {
-        let client = client.clone();
-        async move { client.get(&format!("{URL}?{query}")).await }
-    };
-    let all = page("").await.expect(StatusCode::OK);
+    let all = list(&client, &[]).await.expect(StatusCode::OK);
     assert_eq!(all["limit"], 50);
-    assert_eq!(all["offset"], 0);
-    let all_ids: Vec<Value> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| item["id"].clone())
-        .collect();
-    assert_eq!(all_ids, ids, "oldest first, in creation order");
+    assert_eq!(all["next"], Value::Null, "one page holds them all");
+    assert!(all.get("total").is_none(), "no total unless asked for");
+    assert_eq!(ids(&all), created, "oldest first, in creation order");
 
-    let first = page("limit=2").await.expect(StatusCode::OK);
-    let rest = page("limit=200&offset=2").await.expect(StatusCode::OK);
-    assert_eq!(first["items"].as_array().unwrap().len(), 2);
-    assert_eq!(rest["items"].as_array().unwrap().len(), 3);
-    assert_eq!(first["items"][0]["id"], ids[0]);
-    assert_eq!(rest["items"][0]["id"], ids[2]);
-    let beyond = page("offset=5").await.expect(StatusCode::OK);
-    assert_eq!(beyond["items"], json!([]));
-
-    for query in ["limit=0", "limit=201", "offset=-1"] {
-        page(query)
-            .await
-            .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    // Oldest first by two: a row created after each page sorts after every row read, and is
+    // reached; none is repeated or skipped.
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut params = vec![("limit", "2")];
+        if let Some(cursor) = &after {
+            params.push(("after", cursor));
+        }
+        let page = list(&client, &params).await.expect(StatusCode::OK);
+        assert!(ids(&page).len() <= 2);
+        seen.extend(ids(&page));
+        let Some(next) = page["next"].as_str() else {
+            break;
+        };
+        after = Some(next.to_owned());
+        if created.len() < 8 {
+            created.push(create(&client, &sample(&client).await).await["id"].clone());
+        }
     }
-    page("limit=many")
+    assert_eq!(seen, created, "every row once, new ones included");
+
+    // Newest first by three: rows created meanwhile sort before the cursor and are not
+    // reached; the rest are each read once.
+    let mut newest_first = created.clone();
+    newest_first.reverse();
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let mut params = vec![("limit", "3"), ("sort", "-created_at")];
+        if let Some(cursor) = &after {
+            params.push(("after", cursor));
+        }
+        let page = list(&client, &params).await.expect(StatusCode::OK);
+        seen.extend(ids(&page));
+        let Some(next) = page["next"].as_str() else {
+            break;
+        };
+        after = Some(next.to_owned());
+        create(&client, &sample(&client).await).await;
+    }
+    assert_eq!(seen, newest_first);
+}
+
+#[tokio::test]
+async fn sorts_by_each_field_both_ways_with_ties_broken_by_id() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    // Rows with equal values, which tie (but in unique fields).
+    three_rows(&client).await;
+    let rows = three_rows(&client).await;
+    for field in ["created_at", "updated_at", "id", "name"] {
+        let descending_sort = format!("-{field}");
+        let ascending = matching(&client, &[("sort", field)]).await;
+        let descending = matching(&client, &[("sort", &descending_sort)]).await;
+        let mut reversed = descending.clone();
+        reversed.reverse();
+        assert_eq!(
+            ascending, reversed,
+            "-{field} is the exact reverse of {field}"
+        );
+        let by_cursor = walk(&client, &[("sort", field), ("limit", "1")]).await;
+        assert_eq!(by_cursor, ascending, "{field}, a row a page");
+        let by_cursor = walk(&client, &[("sort", &descending_sort), ("limit", "2")]).await;
+        assert_eq!(by_cursor, descending, "-{field}, two rows a page");
+
+        // Equal values sit together, ordered by id; rows without a value come last.
+        let values: Vec<&Value> = ascending
+            .iter()
+            .map(|id| &rows.iter().find(|row| row["id"] == *id).unwrap()[field])
+            .collect();
+        let mut done: Vec<&Value> = Vec::new();
+        for i in 1..values.len() {
+            if values[i] == values[i - 1] {
+                assert!(
+                    ascending[i - 1].as_str() < ascending[i].as_str(),
+                    "{field}: ties by id"
+                );
+            } else {
+                done.push(values[i - 1]);
+                assert!(!done.contains(&values[i]), "{field}: equal values apart");
+            }
+        }
+        if let Some(first_null) = values.iter().position(|value| value.is_null()) {
+            assert!(
+                values[first_null..].iter().all(|value| value.is_null()),
+                "{field}: NULLs last"
+            );
+        }
+    }
+    // Several keys: the second orders the ties of the first.
+    let sorted = matching(&client, &[("sort", "name,-created_at")]).await;
+    assert_eq!(sorted.len(), rows.len());
+}
+
+#[tokio::test]
+async fn filters_select_exactly_the_matching_rows() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let rows = three_rows(&client).await;
+    let all = ids_of(&rows, |_| true);
+    assert_eq!(matching(&client, &[]).await, all);
+
+    // Equality, on every field but json ones.
+    for (name, field) in [("name", "name"), ("description", "description")] {
+        for row in &rows {
+            let value = &row[field];
+            if value.is_null() {
+                continue;
+            }
+            let expected = ids_of(&rows, |other| other[field] == *value);
+            let text = param(value);
+            assert_eq!(
+                matching(&client, &[(name, &text)]).await,
+                expected,
+                "{name}={text}"
+            );
+        }
+    }
+
+    // Creation and change times, whose order is known.
+    let created = |i: usize| param(&rows[i]["created_at"]);
+    let later = matching(&client, &[("created_at[gt]", &created(0))]).await;
+    assert_eq!(later, all[1..]);
+    let up_to = matching(&client, &[("created_at[lte]", &created(1))]).await;
+    assert_eq!(up_to, all[..2]);
+    let before = matching(&client, &[("created_at[lt]", &created(1))]).await;
+    assert_eq!(before, all[..1]);
+    let from = matching(
+        &client,
+        &[
+            ("created_at[gte]", &created(2)),
+            ("created_at", &created(2)),
+        ],
+    )
+    .await;
+    assert_eq!(from, [all[2].clone()]);
+    let changed = matching(
+        &client,
+        &[("updated_at[gte]", &param(&rows[1]["updated_at"]))],
+    )
+    .await;
+    assert_eq!(changed, all[1..]);
+    let mine = matching(
+        &client,
+        &[("id[in]", &format!("{},{}", param(&all[0]), param(&all[2])))],
+    )
+    .await;
+    assert_eq!(mine, [all[0].clone(), all[2].clone()]);
+
+    // Nulls, for optional fields.
+    for field in ["description"] {
+        let name = format!("{field}[null]");
+        let empty = ids_of(&rows, |row| row[field].is_null());
+        let filled = ids_of(&rows, |row| !row[field].is_null());
+        assert_eq!(
+            matching(&client, &[(&name, "true")]).await,
+            empty,
+            "{name}=true"
+        );
+        assert_eq!(
+            matching(&client, &[(&name, "false")]).await,
+            filled,
+            "{name}=false"
+        );
+    }
+}
+
+#[tokio::test]
+async fn q_searches_text_ignoring_case_with_percent_and_underscore_literal() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let field = "name";
+    let mut literal = sample(&client).await;
+    literal[field] = json!("Sale: 50%_OFF now");
+    let literal = create(&client, &literal).await;
+    // What `50%_off` would match if % and _ were wildcards.
+    let mut wildcard = other_sample(&client).await;
+    wildcard[field] = json!("Sale: 500 xoff");
+    let wildcard = create(&client, &wildcard).await;
+    create(&client, &other_sample(&client).await).await;
+    let every_row = matching(&client, &[]).await;
+
+    assert_eq!(
+        matching(&client, &[("q", "50%_off")]).await,
+        [literal["id"].clone()]
+    );
+    assert_eq!(
+        matching(&client, &[("q", "SALE: 50")]).await,
+        [literal["id"].clone(), wildcard["id"].clone()]
+    );
+    assert_eq!(
+        matching(&client, &[("q", "xOFF")]).await,
+        [wildcard["id"].clone()]
+    );
+    assert_eq!(matching(&client, &[("q", "\\")]).await, Vec::<Value>::new());
+    // Search and a filter together.
+    let id = param(&wildcard["id"]);
+    assert_eq!(
+        matching(&client, &[("q", "sale"), ("id", &id)]).await,
+        [wildcard["id"].clone()]
+    );
+    // An empty q searches nothing away.
+    assert_eq!(matching(&client, &[("q", "")]).await, every_row);
+}
+
+#[tokio::test]
+async fn count_true_adds_the_total_the_filters_match() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let rows = three_rows(&client).await;
+    let page = list(&client, &[("count", "true"), ("limit", "1")])
         .await
-        .expect_problem(StatusCode::BAD_REQUEST);
+        .expect(StatusCode::OK);
+    assert_eq!(page["total"], rows.len());
+    assert_eq!(ids(&page).len(), 1);
+    let after = page["next"].as_str().unwrap();
+    let next = list(
+        &client,
+        &[("count", "true"), ("limit", "1"), ("after", after)],
+    )
+    .await
+    .expect(StatusCode::OK);
+    assert_eq!(
+        next["total"],
+        rows.len(),
+        "the total of the list, not of what is left"
+    );
+    let later = param(&rows[0]["created_at"]);
+    let filtered = list(&client, &[("count", "true"), ("created_at[gt]", &later)])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(filtered["total"], rows.len() - 1);
+    let without = list(&client, &[("count", "false")])
+        .await
+        .expect(StatusCode::OK);
+    assert!(without.get("total").is_none());
+}
+
+#[tokio::test]
+async fn every_bad_list_parameter_is_a_422_naming_it() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    three_rows(&client).await;
+    let id = uuid::Uuid::new_v4().to_string();
+    let id = id.as_str();
+    for (params, name) in [
+        (vec![("limit", "0")], "limit"),
+        (vec![("limit", "201")], "limit"),
+        (vec![("limit", "many")], "limit"),
+        (vec![("count", "yes")], "count"),
+        (vec![("sort", "-")], "sort"),
+        (vec![("sort", "created_at,created_at")], "sort"),
+        (vec![("after", "garbage")], "after"),
+        (vec![("after", "e30.e30")], "after"),
+        (vec![("offset", "2")], "offset"),
+        (vec![("no_such_field", "1")], "no_such_field"),
+        (vec![("id", "42")], "id"),
+        (vec![("id[in]", "42,43")], "id[in]"),
+        (vec![("id[gt]", id)], "id[gt]"),
+        (vec![("id", id), ("id", id)], "id"),
+        (vec![("created_at[gte]", "yesterday")], "created_at[gte]"),
+        (
+            vec![("created_at[gte]", "2024-03-10T12:30:00 02:00")],
+            "created_at[gte]",
+        ),
+        (vec![("created_at[between]", "x")], "created_at[between]"),
+        (vec![("created_at[gt", "x")], "created_at[gt"),
+        (vec![("created_at[null]", "true")], "created_at[null]"),
+        (vec![("sort", "created_at\0")], "sort"),
+        (vec![("name[null]", "true")], "name[null]"),
+        (vec![("name[gt]", "1")], "name[gt]"),
+        (vec![("name[in]", "1")], "name[in]"),
+        (vec![("sort", "description")], "sort"),
+        (vec![("description[null]", "maybe")], "description[null]"),
+        (vec![("description[gt]", "1")], "description[gt]"),
+        (vec![("description[in]", "1")], "description[in]"),
+    ] {
+        assert_rejected(&client, &params, name).await;
+    }
+    let problem = assert_rejected(&client, &[("sort", "no_such_field")], "sort").await;
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    for field in ["created_at", "updated_at", "id", "name"] {
+        assert!(message.contains(field), "{message} lists {field}");
+    }
+    // Every bad parameter, not just the first.
+    let problem = assert_rejected(&client, &[("limit", "0"), ("count", "yes")], "limit").await;
+    assert_eq!(problem["errors"][1]["field"], "count", "{problem}");
+}
+
+#[tokio::test]
+async fn filters_and_cursors_never_reach_another_tenant() {
+    let app = TestApp::new().await;
+    let mine = app.client(&[READ, WRITE]).await;
+    let theirs = app.client(&[READ, WRITE]).await;
+    let my_rows = three_rows(&mine).await;
+    let their_rows = three_rows(&theirs).await;
+    let their_id = param(&their_rows[0]["id"]);
+    assert_eq!(
+        matching(&mine, &[("id", &their_id)]).await,
+        Vec::<Value>::new()
+    );
+    let both = format!("{},{}", param(&my_rows[0]["id"]), their_id);
+    assert_eq!(
+        matching(&mine, &[("id[in]", &both)]).await,
+        [my_rows[0]["id"].clone()]
+    );
+
+    // Their cursor is refused, and so is mine with another sort, or altered.
+    let their_page = list(&theirs, &[("limit", "1")])
+        .await
+        .expect(StatusCode::OK);
+    let their_cursor = their_page["next"].as_str().unwrap();
+    assert_rejected(&mine, &[("limit", "1"), ("after", their_cursor)], "after").await;
+    let my_page = list(&mine, &[("limit", "1")]).await.expect(StatusCode::OK);
+    let my_cursor = my_page["next"].as_str().unwrap();
+    assert_rejected(
+        &mine,
+        &[("after", my_cursor), ("sort", "-created_at")],
+        "after",
+    )
+    .await;
+    let (payload, signature) = my_cursor.split_once('.').unwrap();
+    let (their_payload, _) = their_cursor.split_once('.').unwrap();
+    for altered in [
+        format!("{their_payload}.{signature}"),
+        format!("{payload}.{}", &signature[1..]),
+        format!("{payload}x.{signature}"),
+    ] {
+        assert_rejected(&mine, &[("after", &altered)], "after").await;
+    }
+    assert_eq!(
+        walk(&mine, &[("limit", "1")]).await,
+        ids_of(&my_rows, |_| true)
+    );
 }
 
 #[tokio::test]
