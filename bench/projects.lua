@@ -7,7 +7,7 @@
 --
 -- BENCH_SCENARIO is one of:
 --   get   GET  /api/projects/{id}
---   list  GET  /api/projects          (the default page: 50 items, offset 0)
+--   list  GET  /api/projects          (the default page: 50 items, oldest first)
 --   post  POST /api/projects          (a small JSON body; 201)
 --
 -- done() prints one machine-readable line, BENCH_RESULT ..., that the shell scripts parse;

@@ -7,27 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::schemas::{CreateProject, UpdateProject};
-use crate::core::list::{ListField, ListKind, ListQuery, ListSpec};
-
-/// What lists of projects filter, search and sort on, besides `id`, `created_at` and
-/// `updated_at` (see `core::list`).
-pub static LIST: ListSpec = ListSpec {
-    table: "projects",
-    fields: &[
-        ListField {
-            name: "name",
-            column: "name",
-            kind: ListKind::String,
-            optional: false,
-        },
-        ListField {
-            name: "description",
-            column: "description",
-            kind: ListKind::Text,
-            optional: true,
-        },
-    ],
-};
+use crate::core::list::ListQuery;
 
 /// Serialize: a list's cursor holds the sort keys of a page's last row.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

@@ -8,8 +8,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::models::LIST;
-use super::schemas::{CreateProject, ProjectPage, ProjectResponse, UpdateProject};
+use super::schemas::{
+    CreateProject, LIST, ProjectListParams, ProjectPage, ProjectResponse, UpdateProject,
+};
 use super::service;
 use crate::app::AppState;
 use crate::core::auth::{Authorized, Permission};
@@ -41,28 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/api/projects",
     tag = "projects",
-    params(
-        ("q" = Option<String>, Query, description = "Only those whose name or description contains this text, ignoring case; % and _ are plain characters"),
-        ("sort" = Option<String>, Query, description = "Sort keys separated by commas, each a field (name, id, created_at, updated_at) with - for descending; ties are broken by id. Default: created_at"),
-        ("limit" = Option<i64>, Query, description = "How many items a page holds: 1 to 200, 50 if absent"),
-        ("after" = Option<String>, Query, description = "The `next` cursor of the previous page, with the same sort"),
-        ("count" = Option<bool>, Query, description = "true: the answer's `total` counts every project the filters match (a scan)"),
-        ("id" = Option<String>, Query, description = "Only the project with this id"),
-        ("id[in]" = Option<String>, Query, description = "Only the projects with these ids, separated by commas"),
-        ("created_at" = Option<String>, Query, description = "Only those whose created at equals this (RFC 3339)"),
-        ("created_at[gt]" = Option<String>, Query, description = "Only those created after this (RFC 3339)"),
-        ("created_at[gte]" = Option<String>, Query, description = "Only those created at or after this (RFC 3339)"),
-        ("created_at[lt]" = Option<String>, Query, description = "Only those created before this (RFC 3339)"),
-        ("created_at[lte]" = Option<String>, Query, description = "Only those created at or before this (RFC 3339)"),
-        ("updated_at" = Option<String>, Query, description = "Only those whose updated at equals this (RFC 3339)"),
-        ("updated_at[gt]" = Option<String>, Query, description = "Only those updated after this (RFC 3339)"),
-        ("updated_at[gte]" = Option<String>, Query, description = "Only those updated at or after this (RFC 3339)"),
-        ("updated_at[lt]" = Option<String>, Query, description = "Only those updated before this (RFC 3339)"),
-        ("updated_at[lte]" = Option<String>, Query, description = "Only those updated at or before this (RFC 3339)"),
-        ("name" = Option<String>, Query, description = "Only those whose name equals this"),
-        ("description" = Option<String>, Query, description = "Only those whose description equals this"),
-        ("description[null]" = Option<bool>, Query, description = "true: only those without a description; false: only those with one"),
-    ),
+    params(ProjectListParams),
     security(("bearer" = ["projects:read"])),
     responses(
         (status = 200, description = "A page of projects, oldest first unless sorted", body = ProjectPage),

@@ -4,11 +4,42 @@
 use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::path::{Parameter, ParameterIn};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::models::Project;
+use crate::core::list::{ListField, ListKind, ListSpec};
 use crate::core::patch;
+
+/// What lists of projects filter, search and sort on, besides `id`, `created_at` and
+/// `updated_at` (see `core::list`).
+pub static LIST: ListSpec = ListSpec {
+    table: "projects",
+    fields: &[
+        ListField {
+            name: "name",
+            column: "name",
+            kind: ListKind::String,
+            optional: false,
+        },
+        ListField {
+            name: "description",
+            column: "description",
+            kind: ListKind::Text,
+            optional: true,
+        },
+    ],
+};
+
+/// The list's query parameters, as the OpenAPI document shows them.
+pub struct ProjectListParams;
+
+impl IntoParams for ProjectListParams {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        LIST.openapi_params()
+    }
+}
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct CreateProject {
