@@ -154,6 +154,7 @@ pub(crate) const TAKEN_TYPE_NAMES: &[&str] = &[
     "NaiveDate",
     "OpenApiRouter",
     "Option",
+    "Page",
     "Parameter",
     "ParameterIn",
     "Path",
