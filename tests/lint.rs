@@ -64,7 +64,7 @@ fn each_rule_catches_its_violation() {
         (
             "router.rs",
             |s| s.replace("use super::service;", "use super::{models, service};"),
-            "src/modules/projects/router.rs:12: router-bypasses-service:",
+            "src/modules/projects/router.rs:14: router-bypasses-service:",
         ),
         (
             "schemas.rs",
@@ -74,7 +74,7 @@ fn each_rule_catches_its_violation() {
                     "pub struct CreateProject {\n    #[garde(skip)]\n    pub tenant_id: String,",
                 )
             },
-            "src/modules/projects/schemas.rs:15: tenant-from-client: `CreateProject` accepts `tenant_id`",
+            "src/modules/projects/schemas.rs:46: tenant-from-client: `CreateProject` accepts `tenant_id`",
         ),
         (
             "router.rs",
@@ -95,7 +95,7 @@ fn each_rule_catches_its_violation() {
                     "pub const LEAK: &str = \"SET search_path TO tenant_a\";\n\npub async fn list(",
                 )
             },
-            "src/modules/projects/models.rs:20: session-search-path:",
+            "src/modules/projects/models.rs:23: session-search-path:",
         ),
         (
             "models.rs",
@@ -105,7 +105,7 @@ fn each_rule_catches_its_violation() {
                     "use sqlx::{PgConnection, PgPool};",
                 )
             },
-            "src/modules/projects/models.rs:5: raw-pool: the module uses `sqlx::PgPool`",
+            "src/modules/projects/models.rs:6: raw-pool: the module uses `sqlx::PgPool`",
         ),
     ];
     for (file, edit, expected) in cases {
