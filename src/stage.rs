@@ -206,7 +206,11 @@ impl Journal {
             .chain(writes.iter().map(|w| w.path.as_path()))
             .filter_map(Path::parent);
         for parent in parents {
-            let missing: Vec<&Path> = parent.ancestors().take_while(|d| !d.exists()).collect();
+            // Folders above the root (a new app's `--dir a/b`) are made, but not undone.
+            let missing: Vec<&Path> = parent
+                .ancestors()
+                .take_while(|d| !d.exists() && d.starts_with(root))
+                .collect();
             for dir in missing.into_iter().rev() {
                 let dir = relative(dir)?;
                 if !journal.created_dirs.contains(&dir) {
@@ -250,6 +254,9 @@ impl Journal {
     fn save(&self, root: &Path) -> io::Result<()> {
         let path = root.join(JOURNAL);
         let dir = path.parent().expect("the journal is in a folder");
+        if let Some(above) = root.parent().filter(|above| !above.as_os_str().is_empty()) {
+            fs::create_dir_all(above)?;
+        }
         for created in &self.created_dirs {
             let created = root.join(created);
             if dir.starts_with(&created) {
