@@ -271,8 +271,9 @@ impl Journal {
         sync(&[dir.to_path_buf()])
     }
 
-    /// Every step a commit takes that a failure can follow: each temporary file staged, each
-    /// rename, and the sync.
+    /// The points of a commit where a test can make it fail or stop: after each temporary
+    /// file is staged, before each file takes its new place or is moved aside, and before
+    /// the sync.
     #[cfg(test)]
     fn steps(&self) -> usize {
         2 * self.writes.len() + self.removals.len() + 1
