@@ -3,8 +3,7 @@
 //! Ctrl-C or SIGTERM during the commit waits until it is done.
 //!
 //! The crashes are real: strace stops the real binary at its Nth rename with SIGKILL (no hook
-//! in scaffold). Without strace those tests say so and pass; the journal written by hand below
-//! runs everywhere.
+//! in scaffold), so these tests need strace (`apt-get install strace`; `.ci/run` installs it).
 
 mod common;
 
@@ -39,17 +38,16 @@ fn assert_same(left: &Tree, right: &Tree, what: &str) {
 
 const NEW_TASKS: &[&str] = &["new", "module", "tasks", "title:string", "done:bool"];
 
-fn strace() -> Option<&'static str> {
+/// Fails the test, saying what to install, when strace is missing: a crash test that skipped
+/// itself would pass without proving anything.
+fn require_strace() {
     let found = Command::new("strace")
         .arg("-V")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|status| status.success());
-    if !found {
-        eprintln!("strace is not installed: the tests that kill scaffold mid-commit are skipped");
-    }
-    found.then_some("strace")
+    assert!(found, "these tests need strace: apt-get install strace");
 }
 
 /// `scaffold -C <root> <args>` under strace, which delivers `signal` when scaffold enters its
@@ -101,9 +99,7 @@ const RENAMES: &str = "rename,renameat,renameat2";
 
 #[test]
 fn killed_at_any_rename_of_its_commit_the_next_run_puts_the_tree_back() {
-    if strace().is_none() {
-        return;
-    }
+    require_strace();
     let committed = committed();
     let mut killed = 0;
     for when in 1.. {
@@ -149,9 +145,7 @@ fn killed_at_any_rename_of_its_commit_the_next_run_puts_the_tree_back() {
 /// commit and removes what it left behind.
 #[test]
 fn killed_after_its_last_rename_the_next_run_completes_the_commit() {
-    if strace().is_none() {
-        return;
-    }
+    require_strace();
     let project = Project::copy();
     assert_eq!(
         run_stopped(&project, "unlink", "KILL", 2, NEW_TASKS),
@@ -172,9 +166,7 @@ fn killed_after_its_last_rename_the_next_run_completes_the_commit() {
 /// commit is complete.
 #[test]
 fn a_terminating_signal_during_the_commit_waits_for_its_end() {
-    if strace().is_none() {
-        return;
-    }
+    require_strace();
     for signal in ["TERM", "INT"] {
         let project = Project::copy();
         let ended = run_stopped(&project, RENAMES, signal, 4, NEW_TASKS);
