@@ -9,7 +9,9 @@
 #
 # Knobs: RUNS (timed runs per command, default 30), WARMUP (default 3),
 # BENCH_OUT (default target/bench/generate: hyperfine's JSON and report.md),
-# PROFILE=1 (also sample one run with perf, if installed, and list the big steps).
+# PROFILE=1 (also sample one run with perf, if installed, and list the big steps),
+# SCAFFOLD (a scaffold binary to time instead of building this tree's, e.g. an older
+# release build to compare with).
 # Needs hyperfine; installs it from Debian packages when missing.
 set -euo pipefail
 
@@ -18,7 +20,7 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$BENCH_ROOT/target}
 BENCH_OUT=${BENCH_OUT:-$TARGET_DIR/bench/generate}
 RUNS=${RUNS:-30}
 WARMUP=${WARMUP:-3}
-SCAFFOLD=$TARGET_DIR/release/scaffold
+SCAFFOLD=${SCAFFOLD:-}
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -28,10 +30,15 @@ if ! command -v hyperfine >/dev/null; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null
 fi
 
-log "building scaffold (release)"
-(cd "$BENCH_ROOT" && cargo build --release -q -p scaffold --bin scaffold)
+if [[ -z $SCAFFOLD ]]; then
+    log "building scaffold (release)"
+    (cd "$BENCH_ROOT" && cargo build --release -q -p scaffold --bin scaffold)
+    SCAFFOLD=$TARGET_DIR/release/scaffold
+fi
 
 mkdir -p "$BENCH_OUT"
+# Other processes on the machine stretch every number; the report says how busy it was.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -88,6 +95,8 @@ log "timing --dry-run"
 bench dry-run "${dry_cmds[@]}"
 log "timing the write path without rustfmt (RUSTFMT=true)"
 RUSTFMT=true bench write-no-rustfmt "${write_cmds[@]}"
+log "timing --dry-run without rustfmt (RUSTFMT=true): the generator's own work, no disk writes"
+RUSTFMT=true bench dry-run-no-rustfmt "${dry_cmds[@]}"
 
 # The parts: process start and argument parsing alone; rustfmt alone on the 50-field
 # module's files, through the rustup proxy (what `rustfmt` on PATH is) and directly.
@@ -118,20 +127,25 @@ import json, os, sys
 for path in sys.argv[1:]:
     suite = os.path.basename(path).removesuffix(".json")
     for r in json.load(open(path))["results"]:
-        print(f"| {suite:<16} | {r['command']:<30} | {r['median']*1000:9.2f} | {r['min']*1000:8.2f} | {r['max']*1000:8.2f} |")
+        cpu = (r['user'] + r['system']) * 1000
+        print(f"| {suite:<18} | {r['command']:<30} | {r['median']*1000:9.2f} | {r['min']*1000:8.2f} | {r['max']*1000:8.2f} | {cpu:9.2f} |")
 EOF
 }
 
 {
     echo "# scaffold new module: whole-process time ($(nproc) cores, $RUNS runs each)"
     echo
-    echo "| suite            | command                        | median ms |   min ms |   max ms |"
-    echo "|------------------|--------------------------------|----------:|---------:|---------:|"
-    median_table "$BENCH_OUT"/{write,write-no-rustfmt,dry-run,parts}.json
+    echo "load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| suite              | command                        | median ms |   min ms |   max ms |    CPU ms |"
+    echo "|--------------------|--------------------------------|----------:|---------:|---------:|----------:|"
+    median_table "$BENCH_OUT"/{write,write-no-rustfmt,dry-run,dry-run-no-rustfmt,parts}.json
     echo
     echo "write: into a fresh copy of examples/server (reset by --prepare, not timed);"
     echo "write-no-rustfmt: the same with RUSTFMT=true (output left unformatted);"
+    echo "dry-run-no-rustfmt: --dry-run with RUSTFMT=true, the generator's own work alone;"
     echo "rustfmt: on the 50-field module's files; PATH is the rustup proxy."
+    echo "CPU ms: mean user + system time (rustfmt's included), less stretched by a busy machine."
     if [[ ${PROFILE:-0} == 1 ]] && command -v perf >/dev/null; then
         echo
         echo "perf, 2 fields, RUSTFMT=true: share of samples under each step"

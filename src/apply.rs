@@ -390,7 +390,7 @@ pub fn commit_with(
         })
         .chain(extra)
         .collect();
-    stage::commit_all(&writes, removals)?;
+    stage::commit_all(root, &writes, removals)?;
     Ok(())
 }
 

@@ -116,6 +116,8 @@ pub enum ProjectError {
         .0.display()
     )]
     Busy(PathBuf),
+    #[error("{0}")]
+    Recovery(String),
 }
 
 /// Held while a command reads and writes the project, so that two runs at once cannot lose
@@ -170,7 +172,8 @@ impl Project {
     }
 
     /// An exclusive lock on the project (on its `scaffold.toml`, which scaffold never
-    /// writes), or `Busy` if another run holds it.
+    /// writes), or `Busy` if another run holds it. A commit that an earlier run left
+    /// unfinished is finished or undone first, and that said on stderr.
     pub fn lock(&self) -> Result<ProjectLock, ProjectError> {
         let path = self.root.join(CONFIG_FILE);
         let file = fs::File::open(&path).map_err(|source| ProjectError::Read {
@@ -178,7 +181,15 @@ impl Project {
             source,
         })?;
         match file.try_lock() {
-            Ok(()) => Ok(ProjectLock { _file: file }),
+            Ok(()) => {
+                let lock = ProjectLock { _file: file };
+                if let Some(recovery) =
+                    crate::stage::recover(&self.root).map_err(ProjectError::Recovery)?
+                {
+                    eprintln!("note: {recovery}");
+                }
+                Ok(lock)
+            }
             Err(fs::TryLockError::WouldBlock) => Err(ProjectError::Busy(self.root.clone())),
             Err(fs::TryLockError::Error(source)) => Err(ProjectError::Read { path, source }),
         }

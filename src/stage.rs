@@ -1,15 +1,32 @@
-//! All-or-nothing writes and removals. Every new content goes to a temporary file beside its
-//! target first; only when all are written are they renamed into place, each replaced or
-//! removed file kept as a backup until the end. Any failure undoes what was done, so the tree
-//! is exactly as it was.
+//! All-or-nothing writes and removals, also across a crash.
+//!
+//! A commit first records what it will do in a journal, `.scaffold/journal.json` under the
+//! project root: every file it writes or removes. Then every new content goes to a temporary
+//! file beside its target; only when all are written are they renamed into place, each
+//! replaced or removed file kept as a backup. Once the new files and their folders are on disk
+//! (fsync), the backups and the journal are removed. Any failure undoes what was done, so the
+//! tree is exactly as it was.
+//!
+//! A run that dies half way (killed, power lost) leaves the journal behind, and the next run
+//! that takes the project lock calls [`recover`]: if every file already holds its new content,
+//! the commit had finished and only its leftovers go; otherwise every backup is put back and
+//! what the commit created is removed. Ctrl-C and other terminating signals are held off while
+//! a commit runs, so that they end the process before or after it, never inside.
 
+use std::fmt;
 use std::fs;
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Written beside the target as `.<file name><suffix>`.
 const NEW_SUFFIX: &str = ".scaffold-new";
 const OLD_SUFFIX: &str = ".scaffold-old";
+
+/// Where an unfinished commit is recorded, relative to the project root.
+pub const JOURNAL: &str = ".scaffold/journal.json";
 
 #[derive(Debug, Clone)]
 pub struct Write {
@@ -33,96 +50,480 @@ fn rollback_note(problems: &[String]) -> String {
         "; nothing was changed".to_string()
     } else {
         format!(
-            "; undoing the other changes also failed, check by hand:\n  {}",
+            "; undoing the other changes also failed, check by hand (the next scaffold run \
+             tries again):\n  {}",
             problems.join("\n  ")
         )
     }
 }
 
-pub fn commit(writes: &[Write]) -> Result<(), StageError> {
-    commit_failing_at(writes, &[], None)
-}
+type Failure = (&'static str, PathBuf, io::Error);
 
-/// Writes every file of `writes` and removes every file of `removals` (those that exist), all
-/// or nothing. Folders that the removals leave empty stay; see [`prune_empty_dirs`].
-pub fn commit_all(writes: &[Write], removals: &[PathBuf]) -> Result<(), StageError> {
-    commit_failing_at(writes, removals, None)
-}
-
-/// `fail_at`: pretend step number `fail_at` (the writes, then the removals) fails, to test the
-/// rollback.
-fn commit_failing_at(
-    writes: &[Write],
-    removals: &[PathBuf],
-    fail_at: Option<usize>,
-) -> Result<(), StageError> {
-    let mut undo = Undo::default();
-    let result = stage_and_swap(writes, removals, fail_at, &mut undo);
-    match result {
-        Ok(()) => {
-            undo.forget();
-            Ok(())
-        }
-        Err((action, path, source)) => Err(StageError {
+impl From<Failure> for StageError {
+    fn from((action, path, source): Failure) -> Self {
+        Self {
             action,
             path,
             source,
-            rollback: undo.roll_back(),
-        }),
+            rollback: Vec::new(),
+        }
     }
 }
 
-type Failure = (&'static str, PathBuf, io::Error);
+pub fn commit(root: &Path, writes: &[Write]) -> Result<(), StageError> {
+    commit_all(root, writes, &[])
+}
 
-fn stage_and_swap(
-    writes: &[Write],
-    removals: &[PathBuf],
+/// Writes every file of `writes` and removes every file of `removals` (those that exist), all
+/// or nothing. Every path is under `root`, the project root that holds the journal. Folders
+/// that the removals leave empty stay; see [`prune_empty_dirs`].
+pub fn commit_all(root: &Path, writes: &[Write], removals: &[PathBuf]) -> Result<(), StageError> {
+    let _held = HeldSignals::hold();
+    let journal = Journal::begin(root, writes, removals)?;
+    let result = carry_out(root, &journal, writes, &mut Steps::default());
+    journal.end(root, result)
+}
+
+/// What a commit does, relative to the project root: enough for a later run to finish or
+/// undo it. Plain JSON, so that a person can read it too.
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    /// Files written, in order.
+    writes: Vec<JournalWrite>,
+    /// Existing files removed; each is moved to its backup `.<name>.scaffold-old` first.
+    removals: Vec<PathBuf>,
+    /// Folders the commit creates, parents first.
+    created_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct JournalWrite {
+    path: PathBuf,
+    /// Whether the file existed; it is then moved to its backup `.<name>.scaffold-old`
+    /// before the new content, staged as `.<name>.scaffold-new`, takes its place.
+    existed: bool,
+    /// Of the new content, in hex: a file that has it was written completely.
+    sha256: String,
+}
+
+/// What [`recover`] did about an interrupted commit.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// The commit had written everything: only its backups and journal were removed.
+    pub completed: bool,
+    /// Files put back as they were before the commit.
+    pub restored: Vec<PathBuf>,
+    /// Files the commit had created, removed.
+    pub removed: Vec<PathBuf>,
+    /// What could not be undone.
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for Recovery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.completed {
+            return f.write_str(
+                "an earlier scaffold run was interrupted after it had written all its files; \
+                 removed its leftover backups",
+            );
+        }
+        write!(
+            f,
+            "an earlier scaffold run was interrupted while writing files; undid its changes, \
+             so the files are as they were before it (run that command again)"
+        )?;
+        for path in &self.restored {
+            write!(f, "\n  restored  {}", path.display())?;
+        }
+        for path in &self.removed {
+            write!(f, "\n   removed  {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Finishes or undoes a commit that an earlier run left unfinished under `root`, if any.
+/// Call it with the project lock held, before reading anything the commit may have touched.
+pub fn recover(root: &Path) -> Result<Option<Recovery>, String> {
+    let path = root.join(JOURNAL);
+    // A journal still being written when its run died: nothing had been changed yet, but
+    // the journal's folder may be new.
+    if fs::remove_file(beside(&path, NEW_SUFFIX)).is_ok() {
+        let _ = fs::remove_dir(path.parent().expect("in a folder"));
+    }
+    let text = match fs::read(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let journal: Journal = serde_json::from_slice(&text).map_err(|e| {
+        format!(
+            "{} records an interrupted scaffold run but cannot be read ({e}); check the files \
+             it names by hand, then delete it",
+            path.display()
+        )
+    })?;
+    let recovery = if journal.is_complete(root) {
+        journal.finish(root);
+        Recovery {
+            completed: true,
+            ..Recovery::default()
+        }
+    } else {
+        journal.roll_back(root)
+    };
+    if recovery.problems.is_empty() {
+        Ok(Some(recovery))
+    } else {
+        Err(format!(
+            "{recovery}\nbut some changes could not be undone; fix them by hand, then delete {}:\n  \
+             {}",
+            path.display(),
+            recovery.problems.join("\n  ")
+        ))
+    }
+}
+
+impl Journal {
+    /// Records the commit on disk, durably, before anything else changes.
+    fn begin(root: &Path, writes: &[Write], removals: &[PathBuf]) -> Result<Self, StageError> {
+        let relative = |path: &Path| {
+            path.strip_prefix(root).map(Path::to_path_buf).map_err(|_| {
+                (
+                    "write",
+                    path.to_path_buf(),
+                    io::Error::other(format!("not inside {}", root.display())),
+                )
+            })
+        };
+        let mut journal = Self {
+            writes: Vec::new(),
+            removals: Vec::new(),
+            created_dirs: Vec::new(),
+        };
+        let journal_path = root.join(JOURNAL);
+        let parents = std::iter::once(journal_path.as_path())
+            .chain(writes.iter().map(|w| w.path.as_path()))
+            .filter_map(Path::parent);
+        for parent in parents {
+            // Folders above the root (a new app's `--dir a/b`) are made, but not undone.
+            let missing: Vec<&Path> = parent
+                .ancestors()
+                .take_while(|d| !d.exists() && d.starts_with(root))
+                .collect();
+            for dir in missing.into_iter().rev() {
+                let dir = relative(dir)?;
+                if !journal.created_dirs.contains(&dir) {
+                    journal.created_dirs.push(dir);
+                }
+            }
+        }
+        for write in writes {
+            leftover_check("write", &write.path)?;
+            journal.writes.push(JournalWrite {
+                path: relative(&write.path)?,
+                existed: fs::symlink_metadata(&write.path).is_ok(),
+                sha256: sha256(&write.content),
+            });
+        }
+        for path in removals {
+            leftover_check("remove", path)?;
+            if fs::symlink_metadata(path).is_ok() {
+                journal.removals.push(relative(path)?);
+            }
+        }
+        if journal_path.exists() {
+            return Err(StageError::from((
+                "write",
+                journal_path,
+                io::Error::other(
+                    "an interrupted scaffold run is recorded there; run a scaffold command that \
+                     changes the project (it finishes or undoes that run first)",
+                ),
+            )));
+        }
+        journal.save(root).map_err(|error| {
+            journal.remove_created_dirs(root);
+            StageError::from(("write", journal_path, error))
+        })?;
+        Ok(journal)
+    }
+
+    /// Writes the journal through a temporary file, so that it is never seen half written,
+    /// and makes it durable: the renames that follow must never reach the disk without it.
+    fn save(&self, root: &Path) -> io::Result<()> {
+        let path = root.join(JOURNAL);
+        let dir = path.parent().expect("the journal is in a folder");
+        if let Some(above) = root.parent().filter(|above| !above.as_os_str().is_empty()) {
+            fs::create_dir_all(above)?;
+        }
+        for created in &self.created_dirs {
+            let created = root.join(created);
+            if dir.starts_with(&created) {
+                fs::create_dir(created)?;
+            }
+        }
+        let temp = beside(&path, NEW_SUFFIX);
+        let mut file = fs::File::create(&temp)?;
+        file.write_all(&serde_json::to_vec_pretty(self).map_err(io::Error::other)?)?;
+        file.sync_all()?;
+        fs::rename(&temp, &path)?;
+        sync(&[dir.to_path_buf()])
+    }
+
+    /// The points of a commit where a test can make it fail or stop: after each temporary
+    /// file is staged, before each file takes its new place or is moved aside, and before
+    /// the sync.
+    #[cfg(test)]
+    fn steps(&self) -> usize {
+        2 * self.writes.len() + self.removals.len() + 1
+    }
+
+    /// Finishes a commit: `result` is how carrying it out went.
+    fn end(self, root: &Path, result: Result<(), Failure>) -> Result<(), StageError> {
+        match result {
+            Ok(()) => {
+                self.finish(root);
+                Ok(())
+            }
+            Err(failure) => {
+                let recovery = self.roll_back(root);
+                let mut error = StageError::from(failure);
+                error.rollback = recovery.problems;
+                Err(error)
+            }
+        }
+    }
+
+    /// Whether the commit got as far as its last rename: no temporary file is left, every
+    /// file holds its new content and every removed file is gone.
+    fn is_complete(&self, root: &Path) -> bool {
+        let written = self.writes.iter().all(|write| {
+            let target = root.join(&write.path);
+            !exists(&beside(&target, NEW_SUFFIX))
+                && fs::read(&target).is_ok_and(|bytes| sha256(&bytes) == write.sha256)
+        });
+        written && self.removals.iter().all(|path| !exists(&root.join(path)))
+    }
+
+    /// Everything is in place: drop the backups, then the journal.
+    fn finish(self, root: &Path) {
+        let replaced = self.writes.iter().filter(|w| w.existed).map(|w| &w.path);
+        for path in replaced.chain(&self.removals) {
+            // A leftover backup is clutter, not damage; the commit itself succeeded.
+            let _ = fs::remove_file(beside(&root.join(path), OLD_SUFFIX));
+        }
+        let _ = fs::remove_file(root.join(JOURNAL));
+        // The journal's folder, if this commit made it only for the journal.
+        let journal_dir = Path::new(JOURNAL).parent().expect("in a folder");
+        if self.created_dirs.iter().any(|dir| dir == journal_dir) {
+            let _ = fs::remove_dir(root.join(journal_dir));
+        }
+    }
+
+    /// Puts the tree back as it was before the commit, from what is on disk now: a backup
+    /// that exists goes back in place; a file that did not exist is removed.
+    fn roll_back(self, root: &Path) -> Recovery {
+        let mut recovery = Recovery::default();
+        let mut note = |what: String, result: io::Result<()>| {
+            if let Err(error) = result {
+                recovery.problems.push(format!("{what}: {error}"));
+            }
+        };
+        let mut restored = Vec::new();
+        let mut removed = Vec::new();
+        let writes = self.writes.iter().map(|w| (&w.path, w.existed));
+        let removals = self.removals.iter().map(|path| (path, true));
+        for (path, existed) in writes.chain(removals).rev() {
+            let target = root.join(path);
+            let backup = beside(&target, OLD_SUFFIX);
+            let temp = beside(&target, NEW_SUFFIX);
+            if existed && exists(&backup) {
+                note(
+                    format!("restore {} from {}", target.display(), backup.display()),
+                    fs::rename(&backup, &target),
+                );
+                restored.push(path.clone());
+            } else if !existed && exists(&target) {
+                note(
+                    format!("remove {}", target.display()),
+                    fs::remove_file(&target),
+                );
+                removed.push(path.clone());
+            }
+            if exists(&temp) {
+                note(format!("remove {}", temp.display()), fs::remove_file(&temp));
+            }
+        }
+        if recovery.problems.is_empty() {
+            let _ = fs::remove_file(root.join(JOURNAL));
+            self.remove_created_dirs(root);
+        }
+        restored.reverse();
+        removed.reverse();
+        recovery.restored = restored;
+        recovery.removed = removed;
+        recovery
+    }
+
+    /// Removes the folders the commit created, deepest first, those that are empty.
+    fn remove_created_dirs(&self, root: &Path) {
+        for dir in self.created_dirs.iter().rev() {
+            let _ = fs::remove_dir(root.join(dir));
+        }
+    }
+
+    /// What must be on disk before the backups may go: every new file, and every folder whose
+    /// entries the commit changed.
+    fn durable_paths(&self, root: &Path) -> Vec<PathBuf> {
+        let files = self.writes.iter().map(|w| root.join(&w.path));
+        let changed = self.writes.iter().map(|w| &w.path).chain(&self.removals);
+        let mut dirs: Vec<PathBuf> = changed
+            .chain(&self.created_dirs)
+            .filter_map(|path| root.join(path).parent().map(Path::to_path_buf))
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        files.chain(dirs).collect()
+    }
+}
+
+/// A temporary file or backup of ours where the commit would put its own: left by a run of
+/// an older scaffold that died. Refused rather than overwritten, since it may be the only copy
+/// of a file.
+fn leftover_check(action: &'static str, path: &Path) -> Result<(), StageError> {
+    for suffix in [NEW_SUFFIX, OLD_SUFFIX] {
+        let leftover = beside(path, suffix);
+        if exists(&leftover) {
+            return Err(StageError::from((
+                action,
+                path.to_path_buf(),
+                io::Error::other(format!(
+                    "{} is in the way, left by an interrupted scaffold run; keep what you need \
+                     from it and delete it",
+                    leftover.display()
+                )),
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Counts the steps of a commit, so that a test can make step `fail_at` fail.
+#[derive(Default)]
+struct Steps {
+    next: usize,
     fail_at: Option<usize>,
-    undo: &mut Undo,
+}
+
+impl Steps {
+    fn pass(&mut self) -> io::Result<()> {
+        let this = self.next;
+        self.next += 1;
+        if self.fail_at == Some(this) {
+            return Err(io::Error::other("injected failure"));
+        }
+        Ok(())
+    }
+}
+
+/// Stages every write, swaps everything into place, and makes it durable.
+fn carry_out(
+    root: &Path,
+    journal: &Journal,
+    writes: &[Write],
+    steps: &mut Steps,
 ) -> Result<(), Failure> {
+    for dir in &journal.created_dirs {
+        let dir = root.join(dir);
+        if !dir.exists() {
+            fs::create_dir(&dir).map_err(|e| ("write", dir, e))?;
+        }
+    }
     for write in writes {
         let fail = |error| ("write", write.path.clone(), error);
-        let parent = write.path.parent().expect("targets are files in a folder");
-        undo.create_dirs(parent).map_err(fail)?;
         let temp = beside(&write.path, NEW_SUFFIX);
-        undo.temps.push(temp.clone());
         fs::write(&temp, &write.content).map_err(fail)?;
         // A replaced file keeps its permissions (an executable script stays executable).
         if let Ok(metadata) = fs::metadata(&write.path) {
             fs::set_permissions(&temp, metadata.permissions()).map_err(fail)?;
         }
+        steps.pass().map_err(fail)?;
     }
-    for (index, write) in writes.iter().enumerate() {
+    for write in writes {
         let fail = |error| ("write", write.path.clone(), error);
-        let temp = beside(&write.path, NEW_SUFFIX);
-        let backup = if write.path.exists() {
-            let backup = beside(&write.path, OLD_SUFFIX);
-            fs::rename(&write.path, &backup).map_err(fail)?;
-            Some(backup)
-        } else {
-            None
-        };
-        undo.swapped.push((write.path.clone(), backup));
-        if fail_at == Some(index) {
-            return Err(fail(io::Error::other("injected failure")));
+        if fs::symlink_metadata(&write.path).is_ok() {
+            fs::rename(&write.path, beside(&write.path, OLD_SUFFIX)).map_err(fail)?;
         }
-        fs::rename(&temp, &write.path).map_err(fail)?;
-        undo.temps.retain(|t| t != &temp);
+        steps.pass().map_err(fail)?;
+        fs::rename(beside(&write.path, NEW_SUFFIX), &write.path).map_err(fail)?;
     }
-    for (index, path) in removals.iter().enumerate() {
+    for relative in &journal.removals {
+        let path = root.join(relative);
         let fail = |error| ("remove", path.clone(), error);
-        if fs::symlink_metadata(path).is_err() {
-            continue;
-        }
+        steps.pass().map_err(fail)?;
         // Moved aside rather than deleted, so that a later failure can put it back.
-        let backup = beside(path, OLD_SUFFIX);
-        fs::rename(path, &backup).map_err(fail)?;
-        undo.swapped.push((path.clone(), Some(backup)));
-        if fail_at == Some(writes.len() + index) {
-            return Err(fail(io::Error::other("injected failure")));
+        fs::rename(&path, beside(&path, OLD_SUFFIX)).map_err(fail)?;
+    }
+    steps
+        .pass()
+        .and_then(|()| sync(&journal.durable_paths(root)))
+        .map_err(|e| ("write", root.to_path_buf(), e))
+}
+
+/// fsyncs every file and folder of `paths`, all at once: each fsync waits for the disk, and
+/// waits that overlap cost about one.
+fn sync(paths: &[PathBuf]) -> io::Result<()> {
+    let sync_one = |path: &PathBuf| fs::File::open(path).and_then(|file| file.sync_all());
+    if paths.len() < 2 {
+        return paths.iter().try_for_each(sync_one);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = paths
+            .iter()
+            .map(|path| scope.spawn(move || sync_one(path)))
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|handle| handle.join().expect("fsync does not panic"))
+    })
+}
+
+/// Ctrl-C (SIGINT), SIGTERM, SIGHUP and SIGQUIT wait while held; one that arrived meanwhile
+/// takes effect when the value is dropped, after the commit.
+struct HeldSignals {
+    #[cfg(unix)]
+    previous: libc::sigset_t,
+}
+
+impl HeldSignals {
+    fn hold() -> Self {
+        #[cfg(unix)]
+        // SAFETY: the sets are initialised by sigemptyset before use, and pthread_sigmask only
+        // changes this thread's mask (threads spawned meanwhile inherit it).
+        unsafe {
+            let mut held: libc::sigset_t = std::mem::zeroed();
+            let mut previous: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut held);
+            for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                libc::sigaddset(&mut held, signal);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &held, &mut previous);
+            Self { previous }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+}
+
+impl Drop for HeldSignals {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        // SAFETY: restores the mask saved by `hold`.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.previous, std::ptr::null_mut());
         }
     }
-    Ok(())
 }
 
 /// Removes each folder holding one of `files` if it is empty, and its parents while they are
@@ -146,66 +547,16 @@ pub fn prune_empty_dirs<'a>(
     }
 }
 
-/// What has been done so far, in order, to undo it in reverse.
-#[derive(Default)]
-struct Undo {
-    created_dirs: Vec<PathBuf>,
-    temps: Vec<PathBuf>,
-    /// Target, and where its previous version was moved (none if it did not exist).
-    swapped: Vec<(PathBuf, Option<PathBuf>)>,
+/// Whether anything is at `path`, a symbolic link included.
+fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
 }
 
-impl Undo {
-    fn create_dirs(&mut self, dir: &Path) -> io::Result<()> {
-        let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
-        for dir in missing.into_iter().rev() {
-            fs::create_dir(dir)?;
-            self.created_dirs.push(dir.to_path_buf());
-        }
-        Ok(())
-    }
-
-    /// Restores the tree; returns what could not be restored.
-    fn roll_back(self) -> Vec<String> {
-        let mut problems = Vec::new();
-        let mut note = |what: String, result: io::Result<()>| {
-            if let Err(error) = result {
-                problems.push(format!("{what}: {error}"));
-            }
-        };
-        for (target, backup) in self.swapped.into_iter().rev() {
-            match backup {
-                Some(backup) => note(
-                    format!("restore {} from {}", target.display(), backup.display()),
-                    fs::rename(&backup, &target),
-                ),
-                None if target.exists() => note(
-                    format!("remove {}", target.display()),
-                    fs::remove_file(&target),
-                ),
-                None => {}
-            }
-        }
-        for temp in self.temps.into_iter().rev() {
-            if temp.is_file() {
-                note(format!("remove {}", temp.display()), fs::remove_file(&temp));
-            }
-        }
-        for dir in self.created_dirs.into_iter().rev() {
-            note(format!("remove {}", dir.display()), fs::remove_dir(&dir));
-        }
-        problems
-    }
-
-    /// Everything is in place: drop the backups.
-    fn forget(self) {
-        for (_, backup) in self.swapped {
-            if let Some(backup) = backup {
-                // A leftover backup is clutter, not damage; the write itself succeeded.
-                let _ = fs::remove_file(backup);
-            }
-        }
-    }
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn beside(path: &Path, suffix: &str) -> PathBuf {
@@ -239,11 +590,15 @@ mod tests {
         all
     }
 
-    fn setup() -> (tempfile::TempDir, Vec<Write>) {
+    /// A project with two files, and a commit that creates two files in new folders, replaces
+    /// one and removes two.
+    fn setup() -> (tempfile::TempDir, Vec<Write>, Vec<PathBuf>) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         fs::create_dir_all(root.join("src")).unwrap();
         fs::write(root.join("src/mod.rs"), "old\n").unwrap();
+        fs::write(root.join("src/old.rs"), "old\n").unwrap();
+        fs::write(root.join("gone.rs"), "gone\n").unwrap();
         let writes = vec![
             Write {
                 path: root.join("src/tasks/mod.rs"),
@@ -258,13 +613,30 @@ mod tests {
                 content: b"CREATE TABLE tasks ();\n".to_vec(),
             },
         ];
-        (dir, writes)
+        let removals = vec![root.join("src/old.rs"), root.join("gone.rs")];
+        (dir, writes, removals)
+    }
+
+    /// `commit_all` with step `fail_at` failing.
+    fn commit_failing_at(
+        root: &Path,
+        writes: &[Write],
+        removals: &[PathBuf],
+        fail_at: usize,
+    ) -> Result<(), StageError> {
+        let journal = Journal::begin(root, writes, removals)?;
+        let mut steps = Steps {
+            next: 0,
+            fail_at: Some(fail_at),
+        };
+        let result = carry_out(root, &journal, writes, &mut steps);
+        journal.end(root, result)
     }
 
     #[test]
     fn commits_everything() {
-        let (dir, writes) = setup();
-        commit(&writes).unwrap();
+        let (dir, writes, removals) = setup();
+        commit_all(dir.path(), &writes, &removals).unwrap();
         let after = snapshot(dir.path());
         for write in &writes {
             assert_eq!(after[&write.path].as_deref(), Some(&write.content[..]));
@@ -272,55 +644,107 @@ mod tests {
         assert_eq!(
             after.len(),
             7,
-            "three files and four folders, no leftovers: {after:?}"
+            "three files and four folders, no leftovers, no journal: {after:?}"
         );
     }
 
     #[test]
     fn a_failure_at_any_step_leaves_the_tree_as_it_was() {
-        for fail_at in 0..3 {
-            let (dir, writes) = setup();
+        let (_, writes, removals) = setup();
+        let steps = 2 * writes.len() + removals.len() + 1;
+        for fail_at in 0..steps {
+            let (dir, writes, removals) = setup();
             let before = snapshot(dir.path());
-            let error = commit_failing_at(&writes, &[], Some(fail_at)).unwrap_err();
+            let error = commit_failing_at(dir.path(), &writes, &removals, fail_at).unwrap_err();
             assert!(error.rollback.is_empty(), "{error}");
             assert!(error.to_string().contains("nothing was changed"));
+            let expected = if (6..8).contains(&fail_at) {
+                "cannot remove"
+            } else {
+                "cannot write"
+            };
+            assert!(error.to_string().starts_with(expected), "{error}");
             assert_eq!(snapshot(dir.path()), before, "failing at {fail_at}");
         }
     }
 
+    /// The process dies at each step in turn, leaving everything as it is; the next run's
+    /// recovery puts the tree back as it was, or, once every rename was done, as committed.
     #[test]
-    fn a_failure_while_staging_leaves_the_tree_as_it_was() {
-        let (dir, writes) = setup();
-        // The last temporary file cannot be created: a folder is in its way.
-        fs::create_dir_all(
-            dir.path()
-                .join("migrations/tenant/.1_create_tasks.sql.scaffold-new"),
-        )
-        .unwrap();
-        let before = snapshot(dir.path());
-        commit(&writes).unwrap_err();
-        assert_eq!(snapshot(dir.path()), before);
+    fn a_crash_at_any_step_is_recovered() {
+        let (dir, writes, removals) = setup();
+        commit_all(dir.path(), &writes, &removals).unwrap();
+        let committed: BTreeMap<_, _> = snapshot(dir.path())
+            .into_iter()
+            .map(|(path, content)| (path.strip_prefix(dir.path()).unwrap().to_owned(), content))
+            .collect();
+        let total = 2 * writes.len() + removals.len() + 1;
+        for crash_at in 0..total {
+            let (dir, writes, removals) = setup();
+            let root = dir.path();
+            let before = snapshot(root);
+            let journal = Journal::begin(root, &writes, &removals).unwrap();
+            assert_eq!(journal.steps(), total);
+            let mut steps = Steps {
+                next: 0,
+                fail_at: Some(crash_at),
+            };
+            carry_out(root, &journal, &writes, &mut steps).unwrap_err();
+            drop(journal);
+            assert!(root.join(JOURNAL).is_file());
+
+            let recovery = recover(root).unwrap().expect("a journal to recover from");
+            let after = snapshot(root);
+            // The last step comes after every rename.
+            if crash_at + 1 < total {
+                assert!(!recovery.completed, "crash at {crash_at}: {recovery:?}");
+                assert_eq!(after, before, "crash at {crash_at}");
+            } else {
+                assert!(recovery.completed, "crash at {crash_at}: {recovery:?}");
+                let after: BTreeMap<_, _> = after
+                    .into_iter()
+                    .map(|(path, content)| (path.strip_prefix(root).unwrap().to_owned(), content))
+                    .collect();
+                assert_eq!(after, committed, "crash at {crash_at}");
+            }
+            assert_eq!(recover(root).unwrap(), None, "recovered once");
+        }
     }
 
     #[test]
-    fn removals_are_undone_too() {
-        for fail_at in 0..5 {
-            let (dir, writes) = setup();
-            let root = dir.path();
-            fs::write(root.join("src/old.rs"), "old\n").unwrap();
-            fs::write(root.join("gone.rs"), "gone\n").unwrap();
-            let removals = vec![root.join("src/old.rs"), root.join("gone.rs")];
-            let before = snapshot(root);
-            let error = commit_failing_at(&writes, &removals, Some(fail_at)).unwrap_err();
-            assert!(error.rollback.is_empty(), "{error}");
-            let expected = if fail_at < 3 {
-                "cannot write"
-            } else {
-                "cannot remove"
-            };
-            assert!(error.to_string().starts_with(expected), "{error}");
-            assert_eq!(snapshot(root), before, "failing at {fail_at}");
-        }
+    fn recovery_says_what_it_undid() {
+        let (dir, writes, removals) = setup();
+        let root = dir.path();
+        let journal = Journal::begin(root, &writes, &removals).unwrap();
+        let mut steps = Steps {
+            next: 0,
+            // After the second write's swap: the first file is created and the second's
+            // backup is aside.
+            fail_at: Some(writes.len() + 2),
+        };
+        carry_out(root, &journal, &writes, &mut steps).unwrap_err();
+        let recovery = recover(root).unwrap().unwrap();
+        assert_eq!(recovery.restored, [PathBuf::from("src/mod.rs")]);
+        assert_eq!(recovery.removed, [PathBuf::from("src/tasks/mod.rs")]);
+        let text = recovery.to_string();
+        assert!(text.contains("restored  src/mod.rs"), "{text}");
+        assert!(text.contains("removed  src/tasks/mod.rs"), "{text}");
+    }
+
+    #[test]
+    fn leftovers_of_an_older_run_are_refused_not_overwritten() {
+        let (dir, writes, removals) = setup();
+        let root = dir.path();
+        fs::write(root.join("src/.mod.rs.scaffold-old"), "only copy\n").unwrap();
+        let before = snapshot(root);
+        let error = commit_all(root, &writes, &removals)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains(".mod.rs.scaffold-old is in the way"),
+            "{error}"
+        );
+        assert_eq!(snapshot(root), before);
     }
 
     #[test]
@@ -336,7 +760,7 @@ mod tests {
             root.join("keep/y.rs"),
             root.join("never/there.rs"),
         ];
-        commit_all(&[], &removals).unwrap();
+        commit_all(root, &[], &removals).unwrap();
         prune_empty_dirs(
             removals.iter().map(PathBuf::as_path),
             root,

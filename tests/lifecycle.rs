@@ -342,7 +342,8 @@ fn destroy_handles_what_is_already_gone_and_unknown_modules() {
 #[test]
 fn a_failed_destroy_leaves_the_tree_as_it_was() {
     let project = with_tasks();
-    // The last file cannot be moved aside: a folder is in the way of its backup.
+    // The last file cannot be moved aside: a folder is in the way of its backup (refused
+    // before anything is written).
     fs::create_dir_all(project.path("src/modules/tasks/.tests.rs.scaffold-old/x")).unwrap();
     let before = project.tree();
     let run = project.run(&["destroy", "module", "tasks"]);

@@ -168,3 +168,136 @@ fn lint_needs_a_project_unless_a_folder_is_named() {
     // Named, the folder is linted with modules in src/modules.
     assert_eq!(lint(dir.path()).code, 1);
 }
+
+/// A project with a scaffold.toml whose tenant migrations live in `db/tenant` (no folder named
+/// `migrations`, so only the configured path finds them), the reference `projects` module and
+/// the server's public migrations.
+fn configured_project() -> tempfile::TempDir {
+    let dir = seeded("none", |s| s);
+    let config = fs::read_to_string(server().join("scaffold.toml"))
+        .unwrap()
+        .replace(
+            "migrations = \"migrations/tenant\"",
+            "migrations = \"db/tenant\"",
+        );
+    assert!(config.contains("db/tenant"), "{config}");
+    fs::write(dir.path().join("scaffold.toml"), config).unwrap();
+    common::copy_tree(
+        &server().join("migrations/tenant"),
+        &dir.path().join("db/tenant"),
+    );
+    common::copy_tree(
+        &server().join("migrations/public"),
+        &dir.path().join("migrations/public"),
+    );
+    dir
+}
+
+#[test]
+fn tenant_renames_aliases_and_schema_changes_are_caught() {
+    let cases: [(&str, Edit, &str); 5] = [
+        (
+            "schemas.rs",
+            |s| {
+                s.replacen(
+                    "    #[garde(skip)]\n",
+                    "    #[garde(skip)]\n    #[serde(alias = \"tenant\")]\n",
+                    1,
+                )
+            },
+            "src/modules/projects/schemas.rs:18: tenant-from-client: `CreateProject` accepts `tenant`",
+        ),
+        (
+            "schemas.rs",
+            |s| {
+                s.replacen(
+                    "    #[garde(skip)]\n",
+                    "    #[garde(skip)]\n    #[serde(rename(serialize = \"description\", deserialize = \"tenant\"))]\n",
+                    1,
+                )
+            },
+            "src/modules/projects/schemas.rs:18: tenant-from-client: `CreateProject` accepts `tenant`",
+        ),
+        (
+            "router.rs",
+            |s| {
+                format!(
+                    "{s}\n#[derive(serde::Deserialize)]\npub struct Filter {{\n    \
+                     #[serde(rename = \"tenant_id\")]\n    pub owner: Option<String>,\n}}\n"
+                )
+            },
+            "tenant-from-client: `Filter` accepts `tenant_id`",
+        ),
+        (
+            "schemas.rs",
+            |s| {
+                s.replacen(
+                    "    #[garde(skip)]\n",
+                    "    #[garde(skip)]\n    #[serde(rename = tenant)]\n",
+                    1,
+                )
+            },
+            "src/modules/projects/schemas.rs:19: cannot-parse: cannot read this #[serde(...)] attribute of `CreateProject`",
+        ),
+        (
+            "models.rs",
+            |s| {
+                s.replace(
+                    "pub async fn list(",
+                    "pub const LEAK: &str = \"SET SCHEMA 'tenant_a'\";\n\npub async fn list(",
+                )
+            },
+            "src/modules/projects/models.rs:20: session-search-path: SET SCHEMA lasts for the session",
+        ),
+    ];
+    for (file, edit, expected) in cases {
+        let dir = seeded(file, edit);
+        let run = lint(dir.path());
+        assert_eq!(run.code, 1, "{file}: {run:?}");
+        assert!(
+            run.stdout.contains(expected),
+            "{file}: expected {expected:?} in {run:?}"
+        );
+        assert_eq!(run.stdout.lines().count(), 1, "one finding: {run:?}");
+    }
+}
+
+#[test]
+fn migrations_that_change_search_path_are_caught() {
+    let dir = configured_project();
+    let run = run_in(dir.path(), &["lint"]);
+    assert_eq!(run.code, 0, "the migrations as they are pass: {run:?}");
+
+    let tenant = dir.path().join("db/tenant/20990101000000_move.sql");
+    fs::write(
+        &tenant,
+        "-- Never SET search_path here.\nCREATE TABLE notes (body TEXT DEFAULT 'SET SCHEMA x');\n\n\
+         SET LOCAL search_path TO public;\nINSERT INTO notes VALUES ('x');\n",
+    )
+    .unwrap();
+    let public = dir.path().join("migrations/public/0099_shared.sql");
+    fs::write(
+        &public,
+        "CREATE TABLE shared (x INT);\nSET SCHEMA 'public';\nSELECT set_config('search_path', 'public', true);\n",
+    )
+    .unwrap();
+    let run = run_in(dir.path(), &["lint"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{run:?}");
+    assert!(
+        lines[0].starts_with("db/tenant/20990101000000_move.sql:4: migration-search-path: SET search_path in a migration: the runner sets search_path"),
+        "{run:?}"
+    );
+    assert!(
+        lines[1].starts_with(
+            "migrations/public/0099_shared.sql:2: migration-search-path: SET SCHEMA in a migration"
+        ),
+        "{run:?}"
+    );
+    assert!(
+        lines[2].starts_with("migrations/public/0099_shared.sql:3: migration-search-path: set_config('search_path', ...) in a migration"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("3 violation"), "{run:?}");
+}

@@ -135,7 +135,7 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
     let (state_writes, state_removals) = state.into_stage(ws.root());
     writes.extend(state_writes);
     removals.extend(state_removals);
-    stage::commit_all(&writes, &removals)?;
+    stage::commit_all(ws.root(), &writes, &removals)?;
     lifecycle::prune(&ws, &removals);
     for line in &lines {
         println!("{line}");

@@ -5,18 +5,25 @@ use std::path::{Path, PathBuf};
 use crate::lint;
 use crate::project::{CONFIG_FILE, Project, ProjectError};
 
-/// Where modules live when there is no scaffold.toml to say.
+/// Where modules and tenant migrations live when there is no scaffold.toml to say.
 const DEFAULT_MODULES: &str = "src/modules";
+const DEFAULT_MIGRATIONS: &str = "migrations/tenant";
 
 /// Lints the project found from `start`. A folder without a project is linted only when it
 /// was named with `-C` (`explicit`): otherwise `scaffold lint` typed in the wrong folder would
 /// report the rules against whatever code is there, or call an empty folder clean.
 pub fn run(start: &Path, explicit: bool) -> anyhow::Result<()> {
-    let (root, modules) = match Project::discover(start) {
-        Ok(project) => (project.root, project.config.paths.modules),
-        Err(ProjectError::NotFound(_)) if explicit => {
-            (start.to_path_buf(), PathBuf::from(DEFAULT_MODULES))
-        }
+    let (root, modules, migrations) = match Project::discover(start) {
+        Ok(project) => (
+            project.root,
+            project.config.paths.modules,
+            project.config.paths.migrations,
+        ),
+        Err(ProjectError::NotFound(_)) if explicit => (
+            start.to_path_buf(),
+            PathBuf::from(DEFAULT_MODULES),
+            PathBuf::from(DEFAULT_MIGRATIONS),
+        ),
         Err(error) => {
             return Err(anyhow::anyhow!(
                 "{error}; to lint a folder that has no {CONFIG_FILE}, name it: `scaffold -C \
@@ -24,7 +31,7 @@ pub fn run(start: &Path, explicit: bool) -> anyhow::Result<()> {
             ));
         }
     };
-    let findings = lint::check_tree(&root, &modules).map_err(anyhow::Error::msg)?;
+    let findings = lint::check_tree(&root, &modules, &migrations).map_err(anyhow::Error::msg)?;
     for finding in &findings {
         println!("{finding}");
     }

@@ -27,6 +27,10 @@ pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
         Some(dir) => start.join(dir),
         None => start.join(name),
     };
+    // An earlier `new app` into this folder that died half way is undone first.
+    if let Some(recovery) = stage::recover(&dir).map_err(anyhow::Error::msg)? {
+        eprintln!("note: {recovery}");
+    }
     let occupied = dir
         .read_dir()
         .map(|mut entries| entries.next().is_some())
@@ -62,7 +66,7 @@ pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
         path: dir.join(".gitignore"),
         content: b"target/\n".to_vec(),
     });
-    stage::commit(&writes)?;
+    stage::commit(&dir, &writes)?;
 
     println!("created {} ({} files)\n", dir.display(), writes.len());
     println!("next steps:");

@@ -23,6 +23,17 @@ const DEFAULT_FIELD: &str = "name:string";
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
     let _lock = project.lock()?;
+    // Parsing the templates and compiling the inflector's rules (in the first name derived
+    // below) are the two slow steps of start-up, and neither needs the other: they overlap.
+    let renderer = {
+        let builtin = project.config.templates.builtin;
+        let dir = project.template_dir();
+        let inflections = project.inflections.clone();
+        std::thread::spawn(move || -> anyhow::Result<Renderer> {
+            let templates = TemplateSet::load(builtin, dir.as_deref())?;
+            Ok(Renderer::new(templates, &inflections)?)
+        })
+    };
     let recorded = Manifest::load(&project.root)?;
     let facts = project.facts()?;
     let interactive = !args.yes && prompt::is_interactive();
@@ -65,9 +76,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     }
     println!("{spec}\n");
 
-    let template_dir = project.template_dir();
-    let templates = TemplateSet::load(project.config.templates.builtin, template_dir.as_deref())?;
-    let renderer = Renderer::new(templates, &project.inflections)?;
+    let renderer = renderer
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
     let mut plan = plan::plan(
         &spec,
         &renderer,

@@ -398,7 +398,7 @@ impl<'a> Upgrader<'a> {
         let (state_writes, state_removals) = state.into_stage(ws.root());
         writes.extend(state_writes);
         removals.extend(state_removals);
-        stage::commit_all(&writes, &removals)?;
+        stage::commit_all(ws.root(), &writes, &removals)?;
         lifecycle::prune(ws, &removals);
         print_lines();
         if recording {

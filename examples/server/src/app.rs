@@ -179,7 +179,10 @@ mod tests {
         ))
     }
 
-    #[tokio::test]
+    // The clock is paused in these tests (`start_paused`): tokio moves it only when every task
+    // waits, so a 50 ms handler always ends before a 200 ms wait does, however busy the
+    // machine is.
+    #[tokio::test(start_paused = true)]
     async fn a_dropped_request_still_runs_to_completion() {
         let finished = Arc::new(AtomicBool::new(false));
         let flag = finished.clone();
@@ -227,7 +230,7 @@ mod tests {
         assert_eq!(body["detail"], "an internal error occurred");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn requests_beyond_the_bound_are_shed_with_503() {
         let app = bounded(
             Router::new().route(

@@ -5,6 +5,8 @@
 //! The database is `DATABASE_URL` when set. Otherwise a throwaway PostgreSQL is started from
 //! the machine's own binaries (through `runuser -u postgres` when running as root) and stopped
 //! when the test process exits. With neither, tests fail with a message saying what to install.
+//! In `DATABASE_URL`'s server, the databases and tenants a test process made are removed when
+//! it exits, so that a database shared by many runs (CI's) does not grow with each.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -35,7 +37,10 @@ pub const JWT_SECRET: &str = "test-secret-at-least-32-bytes-long";
 pub fn database_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => url,
+        Ok(url) if !url.is_empty() => {
+            remove_at_exit();
+            url
+        }
         _ => start_throwaway_postgres().unwrap_or_else(|error| {
             panic!(
                 "tests need PostgreSQL: {error}.\nEither set DATABASE_URL to a database the \
@@ -57,7 +62,7 @@ pub fn fresh_database() -> String {
             .build()
             .unwrap();
         runtime.block_on(async {
-            let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+            let name = format!("test_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
             let pool = db::connect(&base, 1)
                 .await
                 .expect("connect to the test database");
@@ -70,6 +75,84 @@ pub fn fresh_database() -> String {
     })
     .join()
     .unwrap()
+}
+
+/// Eight hex digits of this process's own, in the name of every database (`test_<tag>_...`) and
+/// tenant (`t_<tag>_...`) it creates: what it made can then be found and removed, and nothing
+/// of another test process, running at the same time, is touched.
+fn run_tag() -> &'static str {
+    static TAG: OnceLock<String> = OnceLock::new();
+    TAG.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..8].to_owned())
+}
+
+unsafe extern "C" {
+    fn atexit(callback: extern "C" fn()) -> std::ffi::c_int;
+}
+
+/// Removes this process's databases and tenants from `DATABASE_URL` when it exits. A test
+/// binary has no hook that runs once every test is done, so this is the C library's `atexit`,
+/// which runs when the test harness exits, whether tests failed or not (not when the process
+/// is killed).
+fn remove_at_exit() {
+    extern "C" fn at_exit() {
+        // At exit this thread's thread-locals, which tokio needs, are gone: a thread of its
+        // own. A panic must not cross into C.
+        let removed = std::thread::spawn(remove_what_this_process_made).join();
+        match removed {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => eprintln!("removing this test run's databases and tenants: {error}"),
+            Err(_) => eprintln!("removing this test run's databases and tenants panicked"),
+        }
+    }
+    // SAFETY: `at_exit` is a plain function that unwinds nowhere.
+    unsafe {
+        atexit(at_exit);
+    }
+}
+
+fn remove_what_this_process_made() -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let pool = db::connect(database_url(), 1)
+            .await
+            .map_err(|e| e.to_string())?;
+        // The tag is hex: nothing in it needs escaping in LIKE.
+        let tag = run_tag();
+        let registered = sqlx::query_scalar::<_, String>(
+            "SELECT slug FROM public.tenants WHERE slug LIKE 't\\_' || $1 || '\\_%'",
+        )
+        .bind(tag)
+        .fetch_all(&pool)
+        .await;
+        // No registry: this process made no tenant in this database.
+        for slug in registered.unwrap_or_default() {
+            let slug = TenantSlug::parse(&slug)?;
+            tenant::delete(&pool, &slug)
+                .await
+                .map_err(|e| format!("tenant {slug}: {e}"))?;
+        }
+        let databases: Vec<String> = sqlx::query_scalar(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'test\\_' || $1 || '\\_%'",
+        )
+        .bind(tag)
+        .fetch_all(&pool)
+        .await
+        .map_err(|e| e.to_string())?;
+        for name in databases {
+            // FORCE: connections of servers the tests started may not be gone yet.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await
+            .map_err(|e| format!("database {name}: {e}"))?;
+        }
+        pool.close().await;
+        Ok(())
+    })
 }
 
 /// `url` with its database name replaced by `name`.
@@ -214,7 +297,8 @@ impl TestApp {
 
     /// Registers a new tenant with a unique slug and migrates its schema.
     pub async fn new_tenant(&self) -> TenantSlug {
-        let slug = TenantSlug::parse(&format!("t_{}", uuid::Uuid::new_v4().simple())).unwrap();
+        let slug = format!("t_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
+        let slug = TenantSlug::parse(&slug).unwrap();
         tenant::create(self.pool(), &slug)
             .await
             .expect("create test tenant");

@@ -1,6 +1,6 @@
 //! The real `server` binary: its subcommands, and HTTP over a socket.
 
-use std::net::TcpListener;
+use std::io::BufRead;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -49,27 +49,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn wait_until_healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if let Ok(response) = reqwest::get(format!("{base}/healthz")).await
-            && response.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not become healthy at {base}");
 }
 
 #[test]
@@ -205,17 +184,7 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
         "5m",
     ]));
 
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Running(
-        server()
-            .arg("serve")
-            .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_until_healthy(&base).await;
+    let (mut child, base) = serve(&[]).await;
     let http = reqwest::Client::new();
 
     let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
@@ -270,43 +239,53 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
         "application/problem+json"
     );
 
-    let pid = child.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the server did not stop on SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    sigterm(&child);
+    let status = wait_for_exit(&mut child, Duration::from_secs(10)).await;
     assert!(status.success(), "graceful shutdown exits 0, got {status}");
 }
 
-/// `serve` with extra environment, on a free port; waits until it answers.
+/// `serve` with extra environment. It binds port 0 and the address is read from the line it
+/// logs once it listens: a port picked by the test and bound later could be taken in between,
+/// and connections made from then on wait in the kernel's backlog until it accepts them.
 async fn serve(env: &[(&str, &str)]) -> (Running, String) {
-    let port = free_port();
     let mut command = server();
     command
         .arg("serve")
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null());
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     for (name, value) in env {
         command.env(name, value);
     }
-    let child = Running(command.spawn().unwrap());
-    let base = format!("http://127.0.0.1:{port}");
-    wait_until_healthy(&base).await;
-    (child, base)
+    let mut child = Running(command.spawn().unwrap());
+    let stderr = child.0.stderr.take().unwrap();
+    let (address, found) = std::sync::mpsc::channel();
+    // Reads the log to its end, so that the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut log = Vec::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("listening")
+                && let Some((_, rest)) = line.split_once("addr=")
+            {
+                let _ = address.send(Ok(rest.split_whitespace().next().unwrap_or("").to_owned()));
+            }
+            log.push(line);
+        }
+        let _ = address.send(Err(log.join("\n")));
+    });
+    let listening =
+        tokio::task::spawn_blocking(move || found.recv_timeout(Duration::from_secs(20)))
+            .await
+            .unwrap();
+    match listening {
+        Ok(Ok(address)) => (child, format!("http://{address}")),
+        Ok(Err(log)) => panic!("the server ended without listening:\n{log}"),
+        Err(error) => panic!("the server did not log its address within 20 s: {error}"),
+    }
 }
 
 fn sigterm(child: &Running) {
@@ -408,12 +387,20 @@ fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwes
     tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
 }
 
+/// The project's name once no transaction holds its row: `FOR UPDATE` waits for a writer
+/// still in flight to commit or roll back, where a plain read would see the old name either
+/// way.
 async fn name_in_database(slug: &str) -> String {
     let pool = db::connect(database_url(), 1).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL lock_timeout = '20s'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT name FROM tenant_{slug}.projects"
+        "SELECT name FROM tenant_{slug}.projects FOR UPDATE"
     )))
-    .fetch_one(&pool)
+    .fetch_one(&mut *tx)
     .await
     .unwrap()
 }
@@ -433,11 +420,15 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
     let in_flight = rename(&base, &token, &path);
     wait_for_a_waiter(holder).await;
     sigterm(&child);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        reqwest::get(format!("{base}/healthz")).await.is_err(),
-        "no new connections after SIGTERM"
-    );
+    // No new connections once the signal is handled; how soon that is depends on the machine.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while reqwest::get(format!("{base}/healthz")).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "new connections still served 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(
         child.0.try_wait().unwrap().is_none(),
         "waits for the request"
@@ -468,7 +459,7 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
         "the client saw the connection close"
     );
     lock.commit().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // name_in_database waits for the abandoned transaction to end, whichever way it ends.
     assert_eq!(name_in_database(&slug).await, "before", "rolled back");
 }
 
@@ -484,8 +475,6 @@ async fn slow_clients_are_cut_off_and_connections_are_bounded() {
     ])
     .await;
     let address = base.trim_start_matches("http://").to_owned();
-    // wait_until_healthy's connection may still be open: let it go.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let slow: Vec<std::net::TcpStream> = (0..2)
         .map(|_| {
             let mut stream = std::net::TcpStream::connect(&address).unwrap();
@@ -495,7 +484,7 @@ async fn slow_clients_are_cut_off_and_connections_are_bounded() {
             stream
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_until_accepted(&address).await;
     let http = reqwest::Client::builder()
         .timeout(Duration::from_millis(300))
         .build()
@@ -516,4 +505,34 @@ async fn slow_clients_are_cut_off_and_connections_are_bounded() {
     let http = reqwest::Client::new();
     let ok = http.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(ok.status(), 200);
+}
+
+/// Waits until the server has accepted every connection made to `address`: the kernel counts
+/// the connections waiting in a listening socket's backlog as its receive queue in
+/// /proc/net/tcp.
+async fn wait_until_accepted(address: &str) {
+    let port = address.rsplit_once(':').unwrap().1.parse::<u16>().unwrap();
+    let listener = format!("0100007F:{port:04X}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+        let waiting = table
+            .lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            // local address, remote, state (0A: listening), tx_queue:rx_queue
+            .find(|fields| {
+                fields.get(1) == Some(&listener.as_str()) && fields.get(3) == Some(&"0A")
+            })
+            .and_then(|fields| fields.get(4)?.split_once(':').map(|(_, rx)| rx.to_owned()))
+            .map(|rx| u32::from_str_radix(&rx, 16).unwrap())
+            .expect("the server's listening socket is in /proc/net/tcp");
+        if waiting == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{waiting} connection(s) never accepted"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
+use server::core::tenant::TenantSlug;
 use server::testing::TestApp;
 
 const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
@@ -99,7 +100,7 @@ async fn one_connection_carries_no_tenant_between_requests() {
     let app = TestApp::with_pool_size(1).await;
     let tenants = [app.new_tenant().await, app.new_tenant().await];
     let clients = tenants.each_ref().map(|t| app.client_for(t, PERMISSIONS));
-    let unknown = server::core::tenant::TenantSlug::parse("t_never_created").unwrap();
+    let unknown = TenantSlug::parse("t_never_created").unwrap();
     let stranger = app.client_for(&unknown, PERMISSIONS);
     let mut ids = Vec::new();
     for (i, client) in clients.iter().enumerate() {

@@ -27,21 +27,26 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
         .expect(StatusCode::CREATED);
 
     let mut requests = JoinSet::new();
+    let (answered, mut first_answer) = tokio::sync::mpsc::unbounded_channel();
     for n in 0..300 {
         let client = doomed_client.clone();
+        let answered = answered.clone();
         requests.spawn(async move {
-            if n % 2 == 0 {
+            let response = if n % 2 == 0 {
                 client.get("/api/projects").await
             } else {
                 client
                     .post("/api/projects", &json!({ "name": format!("doomed {n}") }))
                     .await
-            }
+            };
+            let _ = answered.send(());
+            response
         });
     }
     // Its own connection, so that the delete does not queue behind the requests for the pool.
     let admin = db::connect(testing::database_url(), 1).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // Under load: once the requests are being answered, with most of them still to come.
+    first_answer.recv().await.unwrap();
     tenant::delete(&admin, &doomed).await.unwrap();
 
     let mut refused = 0;

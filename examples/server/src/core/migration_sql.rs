@@ -76,11 +76,18 @@ fn refusal(text: &str) -> Option<String> {
         "prepare" if word(1) == "transaction" => Some(format!(
             "`PREPARE TRANSACTION` is transaction control: {runner_owns}; remove it"
         )),
-        "set" | "reset" if words.iter().any(|w| w == "search_path") => Some(
+        // `SET SCHEMA 'x'` is `SET search_path TO 'x'` under another name.
+        "set" | "reset"
+            if words.iter().any(|w| w == "search_path")
+                || word(1) == "schema"
+                || (matches!(word(1), "local" | "session") && word(2) == "schema") =>
+        {
+            Some(
             "sets search_path: the runner sets it to the schema being migrated; use unqualified \
              names instead"
                 .to_owned(),
-        ),
+            )
+        }
         "set" if !matches!(word(1), "local" | "constraints" | "transaction") => Some(
             "a session-level `SET` outlives the migration on a pooled connection; use `SET \
              LOCAL`, which ends with the runner's transaction"
@@ -251,6 +258,7 @@ mod tests {
             "SET SP = public",
             "SET LOCAL SP TO public",
             "set session SP to public",
+            "SET LOCAL SCHEMA 'public'",
             "SELECT set_config('SP', 'public', false)",
             "SET statement_timeout = 0",
             "SET SESSION work_mem = '1GB'",
