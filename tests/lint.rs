@@ -205,7 +205,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     1,
                 )
             },
-            "src/modules/projects/schemas.rs:18: tenant-from-client: `CreateProject` accepts `tenant`",
+            "src/modules/projects/schemas.rs:49: tenant-from-client: `CreateProject` accepts `tenant`",
         ),
         (
             "schemas.rs",
@@ -216,7 +216,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     1,
                 )
             },
-            "src/modules/projects/schemas.rs:18: tenant-from-client: `CreateProject` accepts `tenant`",
+            "src/modules/projects/schemas.rs:49: tenant-from-client: `CreateProject` accepts `tenant`",
         ),
         (
             "router.rs",
@@ -237,7 +237,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     1,
                 )
             },
-            "src/modules/projects/schemas.rs:19: cannot-parse: cannot read this #[serde(...)] attribute of `CreateProject`",
+            "src/modules/projects/schemas.rs:50: cannot-parse: cannot read this #[serde(...)] attribute of `CreateProject`",
         ),
         (
             "models.rs",
@@ -247,7 +247,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     "pub const LEAK: &str = \"SET SCHEMA 'tenant_a'\";\n\npub async fn list(",
                 )
             },
-            "src/modules/projects/models.rs:20: session-search-path: SET SCHEMA lasts for the session",
+            "src/modules/projects/models.rs:23: session-search-path: SET SCHEMA lasts for the session",
         ),
     ];
     for (file, edit, expected) in cases {
