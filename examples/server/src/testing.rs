@@ -221,6 +221,22 @@ pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
     )
 }
 
+/// How many backends wait for a lock that backend `holder` holds, directly or behind another
+/// waiter (as a second UPDATE of a row waits): tests wait on it instead of sleeping.
+pub async fn lock_waiters(pool: &PgPool, holder: i32) -> i64 {
+    sqlx::query_scalar(
+        "WITH RECURSIVE waiter(pid) AS ( \
+             SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
+             UNION SELECT a.pid FROM pg_stat_activity a \
+             JOIN waiter w ON w.pid = ANY(pg_blocking_pids(a.pid))) \
+         SELECT count(*) FROM waiter",
+    )
+    .bind(holder)
+    .fetch_one(pool)
+    .await
+    .expect("pg_stat_activity answers")
+}
+
 /// The application on a small pool, with the public migrations applied.
 pub struct TestApp {
     pub state: AppState,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use server::core::db;
-use server::testing::fresh_database;
+use server::testing::{fresh_database, lock_waiters};
 
 /// Its own database: `server migrate` migrates every tenant it finds.
 fn database_url() -> &'static str {
@@ -359,18 +359,7 @@ async fn wait_for_a_waiter(holder: i32) {
     let pool = db::connect(database_url(), 1).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let waiting: i64 = sqlx::query_scalar(
-            // Directly or behind another waiter, as a second UPDATE of a row waits.
-            "WITH RECURSIVE waiter(pid) AS ( \
-                 SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
-                 UNION SELECT a.pid FROM pg_stat_activity a \
-                 JOIN waiter w ON w.pid = ANY(pg_blocking_pids(a.pid))) \
-             SELECT count(*) FROM waiter",
-        )
-        .bind(holder)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+        let waiting = lock_waiters(&pool, holder).await;
         if waiting > 0 {
             return;
         }

@@ -11,7 +11,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use server::core::config::Limits;
 use server::core::tenant::TenantSlug;
-use server::testing::{Client, TestApp};
+use server::testing::{Client, TestApp, lock_waiters};
 
 const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
 /// Longer than any of these tests should take: a request still waiting then is a failure.
@@ -54,18 +54,7 @@ async fn wait_for_waiters(pool: &PgPool, lock: &mut Transaction<'static, Postgre
         .unwrap();
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
-        let waiting: i64 = sqlx::query_scalar(
-            // Directly or behind another waiter, as a second UPDATE of a row waits.
-            "WITH RECURSIVE waiter(pid) AS ( \
-                 SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) \
-                 UNION SELECT a.pid FROM pg_stat_activity a \
-                 JOIN waiter w ON w.pid = ANY(pg_blocking_pids(a.pid))) \
-             SELECT count(*) FROM waiter",
-        )
-        .bind(holder)
-        .fetch_one(pool)
-        .await
-        .unwrap();
+        let waiting = lock_waiters(pool, holder).await;
         if waiting >= count {
             return;
         }
