@@ -55,9 +55,6 @@ struct Inner {
     ready: PgPool,
     connect_options: PgConnectOptions,
     limits: Limits,
-    /// `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`, as
-    /// `set_config` takes them.
-    timeouts: [String; 3],
     tenant_share: u32,
     tenants: Mutex<HashMap<String, Arc<Semaphore>>>,
     /// Set while the database is unreachable: requests are answered 503 at once, and one
@@ -69,30 +66,31 @@ struct Inner {
 
 impl Database {
     /// Connects lazily: the server starts, and answers 503, while the database is down.
+    ///
+    /// The request pool's connections carry the request timeouts from their start-up packet:
+    /// set once per connection rather than in every request's first statement.
     pub fn new(database_url: &str, limits: Limits) -> anyhow::Result<Database> {
         let connect_options: PgConnectOptions = database_url.parse()?;
+        let millis = |d: Duration| format!("{}ms", d.as_millis());
+        let request_options = connect_options.clone().options([
+            ("statement_timeout", millis(limits.statement_timeout)),
+            ("lock_timeout", millis(limits.lock_timeout)),
+            (
+                "idle_in_transaction_session_timeout",
+                millis(limits.idle_in_transaction_timeout),
+            ),
+        ]);
         let pool = pool_options(limits.pool_size, limits.acquire_timeout)
-            .connect_lazy_with(connect_options.clone());
-        Ok(Database::with_pool(pool, connect_options, limits))
-    }
-
-    /// Wraps a pool the caller made (tests make theirs with [`connect`]).
-    pub fn with_pool(pool: PgPool, connect_options: PgConnectOptions, limits: Limits) -> Database {
+            .connect_lazy_with(request_options);
         let ready = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(1))
             .connect_lazy_with(connect_options.clone());
-        let millis = |d: Duration| format!("{}ms", d.as_millis());
-        Database {
+        Ok(Database {
             inner: Arc::new(Inner {
                 pool,
                 ready,
                 connect_options,
-                timeouts: [
-                    millis(limits.statement_timeout),
-                    millis(limits.lock_timeout),
-                    millis(limits.idle_in_transaction_timeout),
-                ],
                 // Half the pool: a tenant whose requests are slow cannot take every connection
                 // while other tenants wait.
                 tenant_share: (limits.pool_size / 2).max(1),
@@ -101,7 +99,12 @@ impl Database {
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
             }),
-        }
+        })
+    }
+
+    /// The request pool itself, for tests that inspect its connections.
+    pub(crate) fn request_pool(&self) -> &PgPool {
+        &self.inner.pool
     }
 
     pub fn limits(&self) -> &Limits {
@@ -180,10 +183,10 @@ impl Database {
     }
 
     /// `BEGIN`, then one statement ([`tenant::ENTER`]) that checks that the tenant is
-    /// registered, migrated and not being deleted, and sets `search_path` to its schema and
-    /// the timeouts, all transaction-locally (`set_config(..., true)`), so nothing can leak to
-    /// the next request on this pooled connection and PostgreSQL itself ends a request that
-    /// waits or runs too long.
+    /// registered, migrated and not being deleted, and sets `search_path` to its schema
+    /// transaction-locally (`set_config(..., true)`), so nothing can leak to the next request
+    /// on this pooled connection. The connection's own timeouts (see [`Database::new`]) let
+    /// PostgreSQL end a request that waits or runs too long.
     ///
     /// A pooled connection that broke while idle (the database restarted) fails here before
     /// anything was done, so the request is retried on another one, up to a pool's worth.
@@ -191,7 +194,6 @@ impl Database {
         &self,
         tenant: &TenantSlug,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
-        let [statement, lock, idle] = &self.inner.timeouts;
         let mut attempts = self.inner.limits.pool_size + 1;
         loop {
             let attempt = async {
@@ -199,9 +201,6 @@ impl Database {
                 let row: Option<(bool, bool)> = sqlx::query_as(tenant::ENTER)
                     .bind(tenant.as_str())
                     .bind(migrate::latest_tenant_version())
-                    .bind(statement)
-                    .bind(lock)
-                    .bind(idle)
                     .fetch_optional(&mut *tx)
                     .await?;
                 Ok::<_, sqlx::Error>((tx, row))
