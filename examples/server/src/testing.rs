@@ -281,7 +281,8 @@ impl TestApp {
             migrate::run_public(&pool).await.expect("public migrations");
         }
         let database = Database::new(url, limits).expect("a valid database URL");
-        let request_pool = database.request_pool().clone();
+        // Test pools are one group (at most 4 connections): the application's pool.
+        let request_pool = database.request_pools()[0].clone();
         let state = AppState::new(
             database,
             Arc::new(Keys::new(JWT_SECRET)),

@@ -5,6 +5,11 @@
 //! statement, lock and idle-transaction timeouts end a request's transaction; a tenant holds at
 //! most half the pool while others wait; a request waits at most the acquire timeout for a
 //! connection; while the database is unreachable, requests are answered 503 at once.
+//!
+//! The pool is split into groups of four connections, and each tenant's requests prefer one
+//! group: PostgreSQL then seldom re-plans a statement for another tenant's `search_path`, and
+//! each backend caches the catalogs of a share of the tenants rather than of all of them.
+//! Isolation does not depend on it: every transaction still sets its own `search_path`.
 
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
@@ -12,8 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool, Postgres};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::core::config::Limits;
@@ -49,14 +55,16 @@ pub struct Database {
 }
 
 struct Inner {
-    pool: PgPool,
+    /// The request connections, in groups of [`GROUP_SIZE`]: each tenant has a home group
+    /// (see [`Database::acquire`]).
+    groups: Vec<PgPool>,
     /// One connection of its own, so that readiness is answered while the request pool is
     /// busy.
     ready: PgPool,
     connect_options: PgConnectOptions,
     limits: Limits,
     tenant_share: u32,
-    tenants: Mutex<HashMap<String, Arc<Semaphore>>>,
+    tenants: Mutex<Tenants>,
     /// Set while the database is unreachable: requests are answered 503 at once, and one
     /// probe task watches for the database to come back.
     down: AtomicBool,
@@ -80,31 +88,42 @@ impl Database {
                 millis(limits.idle_in_transaction_timeout),
             ),
         ]);
-        let pool = pool_options(limits.pool_size, limits.acquire_timeout)
-            .connect_lazy_with(request_options);
+        let group_count = (limits.pool_size / GROUP_SIZE).max(1);
+        let groups = (0..group_count)
+            .map(|i| {
+                // The remainder goes to the first groups: 18 connections are 5, 5, 4, 4.
+                let size =
+                    limits.pool_size / group_count + u32::from(i < limits.pool_size % group_count);
+                pool_options(size, limits.acquire_timeout)
+                    .connect_lazy_with(request_options.clone())
+            })
+            .collect();
         let ready = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(1))
             .connect_lazy_with(connect_options.clone());
         Ok(Database {
             inner: Arc::new(Inner {
-                pool,
+                groups,
                 ready,
                 connect_options,
                 // Half the pool: a tenant whose requests are slow cannot take every connection
                 // while other tenants wait.
                 tenant_share: (limits.pool_size / 2).max(1),
                 limits,
-                tenants: Mutex::new(HashMap::new()),
+                tenants: Mutex::new(Tenants {
+                    slots: HashMap::new(),
+                    per_group: vec![0; group_count as usize],
+                }),
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
             }),
         })
     }
 
-    /// The request pool itself, for tests that inspect its connections.
-    pub(crate) fn request_pool(&self) -> &PgPool {
-        &self.inner.pool
+    /// The request connections' groups, for tests that inspect them.
+    pub(crate) fn request_pools(&self) -> &[PgPool] {
+        &self.inner.groups
     }
 
     pub fn limits(&self) -> &Limits {
@@ -126,20 +145,56 @@ impl Database {
 
     /// Closes the request pool, waiting at most `deadline` for connections still in use.
     pub async fn close(&self, deadline: Duration) {
-        let _ = tokio::time::timeout(deadline, self.inner.pool.close()).await;
+        let closing = self.inner.groups.iter().map(PgPool::close);
+        let _ = tokio::time::timeout(deadline, async {
+            for close in closing {
+                close.await;
+            }
+        })
+        .await;
         self.inner.ready.close().await;
     }
 
-    /// The permit that lets `tenant` hold one more connection.
-    fn tenant_semaphore(&self, tenant: &TenantSlug) -> Arc<Semaphore> {
+    /// The tenant's share of the pool and its home group; a tenant seen for the first time
+    /// gets the group with the fewest tenants.
+    fn tenant_slot(&self, tenant: &TenantSlug) -> TenantSlot {
         let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(semaphore) = tenants.get(tenant.as_str()) {
-            return semaphore.clone();
+        if let Some(slot) = tenants.slots.get(tenant.as_str()) {
+            return slot.clone();
         }
-        tenants
-            .entry(tenant.as_str().to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.tenant_share as usize)))
-            .clone()
+        let Tenants { slots, per_group } = &mut *tenants;
+        let home = (0..per_group.len())
+            .min_by_key(|&group| per_group[group])
+            .expect("at least one group");
+        per_group[home] += 1;
+        let slot = TenantSlot {
+            share: Arc::new(Semaphore::new(self.inner.tenant_share as usize)),
+            home,
+        };
+        slots.insert(tenant.as_str().to_owned(), slot.clone());
+        slot
+    }
+
+    /// A connection for a tenant whose home group is `home`: an idle one of its home group,
+    /// else an idle one of any group, else a new one of a group (home first) that has not
+    /// opened all its connections, else the next one its home group frees.
+    ///
+    /// PostgreSQL re-plans a prepared statement whenever `search_path` differs from the one it
+    /// was planned under, and every backend caches the catalog of every schema it has
+    /// touched. Keeping a tenant's requests on a few connections avoids both most of the time;
+    /// taking any idle connection first keeps a busy tenant from waiting while others idle.
+    async fn acquire(&self, home: usize) -> Result<PoolConnection<Postgres>, sqlx::Error> {
+        let groups = &self.inner.groups;
+        let idle = groups[home]
+            .try_acquire()
+            .or_else(|| groups.iter().find_map(PgPool::try_acquire));
+        if let Some(connection) = idle {
+            return Ok(connection);
+        }
+        let unopened = std::iter::once(&groups[home])
+            .chain(groups)
+            .find(|group| group.size() < group.options().get_max_connections());
+        unopened.unwrap_or(&groups[home]).acquire().await
     }
 
     async fn begin(
@@ -152,19 +207,17 @@ impl Database {
         }
         let acquire_timeout = self.inner.limits.acquire_timeout;
         let waits = async {
-            let permit = tokio::time::timeout(
-                acquire_timeout,
-                self.tenant_semaphore(tenant).acquire_owned(),
-            )
-            .await
-            .map_err(|_| {
-                AppError::Unavailable(format!(
-                    "tenant {tenant} has {} requests using the database already",
-                    self.inner.tenant_share
-                ))
-            })?
-            .expect("tenant semaphores are never closed");
-            let tx = self.begin_scoped(tenant).await?;
+            let slot = self.tenant_slot(tenant);
+            let permit = tokio::time::timeout(acquire_timeout, slot.share.acquire_owned())
+                .await
+                .map_err(|_| {
+                    AppError::Unavailable(format!(
+                        "tenant {tenant} has {} requests using the database already",
+                        self.inner.tenant_share
+                    ))
+                })?
+                .expect("tenant semaphores are never closed");
+            let tx = self.begin_scoped(tenant, slot.home).await?;
             Ok(Tx {
                 tx,
                 _permit: permit,
@@ -193,11 +246,13 @@ impl Database {
     async fn begin_scoped(
         &self,
         tenant: &TenantSlug,
+        home: usize,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
         let mut attempts = self.inner.limits.pool_size + 1;
         loop {
             let attempt = async {
-                let mut tx = self.inner.pool.begin().await?;
+                let connection = self.acquire(home).await?;
+                let mut tx = sqlx::Transaction::begin(connection, None).await?;
                 let row: Option<(bool, bool)> = sqlx::query_as(tenant::ENTER)
                     .bind(tenant.as_str())
                     .bind(migrate::latest_tenant_version())
@@ -256,6 +311,23 @@ impl Database {
             Ok(Ok(()))
         )
     }
+}
+
+/// Connections per group: a tenant's requests prefer the connections of one group.
+const GROUP_SIZE: u32 = 4;
+
+struct Tenants {
+    slots: HashMap<String, TenantSlot>,
+    /// How many tenants each group is home to.
+    per_group: Vec<usize>,
+}
+
+#[derive(Clone)]
+struct TenantSlot {
+    /// The tenant's share of the pool: permits for at most half the connections.
+    share: Arc<Semaphore>,
+    /// The group the tenant's requests prefer.
+    home: usize,
 }
 
 /// The connection broke under the request: nothing ran, another connection may work.
@@ -375,5 +447,91 @@ impl Ctx {
         self.database
             .begin(&self.tenant, self.client.as_ref())
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    async fn backend_pid(connection: &mut PgConnection) -> i32 {
+        sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(connection)
+            .await
+            .unwrap()
+    }
+
+    /// Holds every connection of `group` and returns them with their backends' pids.
+    async fn hold_group(
+        database: &Database,
+        group: usize,
+    ) -> (Vec<PoolConnection<Postgres>>, HashSet<i32>) {
+        let pool = &database.request_pools()[group];
+        let mut held = Vec::new();
+        let mut pids = HashSet::new();
+        for _ in 0..pool.options().get_max_connections() {
+            let mut connection = pool.acquire().await.unwrap();
+            pids.insert(backend_pid(&mut connection).await);
+            held.push(connection);
+        }
+        (held, pids)
+    }
+
+    /// Waits until the connections released to `group` are back in it (a release pings the
+    /// connection first).
+    async fn settle(database: &Database, group: usize) {
+        let pool = &database.request_pools()[group];
+        while pool.num_idle() < pool.size() as usize {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn tenants_prefer_their_home_group_and_take_any_idle_connection_before_waiting() {
+        let limits = Limits {
+            pool_size: 9,
+            ..Limits::default()
+        };
+        let database = Database::new(crate::testing::database_url(), limits).unwrap();
+        let sizes: Vec<u32> = database
+            .request_pools()
+            .iter()
+            .map(|pool| pool.options().get_max_connections())
+            .collect();
+        assert_eq!(sizes, [5, 4]);
+
+        // Homes are handed out to the group with the fewest tenants, and kept.
+        let homes: Vec<usize> = ["a", "b", "c", "a", "d"]
+            .iter()
+            .map(|slug| database.tenant_slot(&TenantSlug::parse(slug).unwrap()).home)
+            .collect();
+        assert_eq!(homes, [0, 1, 0, 0, 1]);
+
+        let (held, home_pids) = hold_group(&database, 1).await;
+        drop(held);
+        settle(&database, 1).await;
+        let mut connection = database.acquire(1).await.unwrap();
+        let pid = backend_pid(&mut connection).await;
+        assert!(
+            home_pids.contains(&pid),
+            "an idle home connection was passed over"
+        );
+        drop(connection);
+
+        // With the home group busy, another group serves: with a new connection while it has
+        // not opened all of its own, then with an idle one.
+        let (_held, home_pids) = hold_group(&database, 1).await;
+        let mut first = database.acquire(1).await.unwrap();
+        let first_pid = backend_pid(&mut first).await;
+        assert!(!home_pids.contains(&first_pid));
+        drop(first);
+        let (held, other_pids) = hold_group(&database, 0).await;
+        assert!(other_pids.contains(&first_pid));
+        drop(held);
+        settle(&database, 0).await;
+        let mut idle = database.acquire(1).await.unwrap();
+        assert!(other_pids.contains(&backend_pid(&mut idle).await));
     }
 }
