@@ -143,6 +143,36 @@ async fn one_connection_carries_no_tenant_between_requests() {
     }
 }
 
+/// Tracking broken on purpose: the pool's one connection goes back to the pool still inside
+/// a transaction, with one tenant's schema set and an uncommitted row in it, as a bug in
+/// ending transactions would leave it. The next request, for the other tenant, is refused
+/// rather than run inside that transaction, and the row is never committed.
+#[tokio::test]
+async fn a_connection_left_inside_a_transaction_is_refused_and_rolled_back() {
+    let app = TestApp::with_pool_size(1).await;
+    let tenants = [app.new_tenant().await, app.new_tenant().await];
+    let clients = tenants.each_ref().map(|t| app.client_for(t, PERMISSIONS));
+    let leftover = format!(
+        "BEGIN; SET LOCAL search_path = {0}; INSERT INTO {0}.projects (name) VALUES ('leftover')",
+        tenants[0].schema()
+    );
+    let mut connection = app.app_pool().acquire().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(leftover))
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    drop(connection);
+
+    let response = clients[1].get("/api/projects").await;
+    response.expect_problem(StatusCode::INTERNAL_SERVER_ERROR);
+
+    for (i, client) in clients.iter().enumerate() {
+        let listed = client.get("/api/projects").await.expect(StatusCode::OK);
+        assert_eq!(listed["items"], json!([]), "tenant {i}");
+        assert_clean(&app, &format!("tenant {i}")).await;
+    }
+}
+
 /// The pool's one connection, borrowed between requests, is as it started: no tenant schema,
 /// and the request timeout it was opened with (the default 5 s).
 async fn assert_clean(app: &TestApp, step: &str) {

@@ -253,7 +253,7 @@ impl Database {
             let attempt = async {
                 let connection = self.acquire(home).await?;
                 let mut tx = sqlx::Transaction::begin(connection, None).await?;
-                let row: Option<(bool, bool)> = sqlx::query_as(tenant::ENTER)
+                let row: Option<(bool, bool, bool)> = sqlx::query_as(tenant::ENTER)
                     .bind(tenant.as_str())
                     .bind(migrate::latest_tenant_version())
                     .fetch_optional(&mut *tx)

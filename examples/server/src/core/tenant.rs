@@ -192,27 +192,36 @@ pub async fn count_behind(pool: &PgPool) -> Result<(i64, i64), AppError> {
 /// transaction-locally, so that nothing can leak to the next request on the connection.
 /// Binds: `$1` the slug, `$2` [`migrate::latest_tenant_version`]. Its row (if any) goes to
 /// [`entered`].
+///
+/// `txid_current_if_assigned() IS NULL` holds while the transaction has written nothing. It
+/// is false only on a connection that went back to the pool inside an earlier request's
+/// transaction (`BEGIN` there is just a warning): the request is then refused and its
+/// rollback undoes the earlier writes too, rather than committing them as its own.
 pub(crate) const ENTER: &str = "\
-    SELECT pg_try_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || slug)) \
+    SELECT txid_current_if_assigned() IS NULL, \
+           pg_try_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || slug)) \
            AND set_config('search_path', quote_ident(schema_name), true) IS NOT NULL, \
            schema_version >= $2 \
     FROM public.tenants WHERE slug = $1";
 
 /// What [`ENTER`]'s row says: the request may go on, or why not.
-pub(crate) fn entered(slug: &TenantSlug, row: Option<(bool, bool)>) -> Result<(), AppError> {
+pub(crate) fn entered(slug: &TenantSlug, row: Option<(bool, bool, bool)>) -> Result<(), AppError> {
     match row {
         None => Err(AppError::Unauthorized(format!(
             "tenant {slug} is not registered"
         ))),
-        Some((false, _)) => Err(AppError::Unauthorized(format!(
+        Some((false, _, _)) => Err(AppError::Internal(anyhow::anyhow!(
+            "a pooled connection was still inside an earlier transaction that wrote"
+        ))),
+        Some((true, false, _)) => Err(AppError::Unauthorized(format!(
             "tenant {slug} is being deleted"
         ))),
-        Some((true, false)) => Err(AppError::Unavailable(format!(
+        Some((true, true, false)) => Err(AppError::Unavailable(format!(
             "tenant {slug}'s data is not yet migrated to this version of the server; \
              an operator must run `{} migrate`",
             env!("CARGO_PKG_NAME")
         ))),
-        Some((true, true)) => Ok(()),
+        Some((true, true, true)) => Ok(()),
     }
 }
 
