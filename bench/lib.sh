@@ -9,6 +9,8 @@
 #   QUIET_WAIT=120                              seconds to wait for an idle machine per run
 #   BENCH_DB=scaffold_bench                     dropped and created on every run
 #   BENCH_OUT=target/bench/<server>             logs, wrk output and report.md
+#   SERVER=path/to/server                       run this server binary instead of building
+#                                               this tree's (an older build to compare with)
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TENANTS=${TENANTS:-4}
@@ -26,7 +28,7 @@ BENCH_DB=${BENCH_DB:-scaffold_bench}
 # A fixed secret that only this benchmark uses: both servers must verify the same tokens.
 export JWT_SECRET=${JWT_SECRET:-bench-only-secret-not-for-production}
 
-SERVER_BIN=${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release/server
+SERVER_BIN=${SERVER:-${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release/server}
 SERVER_PID=
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -70,6 +72,7 @@ setup_database() {
 }
 
 build_server() {
+    [[ -n ${SERVER:-} ]] && return
     log "building the server (release); this may wait on the target dir lock"
     (cd "$BENCH_ROOT" && cargo build --release -p server)
     [[ -x $SERVER_BIN ]] || { echo "no server binary at $SERVER_BIN" >&2; exit 1; }

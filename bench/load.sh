@@ -36,4 +36,4 @@ stop_server
 
 report "Rust server (examples/server, axum + sqlx)" \
     "RUST_LOG=$RUST_LOG DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-16} BIND_ADDR=$BIND_ADDR target/release/server serve" \
-    "- server build: cargo build --release -p server ($(rustc --version))"
+    "- server build: ${SERVER:-cargo build --release -p server} ($(rustc --version))"
