@@ -63,6 +63,11 @@ struct Inner {
     ready: PgPool,
     connect_options: PgConnectOptions,
     limits: Limits,
+    /// `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`, as
+    /// `set_config` takes them. Set per transaction rather than per connection (say, in the
+    /// start-up packet): PgBouncer refuses start-up options it does not track, such as
+    /// these, and it measured no faster.
+    timeouts: [String; 3],
     tenant_share: u32,
     tenants: Mutex<Tenants>,
     /// Set while the database is unreachable: requests are answered 503 at once, and one
@@ -74,20 +79,8 @@ struct Inner {
 
 impl Database {
     /// Connects lazily: the server starts, and answers 503, while the database is down.
-    ///
-    /// The request pool's connections carry the request timeouts from their start-up packet:
-    /// set once per connection rather than in every request's first statement.
     pub fn new(database_url: &str, limits: Limits) -> anyhow::Result<Database> {
         let connect_options: PgConnectOptions = database_url.parse()?;
-        let millis = |d: Duration| format!("{}ms", d.as_millis());
-        let request_options = connect_options.clone().options([
-            ("statement_timeout", millis(limits.statement_timeout)),
-            ("lock_timeout", millis(limits.lock_timeout)),
-            (
-                "idle_in_transaction_session_timeout",
-                millis(limits.idle_in_transaction_timeout),
-            ),
-        ]);
         let group_count = (limits.pool_size / GROUP_SIZE).max(1);
         let groups = (0..group_count)
             .map(|i| {
@@ -95,18 +88,24 @@ impl Database {
                 let size =
                     limits.pool_size / group_count + u32::from(i < limits.pool_size % group_count);
                 pool_options(size, limits.acquire_timeout)
-                    .connect_lazy_with(request_options.clone())
+                    .connect_lazy_with(connect_options.clone())
             })
             .collect();
         let ready = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(1))
             .connect_lazy_with(connect_options.clone());
+        let millis = |d: Duration| format!("{}ms", d.as_millis());
         Ok(Database {
             inner: Arc::new(Inner {
                 groups,
                 ready,
                 connect_options,
+                timeouts: [
+                    millis(limits.statement_timeout),
+                    millis(limits.lock_timeout),
+                    millis(limits.idle_in_transaction_timeout),
+                ],
                 // Half the pool: a tenant whose requests are slow cannot take every connection
                 // while other tenants wait.
                 tenant_share: (limits.pool_size / 2).max(1),
@@ -236,10 +235,10 @@ impl Database {
     }
 
     /// `BEGIN`, then one statement ([`tenant::ENTER`]) that checks that the tenant is
-    /// registered, migrated and not being deleted, and sets `search_path` to its schema
-    /// transaction-locally (`set_config(..., true)`), so nothing can leak to the next request
-    /// on this pooled connection. The connection's own timeouts (see [`Database::new`]) let
-    /// PostgreSQL end a request that waits or runs too long.
+    /// registered, migrated and not being deleted, and sets `search_path` to its schema and
+    /// the timeouts, all transaction-locally (`set_config(..., true)`), so nothing can leak to
+    /// the next request on this pooled connection and PostgreSQL itself ends a request that
+    /// waits or runs too long.
     ///
     /// A pooled connection that broke while idle (the database restarted) fails here before
     /// anything was done, so the request is retried on another one, up to a pool's worth.
@@ -248,6 +247,7 @@ impl Database {
         tenant: &TenantSlug,
         home: usize,
     ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
+        let [statement, lock, idle] = &self.inner.timeouts;
         let mut attempts = self.inner.limits.pool_size + 1;
         loop {
             let attempt = async {
@@ -256,6 +256,9 @@ impl Database {
                 let row: Option<(bool, bool, bool)> = sqlx::query_as(tenant::ENTER)
                     .bind(tenant.as_str())
                     .bind(migrate::latest_tenant_version())
+                    .bind(statement)
+                    .bind(lock)
+                    .bind(idle)
                     .fetch_optional(&mut *tx)
                     .await?;
                 Ok::<_, sqlx::Error>((tx, row))

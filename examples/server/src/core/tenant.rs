@@ -188,9 +188,10 @@ pub async fn count_behind(pool: &PgPool) -> Result<(i64, i64), AppError> {
 
 /// The first statement of every request's transaction (see `db::Ctx::begin`). One round trip
 /// checks that the tenant is registered, that its schema has every migration this binary
-/// needs, and that it is not being deleted, and sets `search_path` to its schema
-/// transaction-locally, so that nothing can leak to the next request on the connection.
-/// Binds: `$1` the slug, `$2` [`migrate::latest_tenant_version`]. Its row (if any) goes to
+/// needs, and that it is not being deleted, and sets `search_path` to its schema and the
+/// request's timeouts, all transaction-locally, so that nothing can leak to the next request
+/// on the connection. Binds: `$1` the slug, `$2` [`migrate::latest_tenant_version`], `$3`,
+/// `$4`, `$5` the statement, lock and idle-in-transaction timeouts. Its row (if any) goes to
 /// [`entered`].
 ///
 /// `txid_current_if_assigned() IS NULL` holds while the transaction has written nothing. It
@@ -200,7 +201,10 @@ pub async fn count_behind(pool: &PgPool) -> Result<(i64, i64), AppError> {
 pub(crate) const ENTER: &str = "\
     SELECT txid_current_if_assigned() IS NULL, \
            pg_try_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || slug)) \
-           AND set_config('search_path', quote_ident(schema_name), true) IS NOT NULL, \
+           AND set_config('search_path', quote_ident(schema_name), true) IS NOT NULL \
+           AND set_config('statement_timeout', $3, true) IS NOT NULL \
+           AND set_config('lock_timeout', $4, true) IS NOT NULL \
+           AND set_config('idle_in_transaction_session_timeout', $5, true) IS NOT NULL, \
            schema_version >= $2 \
     FROM public.tenants WHERE slug = $1";
 
