@@ -2,8 +2,10 @@
 //! module needs: snake plural for the module, table and permissions, Pascal singular for the
 //! type, kebab plural for the route, and words for humans.
 //!
-//! Case comes from heck and number from pluralizer. No inflector is always right, so a
+//! Case comes from heck and number from [`inflect`]. No inflector is always right, so a
 //! project's `[inflections]` and the `--singular`/`--plural` flags win over it.
+
+pub mod inflect;
 
 use std::collections::BTreeMap;
 
@@ -76,11 +78,11 @@ impl Inflections {
     /// Plural of a snake_case name. Only the last word changes number: `user_profile` ->
     /// `user_profiles`. An override may name either the whole name or its last word.
     pub fn pluralize(&self, snake: &str) -> String {
-        self.inflect(snake, &self.plural_of, &self.singular_of, 2)
+        self.inflect(snake, &self.plural_of, &self.singular_of, inflect::plural)
     }
 
     pub fn singularize(&self, snake: &str) -> String {
-        self.inflect(snake, &self.singular_of, &self.plural_of, 1)
+        self.inflect(snake, &self.singular_of, &self.plural_of, inflect::singular)
     }
 
     fn inflect(
@@ -88,7 +90,7 @@ impl Inflections {
         snake: &str,
         wanted: &BTreeMap<String, String>,
         already: &BTreeMap<String, String>,
-        count: isize,
+        inflect: fn(&str) -> String,
     ) -> String {
         if let Some(word) = wanted.get(snake) {
             return word.clone();
@@ -103,7 +105,7 @@ impl Inflections {
         let last = match (wanted.get(last), already.contains_key(last)) {
             (Some(word), _) => word.clone(),
             (None, true) => last.to_string(),
-            (None, false) => pluralizer::pluralize(last, count, false),
+            (None, false) => inflect(last),
         };
         format!("{prefix}{last}")
     }

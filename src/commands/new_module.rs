@@ -23,8 +23,8 @@ const DEFAULT_FIELD: &str = "name:string";
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
     let _lock = project.lock()?;
-    // Parsing the templates and compiling the inflector's rules (in the first name derived
-    // below) are the two slow steps of start-up, and neither needs the other: they overlap.
+    // Parsing the templates is the slowest step of start-up and needs nothing else done
+    // here: it runs beside reading the project and parsing the spec.
     let renderer = {
         let builtin = project.config.templates.builtin;
         let dir = project.template_dir();
