@@ -228,7 +228,7 @@ impl From<QueryRejection> for AppError {
 mod tests {
     use serde::Deserialize;
 
-    use super::{StatusCode, parse_json, reject_nul, validate};
+    use super::{StatusCode, is_json, parse_json, reject_nul, validate};
     use crate::core::error::AppError;
     use crate::core::patch;
 
@@ -284,6 +284,25 @@ mod tests {
         match validate(&invalid) {
             Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "type"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_and_json_based_content_types_are_json() {
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "application/xml",
+            "text/x+json",
+            "application/jsonp",
+        ] {
+            assert!(!is_json(other), "{other}");
         }
     }
 
