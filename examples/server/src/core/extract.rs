@@ -325,6 +325,9 @@ mod tests {
         );
         // A wrong field and, once it is out of the way, the missing one.
         assert_eq!(fields_of::<Create>(r#"{"count": "x"}"#), ["count", "name"]);
+        // A body of the wrong shape as a whole is named by the empty field, like the database's
+        // errors about no field in particular.
+        assert_eq!(fields_of::<Create>(r#""a name""#), [""]);
     }
 
     #[test]
