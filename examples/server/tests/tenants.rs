@@ -8,8 +8,9 @@ use std::process::{Command, Output, Stdio};
 use sqlx::{AssertSqlSafe, PgPool};
 
 use server::core::db;
-use server::core::migrate::{TENANT, latest_tenant_version};
-use server::testing::{JWT_SECRET, fresh_database};
+use server::core::migrate::{self, Outcome, TENANT, latest_tenant_version};
+use server::core::tenant::{self, TenantSlug};
+use server::testing::{JWT_SECRET, fresh_database, lock_waiters};
 
 struct Db {
     url: String,
@@ -379,4 +380,66 @@ async fn tenant_list_and_delete() {
     assert!(!list.contains("acme") && list.contains("globex"), "{list}");
     let again = db.run(&["tenant", "delete", "acme", "--yes"]);
     assert_eq!(again.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn tenants_behind_the_migrations_are_counted() {
+    let db = Db::new().await;
+    for slug in ["ahead", "behind", "current"] {
+        tenant::create(&db.pool, &TenantSlug::parse(slug).unwrap())
+            .await
+            .unwrap();
+    }
+    db.exec("UPDATE public.tenants SET schema_version = schema_version - 1 WHERE slug = 'behind'")
+        .await;
+    assert_eq!(tenant::count_behind(&db.pool).await.unwrap(), (3, 1));
+}
+
+#[tokio::test]
+async fn a_registry_that_cannot_be_read_is_an_error_not_an_empty_list() {
+    let url = fresh_database();
+    let pool = db::connect(&url, 1).await.unwrap();
+    // Before the first `migrate` there is no registry, and so no tenant.
+    assert!(tenant::select(&pool, &[]).await.unwrap().is_empty());
+    sqlx::raw_sql("CREATE TABLE public.tenants (slug text)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let broken = tenant::select(&pool, &[]).await;
+    assert!(broken.is_err(), "{broken:?}");
+}
+
+#[tokio::test]
+async fn a_tenant_deleted_while_migrate_waits_for_it_is_skipped() {
+    let db = Db::new().await;
+    tenant::create(&db.pool, &TenantSlug::parse("doomed").unwrap())
+        .await
+        .unwrap();
+    // What `tenant delete` does, held open: `migrate` lists the tenant, then waits for it.
+    let mut deleting = db.pool.begin().await.unwrap();
+    let holder: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *deleting)
+        .await
+        .unwrap();
+    for sql in [
+        "SELECT pg_advisory_xact_lock(hashtext('scaffold.tenant.doomed'))",
+        "DELETE FROM public.tenants WHERE slug = 'doomed'",
+        "DROP SCHEMA tenant_doomed CASCADE",
+    ] {
+        sqlx::raw_sql(sql).execute(&mut *deleting).await.unwrap();
+    }
+    let migrating = db::connect(&db.url, 2).await.unwrap();
+    let run = tokio::spawn(async move { migrate::run(&migrating, &[], 1, |_, _, _| {}).await });
+    while lock_waiters(&db.pool, holder).await == 0 {
+        assert!(!run.is_finished(), "migrate did not wait for the deletion");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    deleting.commit().await.unwrap();
+    let reports = run.await.unwrap().unwrap();
+    assert_eq!(reports.len(), 1);
+    assert!(
+        matches!(reports[0].outcome, Outcome::Gone),
+        "{:?}",
+        reports[0].outcome
+    );
 }

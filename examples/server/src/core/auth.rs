@@ -260,7 +260,39 @@ mod tests {
             exp: 2,
         });
         let forged = Keys::new("other").mint(&tenant, "alice", &[], Duration::from_secs(60));
+        let claims = json!({
+            "sub": "alice", "tenant": "acme", "permissions": [], "iat": now(), "exp": now() + 600,
+        });
+        let with = |key: &str, value: serde_json::Value| {
+            let mut claims = claims.clone();
+            claims[key] = value;
+            signed(&keys, claims)
+        };
+        let immature = with("nbf", json!(now() + 300));
+        let malformed_nbf = with("nbf", json!("soon"));
+        let mut no_tenant = claims.clone();
+        no_tenant.as_object_mut().unwrap().remove("tenant");
+        let no_tenant = signed(&keys, no_tenant);
+        let hs384 =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS384), &claims, &keys.encoding).unwrap();
         for (token, expected) in [
+            (
+                immature.as_str(),
+                "invalid bearer token: it is not valid yet (nbf is in the future)",
+            ),
+            (
+                hs384.as_str(),
+                "invalid bearer token: it must be signed with HS256",
+            ),
+            (
+                malformed_nbf.as_str(),
+                "invalid bearer token: its `nbf` claim is malformed",
+            ),
+            (
+                no_tenant.as_str(),
+                "invalid bearer token: its claims are not what this server issues (sub, tenant, \
+                 permissions, iat, exp)",
+            ),
             (
                 expired.as_str(),
                 "invalid bearer token: it has expired; ask for a new token",

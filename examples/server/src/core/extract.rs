@@ -228,7 +228,7 @@ impl From<QueryRejection> for AppError {
 mod tests {
     use serde::Deserialize;
 
-    use super::{StatusCode, parse_json, reject_nul, validate};
+    use super::{StatusCode, is_json, parse_json, reject_nul, validate};
     use crate::core::error::AppError;
     use crate::core::patch;
 
@@ -288,6 +288,25 @@ mod tests {
     }
 
     #[test]
+    fn json_and_json_based_content_types_are_json() {
+        for json in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(json), "{json}");
+        }
+        for other in [
+            "text/plain",
+            "application/xml",
+            "text/x+json",
+            "application/jsonp",
+        ] {
+            assert!(!is_json(other), "{other}");
+        }
+    }
+
+    #[test]
     fn a_missing_field_is_named() {
         assert_eq!(fields_of::<Create>(r#"{"count": 1}"#), ["name"]);
         match parse_json::<Create>(br#"{"count": 1}"#) {
@@ -306,6 +325,9 @@ mod tests {
         );
         // A wrong field and, once it is out of the way, the missing one.
         assert_eq!(fields_of::<Create>(r#"{"count": "x"}"#), ["count", "name"]);
+        // A body of the wrong shape as a whole is named by the empty field, like the database's
+        // errors about no field in particular.
+        assert_eq!(fields_of::<Create>(r#""a name""#), [""]);
     }
 
     #[test]

@@ -231,7 +231,28 @@ pub(crate) fn entered(slug: &TenantSlug, row: Option<(bool, bool, bool)>) -> Res
 
 #[cfg(test)]
 mod tests {
-    use super::TenantSlug;
+    use super::{AppError, TenantSlug, entered};
+
+    #[test]
+    fn enter_refusals_name_the_tenant_and_the_reason() {
+        let slug = TenantSlug::parse("acme").unwrap();
+        let message = |row| match entered(&slug, row) {
+            Err(AppError::Unauthorized(m)) => format!("401 {m}"),
+            Err(AppError::Unavailable(m)) => format!("503 {m}"),
+            other => panic!("{row:?}: {other:?}"),
+        };
+        assert_eq!(message(None), "401 tenant acme is not registered");
+        assert_eq!(
+            message(Some((false, true))),
+            "401 tenant acme is being deleted"
+        );
+        assert!(
+            message(Some((true, false))).starts_with("503 tenant acme's data is not yet migrated"),
+            "{}",
+            message(Some((true, false)))
+        );
+        assert!(entered(&slug, Some((true, true))).is_ok());
+    }
 
     #[test]
     fn slugs_are_checked() {
