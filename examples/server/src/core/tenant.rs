@@ -239,19 +239,25 @@ mod tests {
         let message = |row| match entered(&slug, row) {
             Err(AppError::Unauthorized(m)) => format!("401 {m}"),
             Err(AppError::Unavailable(m)) => format!("503 {m}"),
+            Err(AppError::Internal(e)) => format!("500 {e}"),
             other => panic!("{row:?}: {other:?}"),
         };
         assert_eq!(message(None), "401 tenant acme is not registered");
         assert_eq!(
-            message(Some((false, true))),
+            message(Some((false, true, true))),
+            "500 a pooled connection was still inside an earlier transaction that wrote"
+        );
+        assert_eq!(
+            message(Some((true, false, true))),
             "401 tenant acme is being deleted"
         );
         assert!(
-            message(Some((true, false))).starts_with("503 tenant acme's data is not yet migrated"),
+            message(Some((true, true, false)))
+                .starts_with("503 tenant acme's data is not yet migrated"),
             "{}",
-            message(Some((true, false)))
+            message(Some((true, true, false)))
         );
-        assert!(entered(&slug, Some((true, true))).is_ok());
+        assert!(entered(&slug, Some((true, true, true))).is_ok());
     }
 
     #[test]
