@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::models::Project;
 use super::schemas::{
     CreateProject, LIST, ProjectListParams, ProjectPage, ProjectResponse, UpdateProject,
 };
@@ -16,7 +17,7 @@ use crate::app::AppState;
 use crate::core::auth::{Authorized, Permission};
 use crate::core::error::{AppError, Problem};
 use crate::core::extract::{Path, Query, ValidJson};
-use crate::core::list::ListQuery;
+use crate::core::list::{ListQuery, Listed};
 
 /// `projects:read`: list and fetch projects.
 pub struct Read;
@@ -57,12 +58,16 @@ async fn list_projects(
 ) -> Result<Json<ProjectPage>, AppError> {
     let query = ListQuery::parse(&LIST, &params, &ctx.cursors())?;
     let listed = service::list(&ctx, &query).await?;
-    Ok(Json(ProjectPage {
+    Ok(Json(page(&query, listed)))
+}
+
+fn page(query: &ListQuery, listed: Listed<Project>) -> ProjectPage {
+    ProjectPage {
         items: listed.rows.into_iter().map(ProjectResponse::from).collect(),
         limit: query.limit,
         next: listed.next,
         total: listed.total,
-    }))
+    }
 }
 
 #[utoipa::path(
