@@ -8,7 +8,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::models::Project;
 use super::schemas::{
     CreateProject, LIST, ProjectListParams, ProjectPage, ProjectResponse, UpdateProject,
 };
@@ -17,7 +16,7 @@ use crate::app::AppState;
 use crate::core::auth::{Authorized, Permission};
 use crate::core::error::{AppError, Problem};
 use crate::core::extract::{Path, Query, ValidJson};
-use crate::core::list::{ListQuery, Listed};
+use crate::core::list::ListQuery;
 
 /// `projects:read`: list and fetch projects.
 pub struct Read;
@@ -58,16 +57,7 @@ async fn list_projects(
 ) -> Result<Json<ProjectPage>, AppError> {
     let query = ListQuery::parse(&LIST, &params, &ctx.cursors())?;
     let listed = service::list(&ctx, &query).await?;
-    Ok(Json(page(&query, listed)))
-}
-
-fn page(query: &ListQuery, listed: Listed<Project>) -> ProjectPage {
-    ProjectPage {
-        items: listed.rows.into_iter().map(ProjectResponse::from).collect(),
-        limit: query.limit,
-        next: listed.next,
-        total: listed.total,
-    }
+    Ok(Json(ProjectPage::new(&query, listed)))
 }
 
 #[utoipa::path(
