@@ -317,7 +317,7 @@ fn changed_delete_rules_hold_on_delete() {
         "DELETE FROM projects;\nSELECT 'tasks left: ' || count(*) FROM tasks;",
     );
     assert!(ok, "{output:?}");
-    assert!(counted.ends_with("tasks left: 0"), "{counted}");
+    assert!(counted.contains("tasks left: 0"), "{counted}");
 
     let restrict = Edit {
         alter: &["owner:ref(users,restrict)?"],
@@ -342,7 +342,7 @@ fn changed_delete_rules_hold_on_delete() {
         "DELETE FROM users;\nSELECT 'owners left: ' || count(owner_id) FROM tasks;",
     );
     assert!(ok, "{output:?}");
-    assert!(owners.ends_with("owners left: 0"), "{owners}");
+    assert!(owners.contains("owners left: 0"), "{owners}");
 }
 
 /// Keywords as column names: quoted exactly as PostgreSQL's `quote_ident` quotes them, in the
