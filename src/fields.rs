@@ -415,8 +415,12 @@ impl Field {
                 on_delete: Some(rule),
                 ..
             } => Some(rule),
-            FieldType::Ref { on_delete: None, .. } if self.optional => Some(OnDelete::SetNull),
-            FieldType::Ref { on_delete: None, .. } => Some(OnDelete::Restrict),
+            FieldType::Ref {
+                on_delete: None, ..
+            } if self.optional => Some(OnDelete::SetNull),
+            FieldType::Ref {
+                on_delete: None, ..
+            } => Some(OnDelete::Restrict),
             _ => None,
         }
     }
@@ -1029,7 +1033,11 @@ mod tests {
         let error = parse("project:ref(projects,casade)").unwrap_err();
         assert_eq!(&error.word[error.span.clone()], "casade");
         assert!(
-            error.help.as_deref().unwrap().starts_with("did you mean `cascade`?"),
+            error
+                .help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `cascade`?"),
             "{error}"
         );
         let error = parse("project:ref(projects,cascade,restrict)").unwrap_err();

@@ -140,7 +140,10 @@ fn kinds_of_change() -> Vec<(&'static str, Edit)> {
         (
             "delete rules changed: cascade, restrict on an optional ref",
             Edit {
-                alter: &["project:ref(projects,cascade)", "owner:ref(users,restrict)?"],
+                alter: &[
+                    "project:ref(projects,cascade)",
+                    "owner:ref(users,restrict)?",
+                ],
                 ..Edit::default()
             },
         ),
@@ -326,7 +329,10 @@ fn changed_delete_rules_hold_on_delete() {
     let (ok, _, output) = psql("rule_restrict", restrict, "DELETE FROM users;");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!ok, "{output:?}");
-    assert!(stderr.contains("violates foreign key constraint \"tasks_owner_id_fkey\""), "{stderr}");
+    assert!(
+        stderr.contains("violates foreign key constraint \"tasks_owner_id_fkey\""),
+        "{stderr}"
+    );
 
     // Without the change, the required project keeps its default, `restrict`; the optional
     // owner its `set_null`.
