@@ -352,7 +352,7 @@ fn widening(old: &FieldType, new: &FieldType) -> Option<Option<&'static str>> {
     let text = |ty: &FieldType| matches!(ty, String { .. } | Text | Enum { .. });
     match (old, new) {
         _ if old.kind() == new.kind() && !matches!(old, Ref { .. }) => Some(None),
-        (Ref { target: a }, Ref { target: b }) if a.module == b.module => Some(None),
+        (Ref { target: a, .. }, Ref { target: b, .. }) if a.module == b.module => Some(None),
         // All TEXT columns: only the CHECK differs, and the migration validates the rows
         // against the new one before it applies.
         _ if text(old) && text(new) => Some(None),

@@ -85,6 +85,12 @@ pub struct FieldView<'a> {
     pub target: Option<&'a ModuleNames>,
     /// For `ref`: the target is the module itself (a category's parent).
     pub self_ref: bool,
+    /// For `ref`: what deleting the target row does, as written or by default: `restrict`,
+    /// `cascade` or `set_null`.
+    pub on_delete: Option<&'static str>,
+    /// For `ref`: the nested list route, `/api/projects/{id}/tasks`, or
+    /// `/api/users/{id}/tasks-by-owner` when several of the module's refs point at `users`.
+    pub nested_route: Option<String>,
     /// The bare Rust type, short where `imports` bring it into scope: `DateTime<Utc>`.
     pub rust_type: String,
     /// `rust_type`, wrapped in `Option<...>` when optional.
@@ -134,11 +140,22 @@ pub struct FieldView<'a> {
 impl<'a> ModuleContext<'a> {
     pub fn new(spec: &'a ModuleSpec) -> Self {
         let names = &spec.names;
-        let fields: Vec<FieldView> = spec
+        let mut fields: Vec<FieldView> = spec
             .fields
             .iter()
             .map(|field| FieldView::new(field, names))
             .collect();
+        let targets: Vec<Option<&ModuleNames>> = fields.iter().map(|f| f.target).collect();
+        for field in &mut fields {
+            if let Some(target) = field.target {
+                let shared = targets.iter().flatten().filter(|t| **t == target).count() > 1;
+                let mut route = format!("/api/{}/{{id}}/{}", target.route, names.route);
+                if shared {
+                    route.push_str(&format!("-by-{}", field.name.replace('_', "-")));
+                }
+                field.nested_route = Some(route);
+            }
+        }
         let field_imports: BTreeSet<&'static str> = spec
             .fields
             .iter()
@@ -188,7 +205,7 @@ impl<'a> FieldView<'a> {
             _ => (None, &[][..]),
         };
         let target = match ty {
-            FieldType::Ref { target } => Some(target),
+            FieldType::Ref { target, .. } => Some(target),
             _ => None,
         };
         Self {
@@ -207,6 +224,8 @@ impl<'a> FieldView<'a> {
             enum_type,
             variants,
             self_ref: target.is_some_and(|t| t.module == module.module),
+            on_delete: field.on_delete().map(|rule| rule.word()),
+            nested_route: None,
             target,
             rust_field_type: if field.optional {
                 format!("Option<{rust_type}>")

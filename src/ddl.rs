@@ -67,23 +67,13 @@ pub fn check(field: &Field) -> Option<String> {
     }
 }
 
-/// What deleting the referenced row does: an optional reference is cleared, a required one
-/// keeps the row from being deleted.
-pub fn on_delete(field: &Field) -> &'static str {
-    if field.optional {
-        "SET NULL"
-    } else {
-        "RESTRICT"
-    }
-}
-
-/// The `REFERENCES ...` clause of a ref field.
+/// The `REFERENCES ...` clause of a ref field, with its delete rule (see [`Field::on_delete`]).
 pub fn references(field: &Field) -> Option<String> {
-    match &field.ty {
-        FieldType::Ref { target } => Some(format!(
+    match (&field.ty, field.on_delete()) {
+        (FieldType::Ref { target, .. }, Some(rule)) => Some(format!(
             "REFERENCES {} (id) ON DELETE {}",
             target.module,
-            on_delete(field)
+            rule.sql()
         )),
         _ => None,
     }

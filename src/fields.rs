@@ -85,7 +85,43 @@ pub enum FieldType {
     /// A UUID foreign key to another module's table in the same tenant schema.
     Ref {
         target: ModuleNames,
+        /// As written (`ref(projects,cascade)`); `None` keeps the default of
+        /// [`Field::on_delete`].
+        on_delete: Option<OnDelete>,
     },
+}
+
+/// What deleting the row a `ref` points at does to the rows that point at it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// The delete is refused (a 409) while rows still point at it.
+    Restrict,
+    /// The rows pointing at it are deleted with it.
+    Cascade,
+    /// The rows pointing at it keep living with the reference cleared: optional refs only.
+    SetNull,
+}
+
+impl OnDelete {
+    pub const ALL: [OnDelete; 3] = [OnDelete::Restrict, OnDelete::Cascade, OnDelete::SetNull];
+
+    /// As the field grammar spells it: `ref(projects,set_null)`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Restrict => "restrict",
+            Self::Cascade => "cascade",
+            Self::SetNull => "set_null",
+        }
+    }
+
+    /// As `ON DELETE` spells it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Restrict => "RESTRICT",
+            Self::Cascade => "CASCADE",
+            Self::SetNull => "SET NULL",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -324,7 +360,14 @@ impl FieldType {
                 let names: Vec<&str> = variants.iter().map(|v| v.name.as_str()).collect();
                 format!("enum({})", names.join(","))
             }
-            Self::Ref { target } => format!("ref({})", target.module),
+            Self::Ref {
+                target,
+                on_delete: None,
+            } => format!("ref({})", target.module),
+            Self::Ref {
+                target,
+                on_delete: Some(rule),
+            } => format!("ref({},{})", target.module, rule.word()),
             other => other.kind().to_string(),
         }
     }
@@ -362,6 +405,24 @@ impl Field {
     /// [`Self::column`] as SQL statements write it, quoted when it is a keyword: `"order"`.
     pub fn sql_column(&self) -> String {
         idents::sql_ident(&self.column())
+    }
+
+    /// For a `ref`, what deleting the row it points at does: as written, else what it always
+    /// did: an optional reference is cleared, a required one keeps the row from being deleted.
+    pub fn on_delete(&self) -> Option<OnDelete> {
+        match self.ty {
+            FieldType::Ref {
+                on_delete: Some(rule),
+                ..
+            } => Some(rule),
+            FieldType::Ref {
+                on_delete: None, ..
+            } if self.optional => Some(OnDelete::SetNull),
+            FieldType::Ref {
+                on_delete: None, ..
+            } => Some(OnDelete::Restrict),
+            _ => None,
+        }
     }
 
     /// Whether the migration needs a `CREATE INDEX`: asked for, or a foreign key (PostgreSQL
@@ -611,6 +672,22 @@ impl Parser<'_> {
             default,
         };
         self.check_column(&field, 0..colon)?;
+        if let FieldType::Ref {
+            target,
+            on_delete: Some(OnDelete::SetNull),
+        } = &field.ty
+            && !field.optional
+        {
+            return Err(self.error_help(
+                type_span,
+                "`set_null` needs an optional ref: a required reference cannot be cleared",
+                format!(
+                    "make it optional (`{}:ref({},set_null)?`), or choose `restrict` or \
+                     `cascade`",
+                    field.name, target.module
+                ),
+            ));
+        }
         Ok(field)
     }
 
@@ -730,13 +807,7 @@ impl Parser<'_> {
                     "`ref` needs the module it points to",
                     format!("write e.g. `{name}:ref(users)`"),
                 )),
-                Some((start, arg)) => {
-                    let arg_span = start..start + arg.len();
-                    match (cx.resolve_ref)(arg.trim()) {
-                        Ok(target) => Ok(FieldType::Ref { target }),
-                        Err(message) => Err(self.error(arg_span, message)),
-                    }
-                }
+                Some((start, arg)) => self.ref_type(start, arg, name, cx),
             },
             unknown => {
                 let mut help = format!("valid types: {}", TYPE_SYNTAX.join(", "));
@@ -749,6 +820,50 @@ impl Parser<'_> {
                 Err(self.error_help(keyword_span, format!("unknown type `{unknown}`"), help))
             }
         }
+    }
+
+    /// `ref(<module>)` or `ref(<module>,<rule>)`.
+    fn ref_type(
+        &self,
+        start: usize,
+        arguments: &str,
+        name: &str,
+        cx: &FieldContext,
+    ) -> Result<FieldType, FieldError> {
+        let mut args = segments_by(arguments, start, ',').into_iter();
+        let (module_span, module) = args.next().expect("split yields a first piece");
+        let target = (cx.resolve_ref)(module.trim()).map_err(|m| self.error(module_span, m))?;
+        let rules: Vec<&str> = OnDelete::ALL.iter().map(|rule| rule.word()).collect();
+        let help = format!(
+            "what deleting the {} does: `{}` (the default: a 409 while rows refer to it; \
+             clearing the reference instead for an optional ref)",
+            target.human_singular,
+            rules.join("`, `"),
+        );
+        let on_delete = match args.next() {
+            None => None,
+            Some((span, rule)) => {
+                let rule = rule.trim().to_ascii_lowercase().replace('-', "_");
+                match OnDelete::ALL.into_iter().find(|r| r.word() == rule) {
+                    Some(rule) => Some(rule),
+                    None => {
+                        return Err(self.error_help(
+                            span,
+                            format!("unknown delete rule `{rule}`"),
+                            crate::suggest::with_suggestion(help, &rule, rules.iter().copied()),
+                        ));
+                    }
+                }
+            }
+        };
+        if let Some((span, _)) = args.next() {
+            return Err(self.error_help(
+                span,
+                "`ref` takes a module and at most one delete rule",
+                format!("write e.g. `{name}:ref({},cascade)`", target.module),
+            ));
+        }
+        Ok(FieldType::Ref { target, on_delete })
     }
 
     fn enum_type(
@@ -893,9 +1008,41 @@ mod tests {
             "meta:json?",
             "status:enum(draft,in_review,done)",
             "owner:ref(users)?",
+            "project:ref(projects,cascade)",
+            "owner:ref(users,restrict)?",
+            "owner:ref(users,set_null)?",
         ] {
             assert_eq!(parse(word).unwrap().syntax(), word);
         }
+    }
+
+    #[test]
+    fn a_ref_chooses_its_delete_rule() {
+        let rule = |word: &str| parse(word).unwrap().on_delete().map(OnDelete::sql);
+        assert_eq!(rule("project:ref(projects)"), Some("RESTRICT"));
+        assert_eq!(rule("project:ref(projects)?"), Some("SET NULL"));
+        assert_eq!(rule("project:ref(Projects, Cascade)"), Some("CASCADE"));
+        assert_eq!(rule("project:ref(projects,set-null)?"), Some("SET NULL"));
+        assert_eq!(rule("project:ref(projects,restrict)?"), Some("RESTRICT"));
+        assert_eq!(rule("title:string"), None);
+
+        let error = parse("project:ref(projects,set_null)").unwrap_err();
+        assert!(error.message.contains("needs an optional ref"), "{error}");
+        let help = error.help.unwrap();
+        assert!(help.contains("`project:ref(projects,set_null)?`"), "{help}");
+        let error = parse("project:ref(projects,casade)").unwrap_err();
+        assert_eq!(&error.word[error.span.clone()], "casade");
+        assert!(
+            error
+                .help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean `cascade`?"),
+            "{error}"
+        );
+        let error = parse("project:ref(projects,cascade,restrict)").unwrap_err();
+        assert_eq!(&error.word[error.span.clone()], "restrict");
+        assert!(error.message.contains("at most one delete rule"), "{error}");
     }
 
     #[test]

@@ -115,7 +115,8 @@ impl ModuleSpec {
                         ));
                     }
                 }
-                let self_ref = matches!(&field.ty, FieldType::Ref { target } if *target == names);
+                let self_ref =
+                    matches!(&field.ty, FieldType::Ref { target, .. } if *target == names);
                 if self_ref && !field.optional {
                     return Err(error(
                         "a required reference to the module itself leaves no way to create \

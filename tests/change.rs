@@ -138,6 +138,16 @@ fn kinds_of_change() -> Vec<(&'static str, Edit)> {
             },
         ),
         (
+            "delete rules changed: cascade, restrict on an optional ref",
+            Edit {
+                alter: &[
+                    "project:ref(projects,cascade)",
+                    "owner:ref(users,restrict)?",
+                ],
+                ..Edit::default()
+            },
+        ),
+        (
             "rename and alter one field",
             Edit {
                 rename: &["title:headline"],
@@ -187,6 +197,18 @@ fn run_with_rows(
     before: &str,
     change: &Change,
 ) -> std::process::Output {
+    run_script(database, schema, rows, before, change, "")
+}
+
+/// [`run_with_rows`], then `after`.
+fn run_script(
+    database: &str,
+    schema: &str,
+    rows: &str,
+    before: &str,
+    change: &Change,
+    after: &str,
+) -> std::process::Output {
     let templates = scaffold::render::TemplateSet::load(true, None).unwrap();
     let renderer = scaffold::render::Renderer::new(templates, &Inflections::default()).unwrap();
     let create = scaffold::plan::create_migration(&change.old, &renderer)
@@ -202,7 +224,8 @@ fn run_with_rows(
          {create}\n\
          {rows}\n\
          {before}\n\
-         {}\n",
+         {}\n\
+         {after}\n",
         change.migration("tasks ...")
     );
     let mut child = std::process::Command::new("psql")
@@ -273,6 +296,59 @@ fn change_migrations_run_on_tables_with_rows() {
         assert!(!output.status.success(), "{expected}");
         assert!(stderr.contains(expected), "{expected:?} in {stderr}");
     }
+}
+
+/// A changed delete rule holds in the database: with `cascade` deleting a project deletes its
+/// tasks, with `restrict` deleting a user that a task names is refused; unchanged, a required
+/// ref restricts and an optional one is cleared, as before delete rules existed.
+#[test]
+fn changed_delete_rules_hold_on_delete() {
+    let database = server::testing::fresh_database();
+    let psql = |schema: &str, edit: Edit, after: &str| {
+        let change = change(TASKS, edit).unwrap();
+        let output = run_script(&database, schema, TASK_ROWS, "", &change, after);
+        let text = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        (output.status.success(), text, output)
+    };
+    let cascade = Edit {
+        alter: &["project:ref(projects,cascade)"],
+        ..Edit::default()
+    };
+    let (ok, counted, output) = psql(
+        "rule_cascade",
+        cascade,
+        "DELETE FROM projects;\nSELECT 'tasks left: ' || count(*) FROM tasks;",
+    );
+    assert!(ok, "{output:?}");
+    assert!(counted.contains("tasks left: 0"), "{counted}");
+
+    let restrict = Edit {
+        alter: &["owner:ref(users,restrict)?"],
+        ..Edit::default()
+    };
+    let (ok, _, output) = psql("rule_restrict", restrict, "DELETE FROM users;");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!ok, "{output:?}");
+    assert!(
+        stderr.contains("violates foreign key constraint \"tasks_owner_id_fkey\""),
+        "{stderr}"
+    );
+
+    // Without the change, the required project keeps its default, `restrict`; the optional
+    // owner its `set_null`.
+    let unchanged = Edit {
+        add: &["points:int=0"],
+        ..Edit::default()
+    };
+    let (ok, _, output) = psql("rule_default", unchanged, "DELETE FROM projects;");
+    assert!(!ok, "{output:?}");
+    let (ok, owners, output) = psql(
+        "rule_set_null",
+        unchanged,
+        "DELETE FROM users;\nSELECT 'owners left: ' || count(owner_id) FROM tasks;",
+    );
+    assert!(ok, "{output:?}");
+    assert!(owners.contains("owners left: 0"), "{owners}");
 }
 
 /// Keywords as column names: quoted exactly as PostgreSQL's `quote_ident` quotes them, in the
@@ -373,6 +449,13 @@ fn impossible_changes_are_refused_with_what_to_do() {
                 ..Edit::default()
             },
             "has no field `nope`",
+        ),
+        (
+            Edit {
+                alter: &["project:ref(projects,set_null)"],
+                ..Edit::default()
+            },
+            "`set_null` needs an optional ref",
         ),
         (
             Edit {

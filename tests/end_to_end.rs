@@ -24,7 +24,12 @@ const MODULES: &[&[&str]] = &[
         "label:string(40):unique",
         "color:enum(red,green,blue)?",
     ],
-    &["categories", "name:string", "parent:ref(categories)?"],
+    // A self-reference whose children go with their parent.
+    &[
+        "categories",
+        "name:string",
+        "parent:ref(categories,cascade)?",
+    ],
     &[
         "tasks",
         "title:string",
@@ -39,8 +44,8 @@ const MODULES: &[&[&str]] = &[
         "due_at:datetime?",
         "meta:json?",
         "status:enum(todo,in_review,done):index",
-        "project:ref(projects)",
-        "tag:ref(tags)?",
+        "project:ref(projects,cascade)",
+        "tag:ref(tags,restrict)?",
         "category:ref(categories)?",
     ],
     // Sorts before `projects`, so its `pub mod` line goes above the existing one; also an

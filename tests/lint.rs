@@ -59,7 +59,7 @@ fn each_rule_catches_its_violation() {
                     "use axum::http::StatusCode;\nuse uuid::Uuid;",
                 )
             },
-            "src/modules/projects/service.rs:4: service-imports-web:",
+            "src/modules/projects/service.rs:5: service-imports-web:",
         ),
         (
             "router.rs",

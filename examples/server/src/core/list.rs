@@ -479,6 +479,20 @@ impl ListQuery {
         }
     }
 
+    /// The list narrowed to the rows whose `field` is `id`: a parent's children, for the
+    /// nested route of a `ref` (`/api/projects/{id}/tasks` is `/api/tasks?project_id={id}`).
+    pub fn within(mut self, field: &str, id: Uuid) -> ListQuery {
+        let field = self
+            .spec
+            .field(field)
+            .expect("a field of the module's own list spec");
+        self.filters.push(Filter {
+            field,
+            condition: Condition::Compare(Op::Eq.sql(), Value::Uuid(id)),
+        });
+        self
+    }
+
     /// `SELECT columns FROM table WHERE ... ORDER BY ... LIMIT ...`, for one row more than
     /// the page holds: that row only tells [`ListQuery::page`] whether there is a next page.
     pub fn select(&self, columns: &str) -> QueryBuilder<Postgres> {

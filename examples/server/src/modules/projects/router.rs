@@ -57,12 +57,7 @@ async fn list_projects(
 ) -> Result<Json<ProjectPage>, AppError> {
     let query = ListQuery::parse(&LIST, &params, &ctx.cursors())?;
     let listed = service::list(&ctx, &query).await?;
-    Ok(Json(ProjectPage {
-        items: listed.rows.into_iter().map(ProjectResponse::from).collect(),
-        limit: query.limit,
-        next: listed.next,
-        total: listed.total,
-    }))
+    Ok(Json(ProjectPage::new(&query, listed)))
 }
 
 #[utoipa::path(

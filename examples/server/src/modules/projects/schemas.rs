@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::models::Project;
-use crate::core::list::{ListField, ListKind, ListSpec};
+use crate::core::list::{ListField, ListKind, ListQuery, ListSpec, Listed};
 use crate::core::patch;
 
 /// What lists of projects filter, search and sort on, besides `id`, `created_at` and
@@ -93,4 +93,15 @@ pub struct ProjectPage {
     /// How many projects the filters match, with `?count=true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
+}
+
+impl ProjectPage {
+    pub fn new(query: &ListQuery, listed: Listed<Project>) -> Self {
+        ProjectPage {
+            items: listed.rows.into_iter().map(ProjectResponse::from).collect(),
+            limit: query.limit,
+            next: listed.next,
+            total: listed.total,
+        }
+    }
 }

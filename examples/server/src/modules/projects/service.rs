@@ -1,6 +1,7 @@
 //! Business logic for projects. Knows nothing of HTTP: it takes the caller's context
 //! and validated input, runs one transaction in the tenant's schema, and returns typed errors.
 
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::models::{self, Project};
@@ -14,13 +15,22 @@ const NAME: &str = "project";
 
 pub async fn list(ctx: &Ctx, query: &ListQuery) -> Result<Listed<Project>, AppError> {
     let mut tx = ctx.begin().await?;
-    let rows = models::list(&mut tx, query).await?;
+    let listed = read_page(&mut tx, ctx, query).await?;
+    tx.commit().await?;
+    Ok(listed)
+}
+
+async fn read_page(
+    tx: &mut PgConnection,
+    ctx: &Ctx,
+    query: &ListQuery,
+) -> Result<Listed<Project>, AppError> {
+    let rows = models::list(tx, query).await?;
     let total = if query.count {
-        Some(models::count(&mut tx, query).await?)
+        Some(models::count(tx, query).await?)
     } else {
         None
     };
-    tx.commit().await?;
     Ok(query.page(rows, total, &ctx.cursors()))
 }
 
