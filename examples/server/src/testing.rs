@@ -280,9 +280,13 @@ impl TestApp {
         if migrate_public {
             migrate::run_public(&pool).await.expect("public migrations");
         }
-        let database = Database::new(url, limits).expect("a valid database URL");
-        // Test pools are one group (at most 4 connections): the application's pool.
-        let request_pool = database.request_pools()[0].clone();
+        let request_pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(limits.pool_size)
+            .acquire_timeout(limits.acquire_timeout)
+            .test_before_acquire(false)
+            .connect_lazy(url)
+            .expect("a valid database URL");
+        let database = Database::with_pool(request_pool.clone(), url.parse().unwrap(), limits);
         let state = AppState::new(
             database,
             Arc::new(Keys::new(JWT_SECRET)),

@@ -91,12 +91,26 @@ impl Database {
                     .connect_lazy_with(connect_options.clone())
             })
             .collect();
+        Ok(Database::with_groups(groups, connect_options, limits))
+    }
+
+    /// Wraps a pool the caller made, as one group (tests make theirs with [`connect`]).
+    pub fn with_pool(pool: PgPool, connect_options: PgConnectOptions, limits: Limits) -> Database {
+        Database::with_groups(vec![pool], connect_options, limits)
+    }
+
+    fn with_groups(
+        groups: Vec<PgPool>,
+        connect_options: PgConnectOptions,
+        limits: Limits,
+    ) -> Database {
         let ready = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(1))
             .connect_lazy_with(connect_options.clone());
         let millis = |d: Duration| format!("{}ms", d.as_millis());
-        Ok(Database {
+        let group_count = groups.len();
+        Database {
             inner: Arc::new(Inner {
                 groups,
                 ready,
@@ -112,17 +126,12 @@ impl Database {
                 limits,
                 tenants: Mutex::new(Tenants {
                     slots: HashMap::new(),
-                    per_group: vec![0; group_count as usize],
+                    per_group: vec![0; group_count],
                 }),
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
             }),
-        })
-    }
-
-    /// The request connections' groups, for tests that inspect them.
-    pub(crate) fn request_pools(&self) -> &[PgPool] {
-        &self.inner.groups
+        }
     }
 
     pub fn limits(&self) -> &Limits {
@@ -252,6 +261,7 @@ impl Database {
         loop {
             let attempt = async {
                 let connection = self.acquire(home).await?;
+                // The pool's own `begin` would choose the connection itself.
                 let mut tx = sqlx::Transaction::begin(connection, None).await?;
                 let row: Option<(bool, bool, bool)> = sqlx::query_as(tenant::ENTER)
                     .bind(tenant.as_str())
@@ -471,7 +481,7 @@ mod tests {
         database: &Database,
         group: usize,
     ) -> (Vec<PoolConnection<Postgres>>, HashSet<i32>) {
-        let pool = &database.request_pools()[group];
+        let pool = &database.inner.groups[group];
         let mut held = Vec::new();
         let mut pids = HashSet::new();
         for _ in 0..pool.options().get_max_connections() {
@@ -485,7 +495,7 @@ mod tests {
     /// Waits until the connections released to `group` are back in it (a release pings the
     /// connection first).
     async fn settle(database: &Database, group: usize) {
-        let pool = &database.request_pools()[group];
+        let pool = &database.inner.groups[group];
         while pool.num_idle() < pool.size() as usize {
             tokio::task::yield_now().await;
         }
@@ -499,7 +509,8 @@ mod tests {
         };
         let database = Database::new(crate::testing::database_url(), limits).unwrap();
         let sizes: Vec<u32> = database
-            .request_pools()
+            .inner
+            .groups
             .iter()
             .map(|pool| pool.options().get_max_connections())
             .collect();
