@@ -28,6 +28,9 @@ BENCH_DB=${BENCH_DB:-scaffold_bench}
 # A fixed secret that only this benchmark uses: both servers must verify the same tokens.
 export JWT_SECRET=${JWT_SECRET:-bench-only-secret-not-for-production}
 
+# The wrk script, in bench/; bench/lists.sh sets paths.lua.
+WRK_SCRIPT=projects.lua
+
 SERVER_BIN=${SERVER:-${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release/server}
 SERVER_PID=
 
@@ -204,7 +207,7 @@ run_scenario() {
     wait_for_quiet
     log "$scenario: warm-up $WARMUP, then $DURATION"
     BENCH_SCENARIO=$scenario BENCH_DATA=$DATA_FILE \
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "$BENCH_ROOT/bench/projects.lua" "$url" >/dev/null
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "$BENCH_ROOT/bench/$WRK_SCRIPT" "$url" >/dev/null
 
     local machine_before start end
     process_ticks $(server_pids) >"$out.server-before"
@@ -215,7 +218,7 @@ run_scenario() {
     local TIMEFORMAT='%U %S'
     { time BENCH_SCENARIO=$scenario BENCH_DATA=$DATA_FILE \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency \
-        -s "$BENCH_ROOT/bench/projects.lua" "$url" >"$out"; } 2>"$out.time"
+        -s "$BENCH_ROOT/bench/$WRK_SCRIPT" "$url" >"$out"; } 2>"$out.time"
     end=$(date +%s.%N)
     local machine_after
     process_ticks $(server_pids) >"$out.server-after"
@@ -268,7 +271,7 @@ run_scenarios() {
 report() {
     local title=$1 server_cmd=$2 extra=$3
     local knobs="TENANTS=$TENANTS PROJECTS_PER_TENANT=$PROJECTS_PER_TENANT THREADS=$THREADS CONNECTIONS=$CONNECTIONS DURATION=$DURATION WARMUP=$WARMUP TIMEOUT=$TIMEOUT"
-    local wrk_cmd="BENCH_SCENARIO=<get|list|post> BENCH_DATA=$DATA_FILE wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency -s bench/projects.lua <url>"
+    local wrk_cmd="${WRK_ENV:-BENCH_SCENARIO=<get|list|post> BENCH_DATA=$DATA_FILE} wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency -s bench/$WRK_SCRIPT <url>"
     {
         echo "### $title"
         echo
@@ -279,6 +282,10 @@ report() {
                 if (s == "get") return "`GET /api/projects/{id}`";
                 if (s == "list") return "`GET /api/projects` (50 items)";
                 if (s == "post") return "`POST /api/projects`";
+                if (s == "filtered") return "`GET /api/tasks?project_id=…&status=…`";
+                if (s == "sorted") return "`GET /api/tasks?sort=-priority`";
+                if (s == "page1") return "`GET /api/tasks?limit=50`, page 1";
+                if (s == "deep") return "`GET /api/tasks?limit=50&after=…`, rows 10,001-10,050";
                 return s
             }
             function ms(us) { return sprintf("%.2f ms", us / 1000) }
@@ -299,7 +306,7 @@ report() {
         echo "- PostgreSQL $PG_VERSION on the same machine; the server, PostgreSQL and wrk all share the $(nproc) cores"
         echo "- $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
         [[ -n $extra ]] && echo "$extra"
-        echo "- data: $TENANTS tenants x $PROJECTS_PER_TENANT projects, database $BENCH_DB; each request picks a tenant (and for GET by id one of its ids) at random"
+        echo "- data: ${DATA_DESCRIPTION:-$TENANTS tenants x $PROJECTS_PER_TENANT projects, database $BENCH_DB; each request picks a tenant (and for GET by id one of its ids) at random}"
         echo "- server: \`$server_cmd\`"
         echo "- load: \`$wrk_cmd\`, after a $WARMUP warm-up of the same scenario"
         echo "- benchmark: \`$knobs bash bench/$(basename "$0")\`"
