@@ -277,6 +277,7 @@ fn kill_group(group: i32) {
 fn every_readme_block_runs_as_written() {
     let sandbox = Sandbox::new();
     let mut ran = 0;
+    let mut transcript = String::new();
     for readme in READMES {
         let text = fs::read_to_string(workspace_dir().join(readme)).unwrap();
         let folder = sandbox.repo.join(readme).parent().unwrap().to_path_buf();
@@ -298,22 +299,30 @@ fn every_readme_block_runs_as_written() {
                 String::from_utf8_lossy(&output.stdout),
                 String::from_utf8_lossy(&output.stderr)
             );
+            transcript.push_str(&String::from_utf8_lossy(&output.stdout));
             ran += 1;
         }
     }
     assert!(ran >= 8, "only {ran} blocks ran");
-    the_app_the_readme_made_is_ready_for_ci(&sandbox.home.join(README_APP));
+    the_app_the_readme_made_is_ready_for_ci(&sandbox.home.join(README_APP), &transcript);
 }
 
 /// The app of the README's onboarding section, which its blocks created, built and tested:
-/// what a CI of its own would also run passes, and its binary knows its name. (This is the
-/// one app build of the suite; tests/new_app.rs checks the rest without building.)
-fn the_app_the_readme_made_is_ready_for_ci(app: &Path) {
+/// every generated test of its modules ran and passed in the section's `cargo test`
+/// (`transcript` is the blocks' output), what a CI of its own would also run passes, and its
+/// binary knows its name. (This is the one app build of the suite; tests/new_app.rs checks the
+/// rest without building.)
+fn the_app_the_readme_made_is_ready_for_ci(app: &Path, transcript: &str) {
     assert!(
         app.join("Cargo.toml").is_file(),
         "README.md's onboarding section makes ~/{README_APP}; if it makes another app, change \
          README_APP in tests/readme.rs"
     );
+    // The modules when the section's `cargo test` ran (a later block adds `payments` with a
+    // team template and does not test it).
+    for module in ["projects", "invoices"] {
+        example_server::generated_tests_passed(app, module, transcript);
+    }
     example_server::cargo(app, &["fmt", "--check"]);
     example_server::cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     let help = Command::new(target_dir().join("debug").join(README_APP))
