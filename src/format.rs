@@ -70,12 +70,19 @@ pub fn format_rust(
         .collect::<Result<_, _>>()
         .map_err(io)?;
 
+    // rustfmt formats a file it is given and again each file a given one declares with
+    // `mod`: given only the others, it does half the work for a module.
+    let roots = rust
+        .iter()
+        .zip(&files)
+        .filter(|((index, _), _)| !declared_by_sibling_mod(plan.ops[*index].path(), &rust, plan))
+        .map(|(_, (_, file))| file);
     let program = std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".to_owned());
     let mut command = Command::new(&program);
     command
         .arg("--edition")
         .arg(edition(project_root))
-        .args(files.iter().map(|(_, file)| file));
+        .args(roots);
     if let Some(config) = rustfmt_config(project_root) {
         command.arg("--config-path").arg(config);
     }
@@ -101,6 +108,31 @@ pub fn format_rust(
         }
     }
     Ok(())
+}
+
+/// Whether `path` (not a `mod.rs`) is declared by a `mod <stem>;` line of the `mod.rs` beside
+/// it among the `rust` files the plan creates, so that rustfmt reaches it from there.
+fn declared_by_sibling_mod(path: &Path, rust: &[(usize, &str)], plan: &Plan) -> bool {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    if stem == "mod" {
+        return false;
+    }
+    let parent = path.with_file_name("mod.rs");
+    rust.iter()
+        .filter(|(index, _)| plan.ops[*index].path() == parent)
+        .any(|(_, content)| content.lines().any(|line| declares_mod(line, &stem)))
+}
+
+/// `mod <stem>;`, `pub mod <stem>;`, `pub(crate) mod <stem>;`...
+fn declares_mod(line: &str, stem: &str) -> bool {
+    let mut rest = line.trim_start();
+    if let Some(after) = rest.strip_prefix("pub") {
+        rest = match after.strip_prefix('(') {
+            Some(scope) => scope.split_once(')').map_or(after, |(_, rest)| rest),
+            None => after,
+        };
+    }
+    rest.trim_start() == format!("mod {stem};")
 }
 
 /// An empty folder for the copy that rustfmt formats: in memory (`/dev/shm`) unless TMPDIR
@@ -189,4 +221,29 @@ fn rustfmt_config(project_root: &Path) -> Option<PathBuf> {
             .map(|name| dir.join(name))
             .find(|path| path.is_file())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declares_mod;
+
+    #[test]
+    fn a_mod_line_declares_its_file_whatever_its_visibility() {
+        for line in [
+            "mod tests;",
+            "pub mod tests;",
+            "    pub(crate) mod tests;",
+            "pub(in crate::modules) mod tests;",
+        ] {
+            assert!(declares_mod(line, "tests"), "{line}");
+        }
+        for line in [
+            "// mod tests;",
+            "mod tests_more;",
+            "mod tests {",
+            "pub fn mod_tests();",
+        ] {
+            assert!(!declares_mod(line, "tests"), "{line}");
+        }
+    }
 }
