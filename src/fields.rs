@@ -1086,5 +1086,43 @@ mod tests {
         let field = parse("code:string(1)").unwrap();
         assert_eq!(field.ty.samples(), [json!("a"), json!("b")]);
         assert_eq!(field.ty.invalid_sample(), Some(json!("xx")));
+        let field = parse("state:enum(only)").unwrap();
+        assert_eq!(field.ty.samples(), [json!("only"), json!("only")]);
+    }
+
+    #[test]
+    fn defaults_are_checked_at_the_edges_of_each_type() {
+        let check = |ty: &FieldType, text: &str| ty.check_default(text);
+        let short = FieldType::String { max_length: 3 };
+        assert_eq!(check(&short, "abc"), Ok("abc".into()));
+        assert_eq!(
+            check(&short, "äöü"),
+            Ok("äöü".into()),
+            "characters, not bytes"
+        );
+        for bad in ["", "abcd"] {
+            assert!(check(&short, bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(check(&FieldType::Float, "0.5"), Ok("0.5".into()));
+        for bad in ["inf", "NaN", "1e999", " 1"] {
+            assert!(check(&FieldType::Float, bad).is_err(), "{bad:?}");
+        }
+        let digits28 = format!("{}.{}", "1".repeat(20), "2".repeat(8));
+        for good in ["12.50", "-3", "0.1", digits28.as_str()] {
+            assert_eq!(check(&FieldType::Decimal, good), Ok(good.into()));
+        }
+        let digits29 = format!("{}.{}", "1".repeat(20), "2".repeat(9));
+        for bad in [".5", "5.", "-", "1.2.3", "1e3", "12a", digits29.as_str()] {
+            assert!(check(&FieldType::Decimal, bad).is_err(), "{bad:?}");
+        }
+        let uuid = "3F2504E0-4F89-41D3-9A0C-0305E82C3301";
+        assert_eq!(check(&FieldType::Uuid, uuid), Ok(uuid.to_lowercase()));
+        for bad in [
+            "3f2504e0",
+            "3f2504e0-4f89-41d3-9a0c-0305e82c330z",
+            "3f2504e0x4f89-41d3-9a0c-0305e82c3301",
+        ] {
+            assert!(check(&FieldType::Uuid, bad).is_err(), "{bad:?}");
+        }
     }
 }
