@@ -1091,6 +1091,22 @@ mod tests {
     }
 
     #[test]
+    fn types_refuse_the_modifiers_they_cannot_use() {
+        for (word, why) in [
+            ("done:bool:unique", "only two rows"),
+            ("state:enum(a,b):unique", "one row per value"),
+            ("doc:json:index", "no useful equality"),
+            ("doc:json:unique", "no useful equality"),
+        ] {
+            let error = parse(word).unwrap_err();
+            assert!(error.to_string().contains(why), "{word}: {error}");
+        }
+        for word in ["done:bool:index", "state:enum(a,b):index", "code:string:unique"] {
+            assert!(parse(word).is_ok(), "{word}");
+        }
+    }
+
+    #[test]
     fn defaults_are_checked_at_the_edges_of_each_type() {
         let check = |ty: &FieldType, text: &str| ty.check_default(text);
         let short = FieldType::String { max_length: 3 };
