@@ -1065,6 +1065,10 @@ mod tests {
         assert_eq!(&error.word[error.span.clone()], "strng");
         let error = parse("status:enum(a,,b)").unwrap_err();
         assert_eq!(error.span, 14..14);
+        let error = parse("title:strng?:unique").unwrap_err();
+        assert_eq!(&error.word[error.span.clone()], "strng");
+        let error = parse("code:string(0)?").unwrap_err();
+        assert_eq!(&error.word[error.span.clone()], "0");
         let error = parse("tag:string:uniqe").unwrap_err();
         assert_eq!(&error.word[error.span.clone()], "uniqe");
         assert!(
