@@ -224,6 +224,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_create_migration_is_replaced() {
+        let create = |path: &str, content: &str| Op::CreateFile {
+            path: PathBuf::from(path),
+            content: content.to_owned(),
+        };
+        let mut plan = Plan {
+            ops: vec![
+                create("src/modules/tasks/mod.rs", "mod models;"),
+                create("migrations/tenant/20250301120000_create_tasks.sql", "as changed"),
+            ],
+        };
+        let migrations = Path::new("migrations/tenant");
+        replace_create_migration(&mut plan, migrations, "as created".to_owned());
+        assert_eq!(
+            plan.ops,
+            [
+                create("src/modules/tasks/mod.rs", "mod models;"),
+                create("migrations/tenant/20250301120000_create_tasks.sql", "as created"),
+            ]
+        );
+    }
+
+    #[test]
     fn new_migrations_use_the_time() {
         let existing = files(&["20240101000000_create_users.sql", "README.md"]);
         assert_eq!(
