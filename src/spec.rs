@@ -297,6 +297,21 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_names_everything_derived() {
+        let spec = parse("news_items", &["parent:ref(NewsItem)?", "title:string"]).unwrap();
+        assert_eq!(
+            spec.to_string(),
+            "module  news_items  (table news_items)\n\
+             types   NewsItem / NewsItems\n\
+             route   /api/news-items\n\
+             access  news_items:read / news_items:write\n\
+             words   news item / news items\n\
+             field   parent:ref(news_items)?\n\
+             field   title:string"
+        );
+    }
+
+    #[test]
     fn duplicates_are_caught_after_ref_suffixing() {
         let error = parse("tasks", &["owner_id:uuid", "owner:ref(users)"]).unwrap_err();
         assert!(error.to_string().contains("`owner_id` is already a field"));
