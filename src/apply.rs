@@ -408,6 +408,17 @@ mod tests {
                           let mut router = x;\n    // scaffold:routes\n}\n";
 
     #[test]
+    fn a_file_that_cannot_be_read_is_an_error_not_a_missing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("models.rs")).unwrap();
+        assert!(matches!(
+            read(dir.path(), Path::new("models.rs")),
+            Err(ApplyError::Read { .. })
+        ));
+        assert!(matches!(read(dir.path(), Path::new("absent.rs")), Ok(None)));
+    }
+
+    #[test]
     fn a_file_changed_after_it_was_read_is_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("mod.rs"), MOD_RS).unwrap();
