@@ -226,7 +226,11 @@ pub fn inject(content: &str, marker: &str, block: &str) -> Result<String, String
         return Ok(content.to_string());
     }
     let at = match block.as_slice() {
-        [line] => sorted_position(&trimmed, at, line),
+        [line] => match sorted_position(&trimmed, at, line) {
+            Some(position) => position,
+            // There already, only indented or punctuated otherwise (by hand or by rustfmt).
+            None => return Ok(content.to_string()),
+        },
         _ => at,
     };
     let mut out = String::with_capacity(content.len() + block.len() * 40);
@@ -268,8 +272,9 @@ pub fn remove_block(content: &str, block: &str) -> Option<String> {
 
 /// Where a one-line injection goes among the lines of its own kind directly above the marker
 /// (those that start with the same two words, like `pub mod`): in sorted order, as rustfmt
-/// keeps `mod` declarations, so that the result still passes `cargo fmt --check`.
-fn sorted_position(lines: &[&str], marker: usize, new: &str) -> usize {
+/// keeps `mod` declarations, so that the result still passes `cargo fmt --check`. None if
+/// the run has the line already, up to whitespace and a trailing `;` or `,`.
+fn sorted_position(lines: &[&str], marker: usize, new: &str) -> Option<usize> {
     let key = |line: &str| line.trim().trim_end_matches([';', ',']).to_owned();
     fn kind(line: &str) -> Vec<&str> {
         line.split_whitespace().take(2).collect()
@@ -278,9 +283,14 @@ fn sorted_position(lines: &[&str], marker: usize, new: &str) -> usize {
         .iter()
         .rposition(|line| kind(line) != kind(new))
         .map_or(0, |other| other + 1);
-    (run_start..marker)
-        .find(|&index| key(lines[index]) > key(new))
-        .unwrap_or(marker)
+    let mut run = run_start..marker;
+    if run.clone().any(|index| key(lines[index]) == key(new)) {
+        return None;
+    }
+    Some(
+        run.find(|&index| key(lines[index]) > key(new))
+            .unwrap_or(marker),
+    )
 }
 
 /// A line that is only a comment saying `marker`: `// scaffold:routes`, also `#` or `--`.
@@ -406,6 +416,21 @@ mod tests {
 
     const MOD_RS: &str = "pub mod users;\n// scaffold:modules\n\npub fn router() {\n    \
                           let mut router = x;\n    // scaffold:routes\n}\n";
+
+    #[test]
+    fn a_declaration_there_already_is_not_added_again_whatever_its_indent() {
+        let content = "pub mod projects;\n  pub mod users;\n// scaffold:modules\n";
+        assert_eq!(
+            inject(content, "scaffold:modules", "pub mod users;"),
+            Ok(content.into())
+        );
+        let content = "router = router.merge(users::router());\n    // scaffold:routes\n";
+        let block = "router = router.merge(users::router());";
+        assert_eq!(
+            inject(content, "scaffold:routes", block),
+            Ok(content.into())
+        );
+    }
 
     #[test]
     fn a_file_that_cannot_be_read_is_an_error_not_a_missing_file() {

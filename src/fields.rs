@@ -1105,7 +1105,11 @@ mod tests {
             let error = parse(word).unwrap_err();
             assert!(error.to_string().contains(why), "{word}: {error}");
         }
-        for word in ["done:bool:index", "state:enum(a,b):index", "code:string:unique"] {
+        for word in [
+            "done:bool:index",
+            "state:enum(a,b):index",
+            "code:string:unique",
+        ] {
             assert!(parse(word).is_ok(), "{word}");
         }
     }

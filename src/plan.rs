@@ -232,7 +232,10 @@ mod tests {
         let mut plan = Plan {
             ops: vec![
                 create("src/modules/tasks/mod.rs", "mod models;"),
-                create("migrations/tenant/20250301120000_create_tasks.sql", "as changed"),
+                create(
+                    "migrations/tenant/20250301120000_create_tasks.sql",
+                    "as changed",
+                ),
             ],
         };
         let migrations = Path::new("migrations/tenant");
@@ -241,7 +244,10 @@ mod tests {
             plan.ops,
             [
                 create("src/modules/tasks/mod.rs", "mod models;"),
-                create("migrations/tenant/20250301120000_create_tasks.sql", "as created"),
+                create(
+                    "migrations/tenant/20250301120000_create_tasks.sql",
+                    "as created"
+                ),
             ]
         );
     }
