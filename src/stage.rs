@@ -572,6 +572,15 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    #[test]
+    fn a_journal_that_cannot_be_read_is_an_error_not_an_absent_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(recover(dir.path()).map(|r| r.is_none()), Ok(true));
+        fs::create_dir_all(dir.path().join(JOURNAL)).unwrap();
+        let error = recover(dir.path()).map(|_| ()).unwrap_err();
+        assert!(error.starts_with("cannot read "), "{error}");
+    }
+
     /// Every file and folder under `root` with its content.
     fn snapshot(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
         let mut all = BTreeMap::new();
