@@ -415,6 +415,19 @@ pub fn read_text(path: &Path) -> Option<String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_manifest_that_cannot_be_read_is_an_error_not_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Manifest::load(dir.path()).unwrap(), Manifest::default());
+        let path = dir.path().join(FILE);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"version = 1\n\xff\n").unwrap();
+        assert!(matches!(
+            Manifest::load(dir.path()),
+            Err(ManifestError::Read { .. })
+        ));
+    }
+
     fn record() -> ModuleRecord {
         ModuleRecord {
             command: "people --singular person name:string owner:ref(users)? \
