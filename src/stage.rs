@@ -573,6 +573,54 @@ mod tests {
     use std::collections::BTreeMap;
 
     #[test]
+    fn a_commit_is_complete_only_when_every_file_holds_its_new_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let journal = Journal {
+            writes: vec![JournalWrite {
+                path: "a.rs".into(),
+                existed: true,
+                sha256: sha256(b"new"),
+            }],
+            removals: vec!["gone.rs".into()],
+            created_dirs: vec![],
+        };
+        fs::write(root.join("a.rs"), "old").unwrap();
+        assert!(!journal.is_complete(root), "the old content");
+        fs::write(root.join("a.rs"), "new").unwrap();
+        assert!(journal.is_complete(root));
+        fs::write(beside(&root.join("a.rs"), NEW_SUFFIX), "new").unwrap();
+        assert!(!journal.is_complete(root), "a temporary file left");
+        fs::remove_file(beside(&root.join("a.rs"), NEW_SUFFIX)).unwrap();
+        fs::write(root.join("gone.rs"), "").unwrap();
+        assert!(!journal.is_complete(root), "a removal not done");
+    }
+
+    #[test]
+    fn durable_paths_are_every_new_file_and_every_changed_folder() {
+        let root = Path::new("/p");
+        let journal = Journal {
+            writes: vec![JournalWrite {
+                path: "src/modules/tasks/mod.rs".into(),
+                existed: false,
+                sha256: String::new(),
+            }],
+            removals: vec!["migrations/old.sql".into()],
+            created_dirs: vec!["src/modules/tasks".into()],
+        };
+        assert_eq!(
+            journal.durable_paths(root),
+            [
+                "/p/src/modules/tasks/mod.rs",
+                "/p/migrations",
+                "/p/src/modules",
+                "/p/src/modules/tasks",
+            ]
+            .map(PathBuf::from)
+        );
+    }
+
+    #[test]
     fn a_journal_that_cannot_be_read_is_an_error_not_an_absent_journal() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(recover(dir.path()).map(|r| r.is_none()), Ok(true));
