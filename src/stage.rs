@@ -805,6 +805,17 @@ mod tests {
     }
 
     #[test]
+    fn pruning_stops_at_its_folder_even_when_that_is_left_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let modules = dir.path().join("src/modules");
+        fs::create_dir_all(modules.join("tasks")).unwrap();
+        let gone = modules.join("tasks/mod.rs");
+        prune_empty_dirs([gone.as_path()], &modules, &[]);
+        assert!(!modules.join("tasks").exists());
+        assert!(modules.is_dir(), "the folder pruning stops at stays");
+    }
+
+    #[test]
     fn removes_and_prunes() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
