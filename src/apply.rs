@@ -1,7 +1,6 @@
 //! A plan meets the disk: each file is `create`, `identical`, `conflict` or `inject`; a
 //! conflict is refused, overwritten or asked about; then everything is written at once.
 
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -402,12 +401,6 @@ pub fn commit_with(
         .collect();
     stage::commit_all(root, &writes, removals)?;
     Ok(())
-}
-
-impl fmt::Display for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.status.label(), self.path.display())
-    }
 }
 
 #[cfg(test)]

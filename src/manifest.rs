@@ -471,6 +471,36 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_of_a_recorded_command_is_read_back() {
+        let words = words("people --singular person --plural folk name:string --no-tests");
+        assert_eq!(
+            words,
+            CommandWords {
+                name: "people".into(),
+                singular: Some("person".into()),
+                plural: Some("folk".into()),
+                fields: vec!["name:string".into()],
+                with_tests: false,
+            }
+        );
+    }
+
+    #[test]
+    fn state_changes_are_empty_only_without_writes_and_removals() {
+        assert!(StateChanges::default().is_empty());
+        let write = StateChanges {
+            writes: vec![(FILE.into(), String::new())],
+            ..StateChanges::default()
+        };
+        assert!(!write.is_empty());
+        let removal = StateChanges {
+            removals: vec![FILE.into()],
+            ..StateChanges::default()
+        };
+        assert!(!removal.is_empty());
+    }
+
+    #[test]
     fn hashes_are_short_and_stable() {
         assert_eq!(hash(""), "e3b0c44298fc1c14");
         assert_eq!(
