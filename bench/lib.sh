@@ -28,9 +28,6 @@ BENCH_DB=${BENCH_DB:-scaffold_bench}
 # A fixed secret that only this benchmark uses: both servers must verify the same tokens.
 export JWT_SECRET=${JWT_SECRET:-bench-only-secret-not-for-production}
 
-# The wrk script, in bench/; bench/lists.sh sets paths.lua.
-WRK_SCRIPT=projects.lua
-
 SERVER_BIN=${SERVER:-${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release/server}
 SERVER_PID=
 
@@ -82,12 +79,12 @@ build_server() {
 }
 
 # Migrates, creates the tenants bench1..benchN, seeds each with PROJECTS_PER_TENANT projects
-# and writes DATA_FILE: per tenant one line, its token then its project ids.
+# and writes DATA_FILE: per tenant one line, its token then its projects' paths.
 seed() {
     log "migrating and seeding $TENANTS tenants x $PROJECTS_PER_TENANT projects"
     RUST_LOG=warn "$SERVER_BIN" migrate >/dev/null
     : >"$DATA_FILE"
-    local i slug token ids
+    local i slug token paths
     for i in $(seq 1 "$TENANTS"); do
         slug=bench$i
         RUST_LOG=warn "$SERVER_BIN" tenant create "$slug" >/dev/null
@@ -101,8 +98,8 @@ seed() {
             FROM generate_series(1, $PROJECTS_PER_TENANT) AS g"
         token=$(RUST_LOG=warn "$SERVER_BIN" token --tenant "$slug" --user bench \
             --permissions projects:read,projects:write --ttl 2h)
-        ids=$(psql "$DATABASE_URL" -Atc "SELECT string_agg(id::text, ' ') FROM tenant_$slug.projects")
-        printf '%s %s\n' "$token" "$ids" >>"$DATA_FILE"
+        paths=$(psql "$DATABASE_URL" -Atc "SELECT string_agg('/api/projects/' || id, ' ') FROM tenant_$slug.projects")
+        printf '%s %s\n' "$token" "$paths" >>"$DATA_FILE"
     done
     psql "$DATABASE_URL" -q -c "VACUUM ANALYZE"
 }
@@ -110,6 +107,21 @@ seed() {
 # A port the kernel just handed out, so free; python3 because bash has no portable way to ask.
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Starts SERVER_BIN (examples/server or a build like it) on a free loopback port, sets `url`
+# and waits until it answers.
+start_rust_server() {
+    local port
+    port=$(free_port)
+    url=http://127.0.0.1:$port
+    export BIND_ADDR=127.0.0.1:$port
+    # warn, not info: a benchmark measures the server, not its logging (see the report).
+    export RUST_LOG=${RUST_LOG:-warn}
+    log "starting the server on $url (RUST_LOG=$RUST_LOG, DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-default 16})"
+    "$SERVER_BIN" serve >"$BENCH_OUT/server.log" 2>&1 &
+    SERVER_PID=$!
+    wait_for_server "$url"
 }
 
 # $1: base URL. Waits until the server answers HTTP at all (any status) or has exited.
@@ -133,12 +145,12 @@ wait_for_server() {
 # One GET by id through curl before any load: a wrong token or a wrong id fails here, loudly,
 # rather than as a wall of non-2xx responses in wrk's output.
 smoke_test() {
-    local token id status
-    read -r token id _ <"$DATA_FILE"
+    local token path status
+    read -r token path _ <"$DATA_FILE"
     status=$(curl -s -o "$BENCH_OUT/smoke.json" -w '%{http_code}' \
-        -H "Authorization: Bearer $token" "$1/api/projects/$id")
+        -H "Authorization: Bearer $token" "$1$path")
     if [[ $status != 200 ]]; then
-        echo "smoke test: GET /api/projects/$id answered $status:" >&2
+        echo "smoke test: GET $path answered $status:" >&2
         cat "$BENCH_OUT/smoke.json" >&2
         exit 1
     fi
@@ -200,14 +212,14 @@ wait_for_quiet() {
     log "WARNING: the machine stayed busy with other work for ${QUIET_WAIT}s; measuring anyway"
 }
 
-# $1: base URL, $2: scenario. A warm-up run (discarded), then the measured run; appends a row
-# to RESULTS and one to CPU_RESULTS.
+# $1: base URL, $2: scenario, $3: projects.lua's scenario for it (default: the same). A warm-up
+# run (discarded), then the measured run; appends a row to RESULTS and one to CPU_RESULTS.
 run_scenario() {
-    local url=$1 scenario=$2 out=$BENCH_OUT/wrk-$2.txt
+    local url=$1 scenario=$2 wrk_scenario=${3:-$2} out=$BENCH_OUT/wrk-$2.txt
     wait_for_quiet
     log "$scenario: warm-up $WARMUP, then $DURATION"
-    BENCH_SCENARIO=$scenario BENCH_DATA=$DATA_FILE \
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "$BENCH_ROOT/bench/$WRK_SCRIPT" "$url" >/dev/null
+    BENCH_SCENARIO=$wrk_scenario BENCH_DATA=$DATA_FILE \
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "$BENCH_ROOT/bench/projects.lua" "$url" >/dev/null
 
     local machine_before start end
     process_ticks $(server_pids) >"$out.server-before"
@@ -216,9 +228,9 @@ run_scenario() {
     start=$(date +%s.%N)
     # bash's `time` gives wrk's own CPU (user, system seconds) after it has exited.
     local TIMEFORMAT='%U %S'
-    { time BENCH_SCENARIO=$scenario BENCH_DATA=$DATA_FILE \
+    { time BENCH_SCENARIO=$wrk_scenario BENCH_DATA=$DATA_FILE \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency \
-        -s "$BENCH_ROOT/bench/$WRK_SCRIPT" "$url" >"$out"; } 2>"$out.time"
+        -s "$BENCH_ROOT/bench/projects.lua" "$url" >"$out"; } 2>"$out.time"
     end=$(date +%s.%N)
     local machine_after
     process_ticks $(server_pids) >"$out.server-after"
@@ -271,7 +283,7 @@ run_scenarios() {
 report() {
     local title=$1 server_cmd=$2 extra=$3
     local knobs="TENANTS=$TENANTS PROJECTS_PER_TENANT=$PROJECTS_PER_TENANT THREADS=$THREADS CONNECTIONS=$CONNECTIONS DURATION=$DURATION WARMUP=$WARMUP TIMEOUT=$TIMEOUT"
-    local wrk_cmd="${WRK_ENV:-BENCH_SCENARIO=<get|list|post> BENCH_DATA=$DATA_FILE} wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency -s bench/$WRK_SCRIPT <url>"
+    local wrk_cmd="${WRK_ENV:-BENCH_SCENARIO=<get|list|post> BENCH_DATA=$DATA_FILE} wrk -t$THREADS -c$CONNECTIONS -d$DURATION --timeout $TIMEOUT --latency -s bench/projects.lua <url>"
     {
         echo "### $title"
         echo

@@ -23,7 +23,6 @@ DEEP_ROWS=${DEEP_ROWS:-10000}
 SCENARIOS=${SCENARIOS:-filtered sorted page1 deep}
 source "$(dirname "$0")/lib.sh"
 bench_init lists
-WRK_SCRIPT=paths.lua
 
 if ((DEEP_ROWS + 50 > TASKS_PER_TENANT)); then
     echo "TASKS_PER_TENANT ($TASKS_PER_TENANT) must exceed DEEP_ROWS ($DEEP_ROWS) by a page (50)" >&2
@@ -79,16 +78,10 @@ for i in $(seq 1 "$TENANTS"); do
 done
 psql "$DATABASE_URL" -q -c "VACUUM ANALYZE"
 
-port=$(free_port)
-url=http://127.0.0.1:$port
-export BIND_ADDR=127.0.0.1:$port
-export RUST_LOG=${RUST_LOG:-warn}
-log "starting the server on $url (RUST_LOG=$RUST_LOG, DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-default 16})"
-"$SERVER_BIN" serve >"$BENCH_OUT/server.log" 2>&1 &
-SERVER_PID=$!
-wait_for_server "$url"
+start_rust_server
 
-# Per scenario, a data file for paths.lua: per tenant its token and the paths to pick from.
+# Per scenario, a data file for projects.lua's `get`: per tenant its token and the paths to
+# pick from.
 # The deep page's cursor is found by walking the list through the API, as a client would, and
 # every path is requested once here, so a wrong one fails loudly before any load.
 log "preparing the paths (walking $DEEP_ROWS rows per tenant for the deep cursor)"
@@ -133,11 +126,11 @@ for scenario, lines in paths.items():
 EOF
 
 for scenario in $SCENARIOS; do
-    DATA_FILE=$BENCH_OUT/paths-$scenario.txt run_scenario "$url" "$scenario"
+    DATA_FILE=$BENCH_OUT/paths-$scenario.txt run_scenario "$url" "$scenario" get
 done
 stop_server
 
-WRK_ENV="BENCH_DATA=$BENCH_OUT/paths-<scenario>.txt"
+WRK_ENV="BENCH_SCENARIO=get BENCH_DATA=$BENCH_OUT/paths-<scenario>.txt"
 DATA_DESCRIPTION="$TENANTS tenants x $PROJECTS_PER_TENANT projects x $TASKS_PER_TENANT tasks (\`${MODULE[*]}\`), database $BENCH_DB; each request picks a tenant at random, and for the filter one of its projects and a status"
 report "Lists of a generated module (a copy of examples/server with \`tasks\`)" \
     "RUST_LOG=$RUST_LOG DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-16} BIND_ADDR=$BIND_ADDR target/release/server_lists serve" \

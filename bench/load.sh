@@ -20,15 +20,7 @@ setup_database
 build_server
 seed
 
-port=$(free_port)
-url=http://127.0.0.1:$port
-export BIND_ADDR=127.0.0.1:$port
-# warn, not info: a benchmark measures the server, not its logging (see the report).
-export RUST_LOG=${RUST_LOG:-warn}
-log "starting the server on $url (RUST_LOG=$RUST_LOG, DATABASE_POOL_SIZE=${DATABASE_POOL_SIZE:-default 16})"
-"$SERVER_BIN" serve >"$BENCH_OUT/server.log" 2>&1 &
-SERVER_PID=$!
-wait_for_server "$url"
+start_rust_server
 smoke_test "$url"
 
 run_scenarios "$url"

@@ -1,12 +1,14 @@
--- wrk script for the projects API, shared by bench/load.sh and bench/fastapi.sh.
+-- wrk script shared by bench/load.sh, bench/fastapi.sh and bench/lists.sh.
 --
--- BENCH_DATA names a file with one line per tenant: its bearer token, then its project ids,
--- separated by spaces. Every request picks a tenant at random and uses that tenant's token, so
--- the load is spread over all tenants (and over their schemas on the server side); a GET by id
--- also picks one of that tenant's ids, so every such request finds its row (200, not 404).
+-- BENCH_DATA names a file with one line per tenant: its bearer token, then paths (URL-encoded)
+-- that this tenant may GET, separated by spaces: its projects (`/api/projects/{id}`) for
+-- load.sh, the lists to load for lists.sh. Every request picks a tenant at random and uses that
+-- tenant's token, so the load is spread over all tenants (and over their schemas on the server
+-- side); a GET also picks one of that tenant's paths, so every such request finds its row
+-- (200, not 404).
 --
 -- BENCH_SCENARIO is one of:
---   get   GET  /api/projects/{id}
+--   get   GET  one of the tenant's paths
 --   list  GET  /api/projects          (the default page: 50 items, oldest first)
 --   post  POST /api/projects          (a small JSON body; 201)
 --
@@ -25,9 +27,9 @@ for line in io.lines(data_file) do
         fields[#fields + 1] = field
     end
     if #fields > 0 then
-        local tenant = { auth = "Bearer " .. fields[1], ids = {} }
+        local tenant = { auth = "Bearer " .. fields[1], paths = {} }
         for i = 2, #fields do
-            tenant.ids[#tenant.ids + 1] = fields[i]
+            tenant.paths[#tenant.paths + 1] = fields[i]
         end
         tenants[#tenants + 1] = tenant
     end
@@ -50,15 +52,15 @@ end
 local counter = 0
 
 function init(args)
-    -- Without this, every thread would draw the same sequence of tenants and ids.
+    -- Without this, every thread would draw the same sequence of tenants and paths.
     math.randomseed(os.time() * 1000 + (thread_id or 0))
 end
 
 function request()
     local tenant = tenants[math.random(#tenants)]
     if scenario == "get" then
-        local id = tenant.ids[math.random(#tenant.ids)]
-        return wrk.format("GET", "/api/projects/" .. id, { ["Authorization"] = tenant.auth })
+        local path = tenant.paths[math.random(#tenant.paths)]
+        return wrk.format("GET", path, { ["Authorization"] = tenant.auth })
     elseif scenario == "list" then
         return wrk.format("GET", "/api/projects", { ["Authorization"] = tenant.auth })
     else
