@@ -280,13 +280,9 @@ impl TestApp {
         if migrate_public {
             migrate::run_public(&pool).await.expect("public migrations");
         }
-        let request_pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(limits.pool_size)
-            .acquire_timeout(limits.acquire_timeout)
-            .test_before_acquire(false)
-            .connect_lazy(url)
-            .expect("a valid database URL");
-        let database = Database::with_pool(request_pool.clone(), url.parse().unwrap(), limits);
+        let connect_options = url.parse().expect("a valid database URL");
+        let request_pool = db::request_pool(&connect_options, &limits, limits.pool_size);
+        let database = Database::with_pool(request_pool.clone(), connect_options, limits);
         let state = AppState::new(
             database,
             Arc::new(Keys::new(JWT_SECRET)),

@@ -1,25 +1,31 @@
 //! The database side of a request: a pool that module code cannot reach, and a context that
-//! only hands out transactions already scoped to the caller's tenant.
+//! only hands out connections for the caller's tenant ([`Db`]).
+//!
+//! Isolation is in the statements, not in the connection: every statement names its tables
+//! with the tenant's schema (`{schema}.projects`, see [`Db::sql`]), which only the
+//! authenticated context supplies. A request connection's `search_path` holds no schema with
+//! tables at all, so a table named without a schema is an error, never another tenant's rows,
+//! and there is no per-connection tenant state to get wrong. It also makes most requests one
+//! statement and one round trip, each tenant's statements prepared once per connection
+//! (`bench/README.md` has the comparison that chose this).
 //!
 //! Every wait here is bounded, and one tenant's trouble stays that tenant's: PostgreSQL's own
-//! statement, lock and idle-transaction timeouts end a request's transaction; a tenant holds at
-//! most half the pool while others wait; a request waits at most the acquire timeout for a
+//! statement, lock and idle-transaction timeouts end a statement or transaction; a tenant holds
+//! at most half the pool while others wait; a request waits at most the acquire timeout for a
 //! connection; while the database is unreachable, requests are answered 503 at once.
 //!
 //! The pool is split into groups of four connections, and each tenant's requests prefer one
-//! group: PostgreSQL then seldom re-plans a statement for another tenant's `search_path`, and
-//! each backend caches the catalogs of a share of the tenants rather than of all of them.
-//! Isolation does not depend on it: every transaction still sets its own `search_path`.
+//! group: each connection then prepares the statements of a share of the tenants, and each
+//! backend caches the catalogs of that share rather than of all of them.
 
 use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::core::config::Limits;
@@ -41,14 +47,59 @@ fn pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOption
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
-        // No ping before every checkout: it is one of a request's round trips. A connection
-        // that broke meanwhile fails `begin`, which then retries on another (see below).
+        // No ping before every checkout: it would double a request's round trips. Only a
+        // connection idle for a while is pinged, so that one that died meanwhile (the database
+        // restarted) is replaced before a request uses it.
         .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_AFTER_IDLE {
+                    connection.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
+
+/// A connection unused for this long is pinged before a request gets it. Short, because even
+/// a quick restart of the database (`pg_ctl` waits in steps of 100 ms) leaves its connections
+/// dead; under load, connections are reused much sooner and never pinged.
+const PING_AFTER_IDLE: Duration = Duration::from_millis(100);
+
+/// A request pool of `max_connections`, its connections set up by
+/// [`request_connect_options`].
+pub fn request_pool(connect_options: &PgConnectOptions, limits: &Limits, max_connections: u32) -> PgPool {
+    pool_options(max_connections, limits.acquire_timeout)
+        .connect_lazy_with(request_connect_options(connect_options, limits))
+}
+
+/// How request connections start: PostgreSQL's timeouts set for the whole session, so that it
+/// ends a request that waits or runs too long; a `search_path` of `pg_catalog` alone, so that
+/// no table resolves without a schema; and room for many tenants' prepared statements.
+fn request_connect_options(options: &PgConnectOptions, limits: &Limits) -> PgConnectOptions {
+    let millis = |d: Duration| format!("{}ms", d.as_millis());
+    options
+        .clone()
+        .options([
+            ("search_path", "pg_catalog".to_owned()),
+            ("statement_timeout", millis(limits.statement_timeout)),
+            ("lock_timeout", millis(limits.lock_timeout)),
+            (
+                "idle_in_transaction_session_timeout",
+                millis(limits.idle_in_transaction_timeout),
+            ),
+        ])
+        // Each tenant has its own statements; a connection serves mostly its group's tenants.
+        .statement_cache_capacity(STATEMENT_CACHE)
+}
+
+/// Prepared statements kept per connection: a module's half a dozen statements for a few
+/// hundred tenants. Beyond it, the least recently used is closed (one more round trip).
+const STATEMENT_CACHE: usize = 1024;
 
 /// The server's database: the request pool, a separate connection for `/readyz`, and the
 /// bookkeeping that bounds waits. Cloning shares it. Module code can hold one but never gets
-/// the pool out of it: the only way to tenant data is [`Ctx::begin`].
+/// the pool out of it: the only way to tenant data is [`Ctx::db`].
 #[derive(Clone)]
 pub struct Database {
     inner: Arc<Inner>,
@@ -63,13 +114,12 @@ struct Inner {
     ready: PgPool,
     connect_options: PgConnectOptions,
     limits: Limits,
-    /// `statement_timeout`, `lock_timeout`, `idle_in_transaction_session_timeout`, as
-    /// `set_config` takes them. Set per transaction rather than per connection (say, in the
-    /// start-up packet): PgBouncer refuses start-up options it does not track, such as
-    /// these, and it measured no faster.
-    timeouts: [String; 3],
     tenant_share: u32,
     tenants: Mutex<Tenants>,
+    /// The quoted schema of every tenant looked up so far (see [`tenant::LOOKUP`]). Never
+    /// stale in a way that matters: a deleted tenant's statements find no schema (answered
+    /// 401, see `AppError`), and a tenant is only kept once its schema is migrated.
+    schemas: RwLock<HashMap<String, Arc<str>>>,
     /// Set while the database is unreachable: requests are answered 503 at once, and one
     /// probe task watches for the database to come back.
     down: AtomicBool,
@@ -87,14 +137,13 @@ impl Database {
                 // The remainder goes to the first groups: 18 connections are 5, 5, 4, 4.
                 let size =
                     limits.pool_size / group_count + u32::from(i < limits.pool_size % group_count);
-                pool_options(size, limits.acquire_timeout)
-                    .connect_lazy_with(connect_options.clone())
+                request_pool(&connect_options, &limits, size)
             })
             .collect();
         Ok(Database::with_groups(groups, connect_options, limits))
     }
 
-    /// Wraps a pool the caller made, as one group (tests make theirs with [`connect`]).
+    /// Wraps a pool the caller made, as one group (tests make theirs with [`request_pool`]).
     pub fn with_pool(pool: PgPool, connect_options: PgConnectOptions, limits: Limits) -> Database {
         Database::with_groups(vec![pool], connect_options, limits)
     }
@@ -108,18 +157,12 @@ impl Database {
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(1))
             .connect_lazy_with(connect_options.clone());
-        let millis = |d: Duration| format!("{}ms", d.as_millis());
         let group_count = groups.len();
         Database {
             inner: Arc::new(Inner {
                 groups,
                 ready,
                 connect_options,
-                timeouts: [
-                    millis(limits.statement_timeout),
-                    millis(limits.lock_timeout),
-                    millis(limits.idle_in_transaction_timeout),
-                ],
                 // Half the pool: a tenant whose requests are slow cannot take every connection
                 // while other tenants wait.
                 tenant_share: (limits.pool_size / 2).max(1),
@@ -128,6 +171,7 @@ impl Database {
                     slots: HashMap::new(),
                     per_group: vec![0; group_count],
                 }),
+                schemas: RwLock::new(HashMap::new()),
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
             }),
@@ -187,29 +231,28 @@ impl Database {
     /// else an idle one of any group, else a new one of a group (home first) that has not
     /// opened all its connections, else the next one its home group frees.
     ///
-    /// PostgreSQL re-plans a prepared statement whenever `search_path` differs from the one it
-    /// was planned under, and every backend caches the catalog of every schema it has
-    /// touched. Keeping a tenant's requests on a few connections avoids both most of the time;
-    /// taking any idle connection first keeps a busy tenant from waiting while others idle.
+    /// Every backend caches the catalog of every schema it has touched, and every connection
+    /// prepares each tenant's statements separately. Keeping a tenant's requests on a few
+    /// connections keeps both to a share of the tenants; taking any idle connection first
+    /// keeps a busy tenant from waiting while others idle. (`try_acquire` would skip the ping
+    /// of a connection idle for long, so an idle group is found by its count.)
     async fn acquire(&self, home: usize) -> Result<PoolConnection<Postgres>, sqlx::Error> {
         let groups = &self.inner.groups;
-        let idle = groups[home]
-            .try_acquire()
-            .or_else(|| groups.iter().find_map(PgPool::try_acquire));
-        if let Some(connection) = idle {
-            return Ok(connection);
-        }
-        let unopened = std::iter::once(&groups[home])
+        let idle = std::iter::once(&groups[home])
             .chain(groups)
-            .find(|group| group.size() < group.options().get_max_connections());
-        unopened.unwrap_or(&groups[home]).acquire().await
+            .find(|group| group.num_idle() > 0);
+        let unopened = || {
+            std::iter::once(&groups[home])
+                .chain(groups)
+                .find(|group| group.size() < group.options().get_max_connections())
+        };
+        idle.or_else(unopened)
+            .unwrap_or(&groups[home])
+            .acquire()
+            .await
     }
 
-    async fn begin(
-        &self,
-        tenant: &TenantSlug,
-        client: Option<&ClientGone>,
-    ) -> Result<Tx, AppError> {
+    async fn db(&self, tenant: &TenantSlug, client: Option<&ClientGone>) -> Result<Db, AppError> {
         if self.inner.down.load(Ordering::Relaxed) {
             return Err(AppError::unavailable());
         }
@@ -225,15 +268,21 @@ impl Database {
                     ))
                 })?
                 .expect("tenant semaphores are never closed");
-            let tx = self.begin_scoped(tenant, slot.home).await?;
-            Ok(Tx {
-                tx,
+            let mut connection = self.acquire(slot.home).await.inspect_err(|error| {
+                if is_unreachable(error) {
+                    self.watch_until_reachable();
+                }
+            })?;
+            let schema = self.schema(tenant, &mut connection).await?;
+            Ok(Db {
+                conn: Conn::Pooled(connection),
+                schema,
                 _permit: permit,
             })
         };
         match client {
-            // A client that has gone gives up its place in the queues; once the transaction
-            // has begun, the request runs to its end (see `app::run_to_completion`).
+            // A client that has gone gives up its place in the queues; once it has a
+            // connection, the request runs to its end (see `app::run_to_completion`).
             Some(client) => tokio::select! {
                 biased;
                 result = waits => result,
@@ -243,53 +292,31 @@ impl Database {
         }
     }
 
-    /// `BEGIN`, then one statement ([`tenant::ENTER`]) that checks that the tenant is
-    /// registered, migrated and not being deleted, and sets `search_path` to its schema and
-    /// the timeouts, all transaction-locally (`set_config(..., true)`), so nothing can leak to
-    /// the next request on this pooled connection and PostgreSQL itself ends a request that
-    /// waits or runs too long.
-    ///
-    /// A pooled connection that broke while idle (the database restarted) fails here before
-    /// anything was done, so the request is retried on another one, up to a pool's worth.
-    async fn begin_scoped(
+    /// The tenant's quoted schema: remembered, or looked up with [`tenant::LOOKUP`] on
+    /// `connection`, which refuses a tenant that is not registered, is being deleted or is
+    /// behind this binary's migrations.
+    async fn schema(
         &self,
         tenant: &TenantSlug,
-        home: usize,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, AppError> {
-        let [statement, lock, idle] = &self.inner.timeouts;
-        let mut attempts = self.inner.limits.pool_size + 1;
-        loop {
-            let attempt = async {
-                let connection = self.acquire(home).await?;
-                // The pool's own `begin` would choose the connection itself.
-                let mut tx = sqlx::Transaction::begin(connection, None).await?;
-                let row: Option<(bool, bool, bool)> = sqlx::query_as(tenant::ENTER)
-                    .bind(tenant.as_str())
-                    .bind(migrate::latest_tenant_version())
-                    .bind(statement)
-                    .bind(lock)
-                    .bind(idle)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                Ok::<_, sqlx::Error>((tx, row))
-            };
-            match attempt.await {
-                Ok((tx, row)) => {
-                    tenant::entered(tenant, row)?;
-                    return Ok(tx);
-                }
-                Err(error) if is_broken_connection(&error) && attempts > 1 => {
-                    attempts -= 1;
-                    tracing::debug!(%error, "retrying on another connection");
-                }
-                Err(error) => {
-                    if is_unreachable(&error) {
-                        self.watch_until_reachable();
-                    }
-                    return Err(error.into());
-                }
-            }
+        connection: &mut PgConnection,
+    ) -> Result<Arc<str>, AppError> {
+        let known = (self.inner.schemas.read())
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant.as_str())
+            .cloned();
+        if let Some(schema) = known {
+            return Ok(schema);
         }
+        let row = sqlx::query_as(tenant::LOOKUP)
+            .bind(tenant.as_str())
+            .bind(migrate::latest_tenant_version())
+            .fetch_optional(connection)
+            .await?;
+        let schema: Arc<str> = tenant::entered(tenant, row)?.into();
+        (self.inner.schemas.write())
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tenant.as_str().to_owned(), schema.clone());
+        Ok(schema)
     }
 
     /// Checks, with a connection of its own, whether the database answers; if not, answers
@@ -343,19 +370,12 @@ struct TenantSlot {
     home: usize,
 }
 
-/// The connection broke under the request: nothing ran, another connection may work.
-fn is_broken_connection(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        // admin_shutdown: the server terminated this connection (a restart).
-        sqlx::Error::Database(db) => db.code().as_deref() == Some("57P01"),
-        _ => false,
-    }
-}
-
 /// Maybe the database itself is gone: worth a probe.
 fn is_unreachable(error: &sqlx::Error) -> bool {
-    is_broken_connection(error) || matches!(error, sqlx::Error::PoolTimedOut)
+    matches!(
+        error,
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::PoolTimedOut
+    )
 }
 
 /// Resolves when the client that sent the request has gone (see `app::run_to_completion`).
@@ -371,35 +391,57 @@ impl ClientGone {
     }
 }
 
-/// A transaction whose `search_path` is the tenant's schema. Model functions take
-/// `&mut PgConnection`, which `&mut tx` gives them. It holds one of its tenant's share of the
-/// pool until it ends.
-pub struct Tx {
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+/// A connection for one request of one tenant. Model functions take `&mut Db`: they write
+/// the tenant's tables as `{schema}.table` in [`Db::sql`] and run statements on
+/// [`Db::conn`]. Outside a transaction (from [`Ctx::db`]) each statement commits on its own;
+/// from [`Ctx::begin`], they commit together at [`Db::commit`], and a `Db` dropped before that
+/// rolls back. It holds one of its tenant's share of the pool until it is dropped.
+pub struct Db {
+    conn: Conn,
+    schema: Arc<str>,
     _permit: OwnedSemaphorePermit,
 }
 
-impl Tx {
+enum Conn {
+    Pooled(PoolConnection<Postgres>),
+    Transaction(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// `statement` with every `{schema}` replaced by the tenant's schema, quoted.
+    pub fn sql(&self, statement: &str) -> AssertSqlSafe<String> {
+        AssertSqlSafe(statement.replace("{schema}", &self.schema))
+    }
+
+    /// The tenant's schema, quoted, for SQL built piece by piece (see `ListQuery::select`).
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        match &mut self.conn {
+            Conn::Pooled(connection) => connection,
+            Conn::Transaction(tx) => tx,
+        }
+    }
+
+    /// Starts a transaction on this connection: the statements after it commit together.
+    async fn begin(self) -> Result<Db, sqlx::Error> {
+        let conn = match self.conn {
+            Conn::Pooled(connection) => {
+                Conn::Transaction(sqlx::Transaction::begin(connection, None).await?)
+            }
+            transaction @ Conn::Transaction(_) => transaction,
+        };
+        Ok(Db { conn, ..self })
+    }
+
+    /// Commits the transaction [`Ctx::begin`] started; outside one, there is nothing to commit.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl Deref for Tx {
-    type Target = sqlx::Transaction<'static, sqlx::Postgres>;
-
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl DerefMut for Tx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
+        match self.conn {
+            Conn::Pooled(_) => Ok(()),
+            Conn::Transaction(tx) => tx.commit().await,
+        }
     }
 }
 
@@ -454,12 +496,15 @@ impl Ctx {
         self.cursor_key.for_tenant(&self.tenant)
     }
 
-    /// Starts the transaction every query of a request runs in, scoped to the tenant's schema
-    /// and bounded by the configured timeouts (see [`Database`]).
-    pub async fn begin(&self) -> Result<Tx, AppError> {
-        self.database
-            .begin(&self.tenant, self.client.as_ref())
-            .await
+    /// A connection for this tenant's statements, each committing on its own.
+    pub async fn db(&self) -> Result<Db, AppError> {
+        self.database.db(&self.tenant, self.client.as_ref()).await
+    }
+
+    /// A connection for this tenant, inside a transaction that [`Db::commit`] ends: for
+    /// statements that must take effect together.
+    pub async fn begin(&self) -> Result<Db, AppError> {
+        Ok(self.db().await?.begin().await?)
     }
 }
 

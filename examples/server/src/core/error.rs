@@ -142,6 +142,11 @@ impl IntoResponse for AppError {
 
 /// Database errors that a client caused become client errors, those that trying again may
 /// cure 503s; everything else is internal.
+fn tenant_gone(error: &sqlx::Error) -> AppError {
+    tracing::warn!(%error, "the tenant's schema or table is gone");
+    AppError::Unauthorized("the tenant is not registered: it was deleted, with its data".to_owned())
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         let unavailable = |detail: &str| {
@@ -221,6 +226,12 @@ impl From<sqlx::Error> for AppError {
                     ),
                 )
             }
+            // Statements name the tenant's schema (see `db::Db::sql`), so a schema, or a table
+            // in a tenant schema, that does not exist means the tenant was deleted after the
+            // server looked it up (a statement that waited behind `DROP SCHEMA` finds the
+            // table gone). Logged, in case it was a misspelt table instead.
+            Some("3F000") => tenant_gone(&error),
+            Some("42P01") if db.message().starts_with("relation \"tenant_") => tenant_gone(&error),
             // check_violation, not_null_violation: the schema types should have caught these
             Some("23514") | Some("23502") => AppError::invalid(
                 &constraint_field(&constraint, db.table()),

@@ -493,10 +493,12 @@ impl ListQuery {
         self
     }
 
-    /// `SELECT columns FROM table WHERE ... ORDER BY ... LIMIT ...`, for one row more than
-    /// the page holds: that row only tells [`ListQuery::page`] whether there is a next page.
-    pub fn select(&self, columns: &str) -> QueryBuilder<Postgres> {
-        let mut sql = QueryBuilder::new(format!("SELECT {columns} FROM {}", self.spec.table));
+    /// `SELECT columns FROM schema.table WHERE ... ORDER BY ... LIMIT ...`, for one row more
+    /// than the page holds: that row only tells [`ListQuery::page`] whether there is a next
+    /// page. `schema` is the tenant's, quoted (`db::Db::schema`).
+    pub fn select(&self, schema: &str, columns: &str) -> QueryBuilder<Postgres> {
+        let table = self.spec.table;
+        let mut sql = QueryBuilder::new(format!("SELECT {columns} FROM {schema}.{table}"));
         let mut clauses = Clauses::new(&mut sql);
         self.push_filters(&mut clauses);
         if let Some(after) = &self.after {
@@ -518,8 +520,9 @@ impl ListQuery {
     }
 
     /// `SELECT count(*)` of the rows the filters match, on every page.
-    pub fn count(&self) -> QueryBuilder<Postgres> {
-        let mut sql = QueryBuilder::new(format!("SELECT count(*) FROM {}", self.spec.table));
+    pub fn count(&self, schema: &str) -> QueryBuilder<Postgres> {
+        let table = self.spec.table;
+        let mut sql = QueryBuilder::new(format!("SELECT count(*) FROM {schema}.{table}"));
         self.push_filters(&mut Clauses::new(&mut sql));
         sql
     }
@@ -1004,7 +1007,7 @@ mod tests {
     }
 
     fn sql(query: &str) -> String {
-        parse(query).unwrap().select("*").sql().as_str().to_owned()
+        parse(query).unwrap().select("s", "*").sql().as_str().to_owned()
     }
 
     #[test]
@@ -1061,16 +1064,16 @@ mod tests {
     fn statements_are_fixed_text_with_bound_values() {
         assert_eq!(
             sql(""),
-            "SELECT * FROM tasks ORDER BY created_at, id LIMIT $1"
+            "SELECT * FROM s.tasks ORDER BY created_at, id LIMIT $1"
         );
         assert_eq!(
             sql("title=x'; DROP TABLE tasks&order[gte]=2&status[in]=open,done&notes[null]=false"),
-            "SELECT * FROM tasks WHERE title = $1 AND \"order\" >= $2 AND status = ANY($3) \
+            "SELECT * FROM s.tasks WHERE title = $1 AND \"order\" >= $2 AND status = ANY($3) \
              AND notes IS NOT NULL ORDER BY created_at, id LIMIT $4"
         );
         assert_eq!(
             sql("q=50%25_off&sort=-order,title"),
-            "SELECT * FROM tasks WHERE (title ILIKE $1 OR notes ILIKE $2) \
+            "SELECT * FROM s.tasks WHERE (title ILIKE $1 OR notes ILIKE $2) \
              ORDER BY \"order\" DESC, title, id LIMIT $3"
         );
         assert_eq!(like_pattern("50%_\\"), "%50\\%\\_\\\\%");
@@ -1101,8 +1104,8 @@ mod tests {
         let cursor = next_cursor(&by_default, row.clone(), "acme");
         let after = parse(&format!("after={cursor}")).unwrap();
         assert_eq!(
-            after.select("*").sql().as_str(),
-            "SELECT * FROM tasks WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id \
+            after.select("s", "*").sql().as_str(),
+            "SELECT * FROM s.tasks WHERE (created_at, id) > ($1, $2) ORDER BY created_at, id \
              LIMIT $3"
         );
 
@@ -1129,10 +1132,10 @@ mod tests {
         assert_eq!(
             parse(&format!("sort=order&after={cursor}"))
                 .unwrap()
-                .select("*")
+                .select("s", "*")
                 .sql()
                 .as_str(),
-            "SELECT * FROM tasks WHERE ((FALSE) OR (\"order\" IS NULL AND id > $1)) \
+            "SELECT * FROM s.tasks WHERE ((FALSE) OR (\"order\" IS NULL AND id > $1)) \
              ORDER BY \"order\", id LIMIT $2"
         );
     }

@@ -186,46 +186,36 @@ pub async fn count_behind(pool: &PgPool) -> Result<(i64, i64), AppError> {
     Ok(counts)
 }
 
-/// The first statement of every request's transaction (see `db::Ctx::begin`). One round trip
-/// checks that the tenant is registered, that its schema has every migration this binary
-/// needs, and that it is not being deleted, and sets `search_path` to its schema and the
-/// request's timeouts, all transaction-locally, so that nothing can leak to the next request
-/// on the connection. Binds: `$1` the slug, `$2` [`migrate::latest_tenant_version`], `$3`,
-/// `$4`, `$5` the statement, lock and idle-in-transaction timeouts. Its row (if any) goes to
-/// [`entered`].
-///
-/// `txid_current_if_assigned() IS NULL` holds while the transaction has written nothing. It
-/// is false only on a connection that went back to the pool inside an earlier request's
-/// transaction (`BEGIN` there is just a warning): the request is then refused and its
-/// rollback undoes the earlier writes too, rather than committing them as its own.
-pub(crate) const ENTER: &str = "\
-    SELECT txid_current_if_assigned() IS NULL, \
-           pg_try_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || slug)) \
-           AND set_config('search_path', quote_ident(schema_name), true) IS NOT NULL \
-           AND set_config('statement_timeout', $3, true) IS NOT NULL \
-           AND set_config('lock_timeout', $4, true) IS NOT NULL \
-           AND set_config('idle_in_transaction_session_timeout', $5, true) IS NOT NULL, \
+/// Looks a tenant up for requests (see `db::Database::db`), once per tenant and server
+/// process: one round trip checks that the tenant is registered, that its schema has every
+/// migration this binary needs, and that it is not being deleted (the shared lock is taken
+/// and, outside a transaction, let go at once: a probe), and gives its schema. Binds: `$1` the
+/// slug, `$2` [`migrate::latest_tenant_version`]. Its row (if any) goes to [`entered`].
+pub(crate) const LOOKUP: &str = "\
+    SELECT schema_name, \
+           pg_try_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || slug)), \
            schema_version >= $2 \
     FROM public.tenants WHERE slug = $1";
 
-/// What [`ENTER`]'s row says: the request may go on, or why not.
-pub(crate) fn entered(slug: &TenantSlug, row: Option<(bool, bool, bool)>) -> Result<(), AppError> {
+/// What [`LOOKUP`]'s row says: the tenant's schema, quoted for SQL, or why the request may
+/// not go on.
+pub(crate) fn entered(
+    slug: &TenantSlug,
+    row: Option<(String, bool, bool)>,
+) -> Result<String, AppError> {
     match row {
         None => Err(AppError::Unauthorized(format!(
             "tenant {slug} is not registered"
         ))),
-        Some((false, _, _)) => Err(AppError::Internal(anyhow::anyhow!(
-            "a pooled connection was still inside an earlier transaction that wrote"
-        ))),
-        Some((true, false, _)) => Err(AppError::Unauthorized(format!(
+        Some((_, false, _)) => Err(AppError::Unauthorized(format!(
             "tenant {slug} is being deleted"
         ))),
-        Some((true, true, false)) => Err(AppError::Unavailable(format!(
+        Some((_, true, false)) => Err(AppError::Unavailable(format!(
             "tenant {slug}'s data is not yet migrated to this version of the server; \
              an operator must run `{} migrate`",
             env!("CARGO_PKG_NAME")
         ))),
-        Some((true, true, true)) => Ok(()),
+        Some((schema, true, true)) => Ok(quote_ident(&schema)),
     }
 }
 
@@ -236,28 +226,29 @@ mod tests {
     #[test]
     fn enter_refusals_name_the_tenant_and_the_reason() {
         let slug = TenantSlug::parse("acme").unwrap();
-        let message = |row| match entered(&slug, row) {
-            Err(AppError::Unauthorized(m)) => format!("401 {m}"),
-            Err(AppError::Unavailable(m)) => format!("503 {m}"),
-            Err(AppError::Internal(e)) => format!("500 {e}"),
-            other => panic!("{row:?}: {other:?}"),
+        let message = |row: Option<(&str, bool, bool)>| {
+            match entered(&slug, row.map(|(s, l, v)| (s.to_owned(), l, v))) {
+                Ok(schema) => format!("ok {schema}"),
+                Err(AppError::Unauthorized(m)) => format!("401 {m}"),
+                Err(AppError::Unavailable(m)) => format!("503 {m}"),
+                other => panic!("{row:?}: {other:?}"),
+            }
         };
         assert_eq!(message(None), "401 tenant acme is not registered");
         assert_eq!(
-            message(Some((false, true, true))),
-            "500 a pooled connection was still inside an earlier transaction that wrote"
-        );
-        assert_eq!(
-            message(Some((true, false, true))),
+            message(Some(("tenant_acme", false, true))),
             "401 tenant acme is being deleted"
         );
+        let behind = message(Some(("tenant_acme", true, false)));
         assert!(
-            message(Some((true, true, false)))
-                .starts_with("503 tenant acme's data is not yet migrated"),
-            "{}",
-            message(Some((true, true, false)))
+            behind.starts_with("503 tenant acme's data is not yet migrated"),
+            "{behind}"
         );
-        assert!(entered(&slug, Some((true, true, true))).is_ok());
+        assert_eq!(
+            message(Some(("tenant_acme", true, true))),
+            "ok \"tenant_acme\""
+        );
+        assert_eq!(message(Some(("a\"b", true, true))), "ok \"a\"\"b\"");
     }
 
     #[test]

@@ -1,12 +1,13 @@
-//! Database layer for projects: the row type and its queries. Every function runs on a
-//! connection inside the tenant's transaction (see `Ctx::begin`), so tables are unqualified.
+//! Database layer for projects: the row type and its queries. Every statement names its
+//! tables in the caller's tenant's schema, `{schema}.table`, which `db.sql` fills in (see
+//! `Db`): a table written without it is an error, never another tenant's rows.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::schemas::{CreateProject, UpdateProject};
+use crate::core::db::Db;
 use crate::core::list::ListQuery;
 
 /// Serialize: a list's cursor holds the sort keys of a page's last row.
@@ -20,69 +21,69 @@ pub struct Project {
 }
 
 /// The rows `query` asks for: its filters and sort, from its cursor on, one more than a page.
-pub async fn list(conn: &mut PgConnection, query: &ListQuery) -> sqlx::Result<Vec<Project>> {
+pub async fn list(db: &mut Db, query: &ListQuery) -> sqlx::Result<Vec<Project>> {
     query
-        .select("id, name, description, created_at, updated_at")
+        .select(db.schema(), "id, name, description, created_at, updated_at")
         .build_query_as()
-        .fetch_all(conn)
+        .fetch_all(db.conn())
         .await
 }
 
 /// How many rows `query`'s filters match.
-pub async fn count(conn: &mut PgConnection, query: &ListQuery) -> sqlx::Result<i64> {
-    query.count().build_query_scalar().fetch_one(conn).await
+pub async fn count(db: &mut Db, query: &ListQuery) -> sqlx::Result<i64> {
+    query
+        .count(db.schema())
+        .build_query_scalar()
+        .fetch_one(db.conn())
+        .await
 }
 
-pub async fn find(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<Project>> {
-    sqlx::query_as(
+pub async fn find(db: &mut Db, id: Uuid) -> sqlx::Result<Option<Project>> {
+    sqlx::query_as(db.sql(
         "SELECT id, name, description, created_at, updated_at
-         FROM projects
+         FROM {schema}.projects
          WHERE id = $1",
-    )
+    ))
     .bind(id)
-    .fetch_optional(conn)
+    .fetch_optional(db.conn())
     .await
 }
 
-pub async fn insert(conn: &mut PgConnection, input: CreateProject) -> sqlx::Result<Project> {
-    sqlx::query_as(
-        "INSERT INTO projects (name, description)
+pub async fn insert(db: &mut Db, input: CreateProject) -> sqlx::Result<Project> {
+    sqlx::query_as(db.sql(
+        "INSERT INTO {schema}.projects (name, description)
          VALUES ($1, $2)
          RETURNING id, name, description, created_at, updated_at",
-    )
+    ))
     .bind(input.name)
     .bind(input.description)
-    .fetch_one(conn)
+    .fetch_one(db.conn())
     .await
 }
 
 /// Changes only the fields present in `input`; `None` when no row has this id.
-pub async fn update(
-    conn: &mut PgConnection,
-    id: Uuid,
-    input: UpdateProject,
-) -> sqlx::Result<Option<Project>> {
-    sqlx::query_as(
-        "UPDATE projects SET
+pub async fn update(db: &mut Db, id: Uuid, input: UpdateProject) -> sqlx::Result<Option<Project>> {
+    sqlx::query_as(db.sql(
+        "UPDATE {schema}.projects SET
              name = COALESCE($2, name),
              description = CASE WHEN $3 THEN $4 ELSE description END,
              updated_at = now()
          WHERE id = $1
          RETURNING id, name, description, created_at, updated_at",
-    )
+    ))
     .bind(id)
     .bind(input.name)
     .bind(input.description.is_some())
     .bind(input.description.flatten())
-    .fetch_optional(conn)
+    .fetch_optional(db.conn())
     .await
 }
 
 /// `false` when no row has this id.
-pub async fn delete(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
-    let result = sqlx::query("DELETE FROM projects WHERE id = $1")
+pub async fn delete(db: &mut Db, id: Uuid) -> sqlx::Result<bool> {
+    let result = sqlx::query(db.sql("DELETE FROM {schema}.projects WHERE id = $1"))
         .bind(id)
-        .execute(conn)
+        .execute(db.conn())
         .await?;
     Ok(result.rows_affected() > 0)
 }
