@@ -9,7 +9,7 @@
 //! | `route-without-permission` | `<module>/router.rs` | every `#[utoipa::path]` handler takes `Authorized<_>` |
 //! | `session-search-path` | every `.rs` file, `.sql` files outside migrations | no SQL that sets `search_path` (or `SET SCHEMA`) beyond the transaction |
 //! | `migration-search-path` | `.sql` files in a `migrations` folder | no SQL that changes `search_path` at all: the runner owns it |
-//! | `raw-pool` | every file of a module | no pool or connection of its own: tenant data only through `Ctx::begin` |
+//! | `raw-pool` | every file of a module | no pool or connection of its own: tenant data only through `Ctx::db` or `Ctx::begin` |
 //!
 //! A `#[serde(...)]` attribute of a request type that cannot be read is a `cannot-parse`
 //! finding, never a silent pass: it may hide a `rename` or `alias`.
@@ -215,7 +215,8 @@ impl Checker<'_> {
                 "raw-pool",
                 format!(
                     "the module uses `{}`; a connection of its own bypasses the tenant's \
-                     schema and the server's limits: use the transaction `ctx.begin()` gives",
+                     schema and the server's limits: use the connection `ctx.db()` or \
+                     `ctx.begin()` gives",
                     segments.join("::")
                 ),
             );
@@ -469,14 +470,14 @@ impl SearchPathChange {
         self.session.then(|| {
             if self.what.starts_with("set_config") {
                 "set_config('search_path', ...) without `true` lasts for the session and leaks \
-                 to the next request on a pooled connection; pass true so it ends with the \
-                 transaction"
+                 to the next request on a pooled connection; name the tenant's tables as \
+                 `{schema}.table` in `db.sql(...)` instead"
                     .to_owned()
             } else {
                 format!(
                     "{} lasts for the session and leaks to the next request on a pooled \
-                     connection; use set_config('search_path', ..., true) inside the \
-                     transaction",
+                     connection; name the tenant's tables as `{{schema}}.table` in \
+                     `db.sql(...)` instead",
                     self.what
                 )
             }

@@ -46,7 +46,8 @@ const ENTER: &str = "\
            schema_version >= $2 \
     FROM public.tenants WHERE slug = $1";
 
-const FIND: &str = "SELECT id, name, description, created_at, updated_at FROM projects WHERE id = $1";
+const FIND: &str =
+    "SELECT id, name, description, created_at, updated_at FROM projects WHERE id = $1";
 
 type Project = (Uuid, String, Option<String>, DateTime<Utc>, DateTime<Utc>);
 
@@ -75,11 +76,12 @@ async fn main() {
     };
     let shapes: Vec<String> = std::env::args().skip(1).collect();
     let mut conn = PgConnection::connect(&url).await.unwrap();
-    let registry: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT slug, schema_name, schema_version FROM public.tenants ORDER BY slug")
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
+    let registry: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT slug, schema_name, schema_version FROM public.tenants ORDER BY slug",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
     let mut tenants = Vec::new();
     for (slug, schema, _) in &registry {
         let qualified_find = FIND
@@ -246,7 +248,11 @@ impl Shape for SqlxPool {
         };
         let mut tx = sqlx::Transaction::begin(connection, None).await.unwrap();
         sqlx_enter(&mut tx, setup, tenant).await;
-        let row = sqlx::query_as(FIND).bind(id).fetch_optional(&mut *tx).await.unwrap();
+        let row = sqlx::query_as(FIND)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         row
     }
@@ -334,7 +340,11 @@ impl Conn for Sqlx {
     async fn get(&mut self, setup: &Setup, tenant: usize, id: Uuid) -> Option<Project> {
         let mut tx = self.0.begin().await.unwrap();
         sqlx_enter(&mut tx, setup, tenant).await;
-        let row = sqlx::query_as(FIND).bind(id).fetch_optional(&mut *tx).await.unwrap();
+        let row = sqlx::query_as(FIND)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         row
     }

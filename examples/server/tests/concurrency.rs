@@ -207,7 +207,9 @@ async fn a_table_named_without_its_schema_is_an_error() {
         .await
         .unwrap_err();
     assert!(
-        error.to_string().contains("relation \"projects\" does not exist"),
+        error
+            .to_string()
+            .contains("relation \"projects\" does not exist"),
         "{error}"
     );
 }

@@ -35,9 +35,9 @@ pub struct Limits {
     pub pool_size: u32,
     /// `DATABASE_ACQUIRE_TIMEOUT`: how long a request waits for a pooled connection.
     pub acquire_timeout: Duration,
-    /// `DATABASE_STATEMENT_TIMEOUT`: PostgreSQL's `statement_timeout` in request transactions.
+    /// `DATABASE_STATEMENT_TIMEOUT`: PostgreSQL's `statement_timeout` on request connections.
     pub statement_timeout: Duration,
-    /// `DATABASE_LOCK_TIMEOUT`: PostgreSQL's `lock_timeout` in request transactions.
+    /// `DATABASE_LOCK_TIMEOUT`: PostgreSQL's `lock_timeout` on request connections.
     pub lock_timeout: Duration,
     /// `DATABASE_IDLE_IN_TRANSACTION_TIMEOUT`: `idle_in_transaction_session_timeout`.
     pub idle_in_transaction_timeout: Duration,

@@ -68,7 +68,11 @@ const PING_AFTER_IDLE: Duration = Duration::from_millis(100);
 
 /// A request pool of `max_connections`, its connections set up by
 /// [`request_connect_options`].
-pub fn request_pool(connect_options: &PgConnectOptions, limits: &Limits, max_connections: u32) -> PgPool {
+pub fn request_pool(
+    connect_options: &PgConnectOptions,
+    limits: &Limits,
+    max_connections: u32,
+) -> PgPool {
     pool_options(max_connections, limits.acquire_timeout)
         .connect_lazy_with(request_connect_options(connect_options, limits))
 }

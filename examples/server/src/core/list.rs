@@ -1007,7 +1007,12 @@ mod tests {
     }
 
     fn sql(query: &str) -> String {
-        parse(query).unwrap().select("s", "*").sql().as_str().to_owned()
+        parse(query)
+            .unwrap()
+            .select("s", "*")
+            .sql()
+            .as_str()
+            .to_owned()
     }
 
     #[test]

@@ -226,13 +226,14 @@ mod tests {
     #[test]
     fn enter_refusals_name_the_tenant_and_the_reason() {
         let slug = TenantSlug::parse("acme").unwrap();
-        let message = |row: Option<(&str, bool, bool)>| {
-            match entered(&slug, row.map(|(s, l, v)| (s.to_owned(), l, v))) {
-                Ok(schema) => format!("ok {schema}"),
-                Err(AppError::Unauthorized(m)) => format!("401 {m}"),
-                Err(AppError::Unavailable(m)) => format!("503 {m}"),
-                other => panic!("{row:?}: {other:?}"),
-            }
+        let message = |row: Option<(&str, bool, bool)>| match entered(
+            &slug,
+            row.map(|(s, l, v)| (s.to_owned(), l, v)),
+        ) {
+            Ok(schema) => format!("ok {schema}"),
+            Err(AppError::Unauthorized(m)) => format!("401 {m}"),
+            Err(AppError::Unavailable(m)) => format!("503 {m}"),
+            other => panic!("{row:?}: {other:?}"),
         };
         assert_eq!(message(None), "401 tenant acme is not registered");
         assert_eq!(
