@@ -95,17 +95,17 @@ fn each_rule_catches_its_violation() {
                     "pub const LEAK: &str = \"SET search_path TO tenant_a\";\n\npub async fn list(",
                 )
             },
-            "src/modules/projects/models.rs:23: session-search-path:",
+            "src/modules/projects/models.rs:24: session-search-path:",
         ),
         (
             "models.rs",
             |s| {
                 s.replace(
-                    "use sqlx::PgConnection;",
-                    "use sqlx::{PgConnection, PgPool};",
+                    "use serde::Serialize;",
+                    "use serde::Serialize;\nuse sqlx::{PgConnection, PgPool};",
                 )
             },
-            "src/modules/projects/models.rs:6: raw-pool: the module uses `sqlx::PgPool`",
+            "src/modules/projects/models.rs:7: raw-pool: the module uses `sqlx::PgPool`",
         ),
     ];
     for (file, edit, expected) in cases {

@@ -27,7 +27,7 @@ const BODY_LIMIT_BYTES: usize = 1024 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What handlers share. Its fields are private: module code reaches the database only through
-/// the `Authorized` extractor's tenant transaction.
+/// the `Authorized` extractor's context, for its tenant.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     database: Database,

@@ -28,6 +28,7 @@ use crate::app::{AppState, app};
 use crate::core::auth::Keys;
 use crate::core::config::Limits;
 use crate::core::db::Database;
+use crate::core::pool::Pooled;
 use crate::core::tenant::{self, TenantSlug};
 use crate::core::{db, migrate};
 
@@ -241,7 +242,7 @@ pub async fn lock_waiters(pool: &PgPool, holder: i32) -> i64 {
 pub struct TestApp {
     pub state: AppState,
     pool: PgPool,
-    app_pool: PgPool,
+    database: Database,
     router: Router,
 }
 
@@ -280,11 +281,9 @@ impl TestApp {
         if migrate_public {
             migrate::run_public(&pool).await.expect("public migrations");
         }
-        let connect_options = url.parse().expect("a valid database URL");
-        let request_pool = db::request_pool(&connect_options, &limits, limits.pool_size);
-        let database = Database::with_pool(request_pool.clone(), connect_options, limits);
+        let database = Database::new(url, limits).expect("a valid database URL");
         let state = AppState::new(
-            database,
+            database.clone(),
             Arc::new(Keys::new(JWT_SECRET)),
             limits.max_in_flight,
         );
@@ -292,13 +291,14 @@ impl TestApp {
             router: app(state.clone()),
             state,
             pool,
-            app_pool: request_pool,
+            database,
         }
     }
 
-    /// The application's own pool, for tests that inspect its connections.
-    pub fn app_pool(&self) -> &PgPool {
-        &self.app_pool
+    /// A connection of the application's own pool, for tests that look at what requests leave
+    /// on their connections.
+    pub async fn app_connection(&self) -> Pooled {
+        self.database.connection_for_tests().await.unwrap()
     }
 
     /// A pool of the test's own, beside the application's: for setting tenants up and for

@@ -84,7 +84,7 @@ async fn concurrent_requests_never_cross_tenants() {
     // was set at session level.
     let mut connections = Vec::new();
     for _ in 0..3 {
-        connections.push(app.app_pool().acquire().await.unwrap());
+        connections.push(app.app_connection().await);
     }
     for connection in &mut connections {
         let path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
@@ -163,7 +163,7 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
         "SET search_path = {0}; BEGIN; INSERT INTO projects (name) VALUES ('leftover')",
         tenants[0].schema()
     );
-    let mut connection = app.app_pool().acquire().await.unwrap();
+    let mut connection = app.app_connection().await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(leftover))
         .execute(&mut *connection)
         .await
@@ -201,7 +201,7 @@ async fn a_table_named_without_its_schema_is_an_error() {
         .post("/api/projects", &json!({ "name": "there" }))
         .await
         .expect(StatusCode::CREATED);
-    let mut connection = app.app_pool().acquire().await.unwrap();
+    let mut connection = app.app_connection().await;
     let error = sqlx::query("SELECT count(*) FROM projects")
         .execute(&mut *connection)
         .await
@@ -216,7 +216,7 @@ async fn a_table_named_without_its_schema_is_an_error() {
 
 /// The pool's one connection, borrowed between requests, carries no tenant schema.
 async fn assert_clean(app: &TestApp, step: &str) {
-    let mut connection = app.app_pool().acquire().await.unwrap();
+    let mut connection = app.app_connection().await;
     let path: String = sqlx::query_scalar("SELECT current_setting('search_path')")
         .fetch_one(&mut *connection)
         .await

@@ -23,15 +23,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::core::config::Limits;
 use crate::core::error::AppError;
 use crate::core::list::{CursorKey, Cursors};
 use crate::core::migrate;
+use crate::core::pool::{Pool, Pooled};
 use crate::core::tenant::{self, TenantSlug};
 
 /// A pool for commands (`migrate`, `tenant create`) and tests; the server wraps its pool in a
@@ -47,34 +47,6 @@ fn pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOption
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(acquire_timeout)
-        // No ping before every checkout: it would double a request's round trips. Only a
-        // connection idle for a while is pinged, so that one that died meanwhile (the database
-        // restarted) is replaced before a request uses it.
-        .test_before_acquire(false)
-        .before_acquire(|connection, meta| {
-            Box::pin(async move {
-                if meta.idle_for >= PING_AFTER_IDLE {
-                    connection.ping().await?;
-                }
-                Ok(true)
-            })
-        })
-}
-
-/// A connection unused for this long is pinged before a request gets it. Short, because even
-/// a quick restart of the database (`pg_ctl` waits in steps of 100 ms) leaves its connections
-/// dead; under load, connections are reused much sooner and never pinged.
-const PING_AFTER_IDLE: Duration = Duration::from_millis(100);
-
-/// A request pool of `max_connections`, its connections set up by
-/// [`request_connect_options`].
-pub fn request_pool(
-    connect_options: &PgConnectOptions,
-    limits: &Limits,
-    max_connections: u32,
-) -> PgPool {
-    pool_options(max_connections, limits.acquire_timeout)
-        .connect_lazy_with(request_connect_options(connect_options, limits))
 }
 
 /// How request connections start: PostgreSQL's timeouts set for the whole session, so that it
@@ -112,7 +84,7 @@ pub struct Database {
 struct Inner {
     /// The request connections, in groups of [`GROUP_SIZE`]: each tenant has a home group
     /// (see [`Database::acquire`]).
-    groups: Vec<PgPool>,
+    pool: Pool,
     /// One connection of its own, so that readiness is answered while the request pool is
     /// busy.
     ready: PgPool,
@@ -136,35 +108,21 @@ impl Database {
     pub fn new(database_url: &str, limits: Limits) -> anyhow::Result<Database> {
         let connect_options: PgConnectOptions = database_url.parse()?;
         let group_count = (limits.pool_size / GROUP_SIZE).max(1);
-        let groups = (0..group_count)
-            .map(|i| {
-                // The remainder goes to the first groups: 18 connections are 5, 5, 4, 4.
-                let size =
-                    limits.pool_size / group_count + u32::from(i < limits.pool_size % group_count);
-                request_pool(&connect_options, &limits, size)
-            })
+        // The remainder goes to the first groups: 18 connections are 5, 5, 4, 4.
+        let sizes: Vec<u32> = (0..group_count)
+            .map(|i| limits.pool_size / group_count + u32::from(i < limits.pool_size % group_count))
             .collect();
-        Ok(Database::with_groups(groups, connect_options, limits))
-    }
-
-    /// Wraps a pool the caller made, as one group (tests make theirs with [`request_pool`]).
-    pub fn with_pool(pool: PgPool, connect_options: PgConnectOptions, limits: Limits) -> Database {
-        Database::with_groups(vec![pool], connect_options, limits)
-    }
-
-    fn with_groups(
-        groups: Vec<PgPool>,
-        connect_options: PgConnectOptions,
-        limits: Limits,
-    ) -> Database {
-        let ready = PgPoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(1))
-            .connect_lazy_with(connect_options.clone());
-        let group_count = groups.len();
-        Database {
+        let pool = Pool::new(
+            &sizes,
+            request_connect_options(&connect_options, &limits),
+            limits.acquire_timeout,
+        );
+        let ready =
+            pool_options(1, Duration::from_secs(1)).connect_lazy_with(connect_options.clone());
+        let group_count = sizes.len();
+        Ok(Database {
             inner: Arc::new(Inner {
-                groups,
+                pool,
                 ready,
                 connect_options,
                 // Half the pool: a tenant whose requests are slow cannot take every connection
@@ -179,7 +137,14 @@ impl Database {
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
             }),
-        }
+        })
+    }
+
+    /// A request connection with no tenant, for tests that look at what requests leave on
+    /// their connections.
+    #[doc(hidden)]
+    pub async fn connection_for_tests(&self) -> Result<Pooled, sqlx::Error> {
+        self.acquire(0).await
     }
 
     pub fn limits(&self) -> &Limits {
@@ -201,13 +166,7 @@ impl Database {
 
     /// Closes the request pool, waiting at most `deadline` for connections still in use.
     pub async fn close(&self, deadline: Duration) {
-        let closing = self.inner.groups.iter().map(PgPool::close);
-        let _ = tokio::time::timeout(deadline, async {
-            for close in closing {
-                close.await;
-            }
-        })
-        .await;
+        self.inner.pool.close(deadline).await;
         self.inner.ready.close().await;
     }
 
@@ -238,22 +197,11 @@ impl Database {
     /// Every backend caches the catalog of every schema it has touched, and every connection
     /// prepares each tenant's statements separately. Keeping a tenant's requests on a few
     /// connections keeps both to a share of the tenants; taking any idle connection first
-    /// keeps a busy tenant from waiting while others idle. (`try_acquire` would skip the ping
-    /// of a connection idle for long, so an idle group is found by its count.)
-    async fn acquire(&self, home: usize) -> Result<PoolConnection<Postgres>, sqlx::Error> {
-        let groups = &self.inner.groups;
-        let idle = std::iter::once(&groups[home])
-            .chain(groups)
-            .find(|group| group.num_idle() > 0);
-        let unopened = || {
-            std::iter::once(&groups[home])
-                .chain(groups)
-                .find(|group| group.size() < group.options().get_max_connections())
-        };
-        idle.or_else(unopened)
-            .unwrap_or(&groups[home])
-            .acquire()
-            .await
+    /// keeps a busy tenant from waiting while others idle.
+    async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
+        let groups = self.inner.pool.group_sizes().len();
+        let order: Vec<usize> = std::iter::once(home).chain(0..groups).collect();
+        self.inner.pool.acquire(&order).await
     }
 
     async fn db(&self, tenant: &TenantSlug, client: Option<&ClientGone>) -> Result<Db, AppError> {
@@ -279,7 +227,7 @@ impl Database {
             })?;
             let schema = self.schema(tenant, &mut connection).await?;
             Ok(Db {
-                conn: Conn::Pooled(connection),
+                conn: connection,
                 schema,
                 _permit: permit,
             })
@@ -401,14 +349,9 @@ impl ClientGone {
 /// from [`Ctx::begin`], they commit together at [`Db::commit`], and a `Db` dropped before that
 /// rolls back. It holds one of its tenant's share of the pool until it is dropped.
 pub struct Db {
-    conn: Conn,
+    conn: Pooled,
     schema: Arc<str>,
     _permit: OwnedSemaphorePermit,
-}
-
-enum Conn {
-    Pooled(PoolConnection<Postgres>),
-    Transaction(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Db {
@@ -423,29 +366,18 @@ impl Db {
     }
 
     pub fn conn(&mut self) -> &mut PgConnection {
-        match &mut self.conn {
-            Conn::Pooled(connection) => connection,
-            Conn::Transaction(tx) => tx,
-        }
+        &mut self.conn
     }
 
     /// Starts a transaction on this connection: the statements after it commit together.
-    async fn begin(self) -> Result<Db, sqlx::Error> {
-        let conn = match self.conn {
-            Conn::Pooled(connection) => {
-                Conn::Transaction(sqlx::Transaction::begin(connection, None).await?)
-            }
-            transaction @ Conn::Transaction(_) => transaction,
-        };
-        Ok(Db { conn, ..self })
+    async fn begin(mut self) -> Result<Db, sqlx::Error> {
+        self.conn.begin().await?;
+        Ok(self)
     }
 
     /// Commits the transaction [`Ctx::begin`] started; outside one, there is nothing to commit.
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self.conn {
-            Conn::Pooled(_) => Ok(()),
-            Conn::Transaction(tx) => tx.commit().await,
-        }
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        self.conn.commit().await
     }
 }
 
@@ -514,41 +446,7 @@ impl Ctx {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashSet;
-
     use super::*;
-
-    async fn backend_pid(connection: &mut PgConnection) -> i32 {
-        sqlx::query_scalar("SELECT pg_backend_pid()")
-            .fetch_one(connection)
-            .await
-            .unwrap()
-    }
-
-    /// Holds every connection of `group` and returns them with their backends' pids.
-    async fn hold_group(
-        database: &Database,
-        group: usize,
-    ) -> (Vec<PoolConnection<Postgres>>, HashSet<i32>) {
-        let pool = &database.inner.groups[group];
-        let mut held = Vec::new();
-        let mut pids = HashSet::new();
-        for _ in 0..pool.options().get_max_connections() {
-            let mut connection = pool.acquire().await.unwrap();
-            pids.insert(backend_pid(&mut connection).await);
-            held.push(connection);
-        }
-        (held, pids)
-    }
-
-    /// Waits until the connections released to `group` are back in it (a release pings the
-    /// connection first).
-    async fn settle(database: &Database, group: usize) {
-        let pool = &database.inner.groups[group];
-        while pool.num_idle() < pool.size() as usize {
-            tokio::task::yield_now().await;
-        }
-    }
 
     #[tokio::test]
     async fn tenants_prefer_their_home_group_and_take_any_idle_connection_before_waiting() {
@@ -557,13 +455,7 @@ mod tests {
             ..Limits::default()
         };
         let database = Database::new(crate::testing::database_url(), limits).unwrap();
-        let sizes: Vec<u32> = database
-            .inner
-            .groups
-            .iter()
-            .map(|pool| pool.options().get_max_connections())
-            .collect();
-        assert_eq!(sizes, [5, 4]);
+        assert_eq!(database.inner.pool.group_sizes(), [5, 4]);
 
         // Homes are handed out to the group with the fewest tenants, and kept.
         let homes: Vec<usize> = ["a", "b", "c", "a", "d"]
@@ -572,29 +464,53 @@ mod tests {
             .collect();
         assert_eq!(homes, [0, 1, 0, 0, 1]);
 
-        let (held, home_pids) = hold_group(&database, 1).await;
-        drop(held);
-        settle(&database, 1).await;
-        let mut connection = database.acquire(1).await.unwrap();
-        let pid = backend_pid(&mut connection).await;
-        assert!(
-            home_pids.contains(&pid),
-            "an idle home connection was passed over"
-        );
-        drop(connection);
-
-        // With the home group busy, another group serves: with a new connection while it has
-        // not opened all of its own, then with an idle one.
-        let (_held, home_pids) = hold_group(&database, 1).await;
-        let mut first = database.acquire(1).await.unwrap();
-        let first_pid = backend_pid(&mut first).await;
-        assert!(!home_pids.contains(&first_pid));
+        // Nothing open yet: a new connection of the home group.
+        let first = database.acquire(1).await.unwrap();
+        assert_eq!(first.group(), 1);
         drop(first);
-        let (held, other_pids) = hold_group(&database, 0).await;
-        assert!(other_pids.contains(&first_pid));
-        drop(held);
-        settle(&database, 0).await;
-        let mut idle = database.acquire(1).await.unwrap();
-        assert!(other_pids.contains(&backend_pid(&mut idle).await));
+        // Its home group busy, another group serves: with a new connection while it has not
+        // opened all of its own, then with an idle one before the home group opens more.
+        let mut held: Vec<Pooled> = Vec::new();
+        for _ in 0..4 {
+            held.push(database.acquire(1).await.unwrap());
+        }
+        assert!(held.iter().all(|c| c.group() == 1), "the home group first");
+        let elsewhere = database.acquire(1).await.unwrap();
+        assert_eq!(elsewhere.group(), 0);
+        drop(elsewhere);
+        // An idle connection of the home group is taken before any other.
+        held.pop();
+        assert_eq!(database.acquire(1).await.unwrap().group(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_statement_without_a_transaction_commits_and_an_unended_one_rolls_back() {
+        let limits = Limits {
+            pool_size: 1,
+            ..Limits::default()
+        };
+        let database = Database::new(crate::testing::database_url(), limits).unwrap();
+        let mut connection = database.connection_for_tests().await.unwrap();
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS t (x int)")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        connection.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap();
+        drop(connection);
+        // The pool's only idle connection comes back rolled back: no transaction, no row.
+        let mut connection = database.connection_for_tests().await.unwrap();
+        let (same, rows): (i32, i64) = sqlx::query_as("SELECT pg_backend_pid(), count(*) FROM t")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap();
+        assert_eq!((same, rows), (pid, 0));
     }
 }

@@ -142,6 +142,18 @@ impl IntoResponse for AppError {
 
 /// Database errors that a client caused become client errors, those that trying again may
 /// cure 503s; everything else is internal.
+/// The connection itself failed: I/O, the protocol, or the server ending the session
+/// (admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions).
+fn is_connection_failure(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            ["57P01", "57P02", "57P03"].contains(&code.as_ref()) || code.starts_with("08")
+        }),
+        _ => false,
+    }
+}
+
 fn tenant_gone(error: &sqlx::Error) -> AppError {
     tracing::warn!(%error, "the tenant's schema or table is gone");
     AppError::Unauthorized("the tenant is not registered: it was deleted, with its data".to_owned())
@@ -153,6 +165,9 @@ impl From<sqlx::Error> for AppError {
             tracing::warn!(%error, "{detail}");
             AppError::Unavailable(detail.to_owned())
         };
+        if is_connection_failure(&error) {
+            crate::core::pool::connection_failed();
+        }
         let db = match &error {
             sqlx::Error::Database(db) => db,
             sqlx::Error::PoolTimedOut => {

@@ -10,4 +10,5 @@ pub mod list;
 pub mod migrate;
 pub mod migration_sql;
 pub mod patch;
+pub mod pool;
 pub mod tenant;
