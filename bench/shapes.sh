@@ -19,7 +19,7 @@ seed
 log "building bench/shapes (release)"
 (cd "$BENCH_ROOT/bench/shapes" && CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BENCH_ROOT/target} cargo build --release -q)
 
-shapes=${*:-today today-own-pool pipelined qualified qualified-pipelined}
+shapes=${*:-today today-own-pool pipelined qualified qualified-unprepared qualified-pipelined}
 wait_for_quiet
 "${CARGO_TARGET_DIR:-$BENCH_ROOT/target}/release/shapes" $shapes | tee "$BENCH_OUT/report.md"
 echo

@@ -82,3 +82,34 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
         .await
         .expect(StatusCode::CREATED);
 }
+
+/// A connection that dies under a request (its backend terminated) is not handed to the next
+/// one: the request that saw it fail has it checked when it comes back, and it is dropped.
+#[tokio::test]
+async fn a_connection_that_died_under_a_request_is_not_handed_out_again() {
+    let app = TestApp::with_pool_size(1).await;
+    let client = app.client(PERMISSIONS).await;
+    let created = client
+        .post("/api/projects", &json!({ "name": "kept" }))
+        .await
+        .expect(StatusCode::CREATED);
+    let url = format!("/api/projects/{}", created["id"].as_str().unwrap());
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut *app.app_connection().await)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    // Right away, before the idle connection is old enough to be pinged: this request may
+    // get the dead connection (503); the next one must not.
+    let first = client.get(&url).await.status;
+    assert!(
+        [StatusCode::OK, StatusCode::SERVICE_UNAVAILABLE].contains(&first),
+        "{first}"
+    );
+    client.get(&url).await.expect(StatusCode::OK);
+}
