@@ -199,9 +199,7 @@ impl Database {
     /// connections keeps both to a share of the tenants; taking any idle connection first
     /// keeps a busy tenant from waiting while others idle.
     async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
-        let groups = self.inner.pool.group_sizes().len();
-        let order: Vec<usize> = std::iter::once(home).chain(0..groups).collect();
-        self.inner.pool.acquire(&order).await
+        self.inner.pool.acquire(home).await
     }
 
     async fn db(&self, tenant: &TenantSlug, client: Option<&ClientGone>) -> Result<Db, AppError> {
@@ -448,13 +446,21 @@ impl Ctx {
 mod tests {
     use super::*;
 
+    /// A database that accepts connections: a throwaway one (no `DATABASE_URL`) may still be
+    /// starting, and the pool does not wait for it (`connect` does).
+    async fn database(limits: Limits) -> Database {
+        let url = crate::testing::database_url();
+        connect(url, 1).await.expect("the test database starts");
+        Database::new(url, limits).unwrap()
+    }
+
     #[tokio::test]
     async fn tenants_prefer_their_home_group_and_take_any_idle_connection_before_waiting() {
         let limits = Limits {
             pool_size: 9,
             ..Limits::default()
         };
-        let database = Database::new(crate::testing::database_url(), limits).unwrap();
+        let database = database(limits).await;
         assert_eq!(database.inner.pool.group_sizes(), [5, 4]);
 
         // Homes are handed out to the group with the fewest tenants, and kept.
@@ -489,7 +495,7 @@ mod tests {
             pool_size: 1,
             ..Limits::default()
         };
-        let database = Database::new(crate::testing::database_url(), limits).unwrap();
+        let database = database(limits).await;
         let mut connection = database.connection_for_tests().await.unwrap();
         sqlx::query("CREATE TEMP TABLE IF NOT EXISTS t (x int)")
             .execute(&mut *connection)

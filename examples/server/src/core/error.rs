@@ -140,8 +140,6 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Database errors that a client caused become client errors, those that trying again may
-/// cure 503s; everything else is internal.
 /// The connection itself failed: I/O, the protocol, or the server ending the session
 /// (admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions).
 fn is_connection_failure(error: &sqlx::Error) -> bool {
@@ -159,6 +157,8 @@ fn tenant_gone(error: &sqlx::Error) -> AppError {
     AppError::Unauthorized("the tenant is not registered: it was deleted, with its data".to_owned())
 }
 
+/// Database errors that a client caused become client errors, those that trying again may
+/// cure 503s; everything else is internal.
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         let unavailable = |detail: &str| {

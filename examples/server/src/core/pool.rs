@@ -84,33 +84,29 @@ impl Pool {
         self.inner.groups.iter().map(|group| group.size).collect()
     }
 
-    /// A connection of the first group of `groups` that has an idle one, else of the first
-    /// that has one to open, else the next one group `groups[0]` frees, waiting at most the
-    /// acquire timeout.
-    pub async fn acquire(&self, groups: &[usize]) -> Result<Pooled, sqlx::Error> {
+    /// A connection of the first group, `home` first, that has an idle one, else of the first
+    /// that has one to open, else the next one group `home` frees, waiting at most the acquire
+    /// timeout.
+    pub async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
         let all = &self.inner.groups;
+        let order = || std::iter::once(home).chain(0..all.len());
         let take = |group: usize| {
             let permit = all[group].free.try_acquire().ok()?;
             permit.forget();
             Some(group)
         };
-        let idle = groups
-            .iter()
-            .find(|&&group| !lock(&all[group].idle).is_empty() && take(group).is_some());
-        let group = match idle
-            .copied()
-            .or_else(|| groups.iter().find_map(|&g| take(g)))
-        {
+        let idle =
+            order().find(|&group| !lock(&all[group].idle).is_empty() && take(group).is_some());
+        let group = match idle.or_else(|| order().find_map(take)) {
             Some(group) => group,
             None => {
-                let first = groups[0];
-                let wait = all[first].free.acquire();
+                let wait = all[home].free.acquire();
                 tokio::time::timeout(self.inner.acquire_timeout, wait)
                     .await
                     .map_err(|_| sqlx::Error::PoolTimedOut)?
                     .map_err(|_| sqlx::Error::PoolClosed)?
                     .forget();
-                first
+                home
             }
         };
         match self.connection_of(group).await {

@@ -57,10 +57,9 @@ pub struct TenantRow {
     pub schema_version: Option<i64>,
 }
 
-/// Taken by every request (shared, with `pg_try_advisory_xact_lock_shared`) and by `migrate`
-/// (shared), and exclusively by `tenant delete`: deleting waits for the tenant's requests in
-/// flight, and a request that arrives meanwhile is refused rather than left to find its
-/// tables gone.
+/// Taken by `migrate` (shared) and exclusively by `tenant delete`, which waits for a migration
+/// in flight; the server's first look-up of a tenant tries it too ([`LOOKUP`]), so a tenant
+/// being deleted is refused rather than remembered.
 pub(crate) const LOCK_SHARED: &str =
     "SELECT pg_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || $1))";
 const LOCK_EXCLUSIVE: &str = "SELECT pg_advisory_xact_lock(hashtext('scaffold.tenant.' || $1))";
