@@ -59,7 +59,7 @@ fn each_rule_catches_its_violation() {
                     "use axum::http::StatusCode;\nuse uuid::Uuid;",
                 )
             },
-            "src/modules/projects/service.rs:5: service-imports-web:",
+            "src/modules/projects/service.rs:7: service-imports-web:",
         ),
         (
             "router.rs",
@@ -247,7 +247,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     "pub const LEAK: &str = \"SET SCHEMA 'tenant_a'\";\n\npub async fn list(",
                 )
             },
-            "src/modules/projects/models.rs:23: session-search-path: SET SCHEMA lasts for the session",
+            "src/modules/projects/models.rs:24: session-search-path: SET SCHEMA lasts for the session",
         ),
     ];
     for (file, edit, expected) in cases {
