@@ -242,33 +242,39 @@ impl Shape for SqlxPool {
         let idle = home
             .try_acquire()
             .or_else(|| self.groups.iter().find_map(PgPool::try_acquire));
-        let connection = match idle {
+        let mut connection = match idle {
             Some(connection) => connection,
             None => home.acquire().await.unwrap(),
         };
-        let mut tx = sqlx::Transaction::begin(connection, None).await.unwrap();
-        sqlx_enter(&mut tx, setup, tenant).await;
-        let row = sqlx::query_as(FIND)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        row
+        sqlx_today(&mut connection, setup, tenant, id).await
     }
 }
 
-async fn sqlx_enter(conn: &mut PgConnection, setup: &Setup, tenant: usize) {
-    let row: (bool, bool, bool) = sqlx::query_as(ENTER)
+/// Today's shape on one sqlx connection: `BEGIN`, the tenant statement, the read, `COMMIT`.
+async fn sqlx_today(
+    conn: &mut PgConnection,
+    setup: &Setup,
+    tenant: usize,
+    id: Uuid,
+) -> Option<Project> {
+    let mut tx = conn.begin().await.unwrap();
+    let entered: (bool, bool, bool) = sqlx::query_as(ENTER)
         .bind(&setup.tenants[tenant].slug)
         .bind(setup.version)
         .bind("5000ms")
         .bind("2000ms")
         .bind("10000ms")
-        .fetch_one(conn)
+        .fetch_one(&mut *tx)
         .await
         .unwrap();
-    assert_eq!(row, (true, true, true));
+    assert_eq!(entered, (true, true, true));
+    let row = sqlx::query_as(FIND)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    row
 }
 
 /// A connection of one driver, with what it has prepared.
@@ -338,15 +344,7 @@ impl Conn for Sqlx {
     }
 
     async fn get(&mut self, setup: &Setup, tenant: usize, id: Uuid) -> Option<Project> {
-        let mut tx = self.0.begin().await.unwrap();
-        sqlx_enter(&mut tx, setup, tenant).await;
-        let row = sqlx::query_as(FIND)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        row
+        sqlx_today(&mut self.0, setup, tenant, id).await
     }
 }
 

@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -31,7 +31,7 @@ use crate::core::config::Limits;
 use crate::core::error::AppError;
 use crate::core::list::{CursorKey, Cursors};
 use crate::core::migrate;
-use crate::core::pool::{Pool, Pooled};
+use crate::core::pool::{self, Pool, Pooled};
 use crate::core::tenant::{self, TenantSlug};
 
 /// A pool for commands (`migrate`, `tenant create`) and tests; the server wraps its pool in a
@@ -92,10 +92,6 @@ struct Inner {
     limits: Limits,
     tenant_share: u32,
     tenants: Mutex<Tenants>,
-    /// The quoted schema of every tenant looked up so far (see [`tenant::LOOKUP`]). Never
-    /// stale in a way that matters: a deleted tenant's statements find no schema (answered
-    /// 401, see `AppError`), and a tenant is only kept once its schema is migrated.
-    schemas: RwLock<HashMap<String, Arc<str>>>,
     /// Set while the database is unreachable: requests are answered 503 at once, and one
     /// probe task watches for the database to come back.
     down: AtomicBool,
@@ -119,7 +115,6 @@ impl Database {
         );
         let ready =
             pool_options(1, Duration::from_secs(1)).connect_lazy_with(connect_options.clone());
-        let group_count = sizes.len();
         Ok(Database {
             inner: Arc::new(Inner {
                 pool,
@@ -131,9 +126,8 @@ impl Database {
                 limits,
                 tenants: Mutex::new(Tenants {
                     slots: HashMap::new(),
-                    per_group: vec![0; group_count],
+                    per_group: vec![0; sizes.len()],
                 }),
-                schemas: RwLock::new(HashMap::new()),
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
             }),
@@ -185,6 +179,7 @@ impl Database {
         let slot = TenantSlot {
             share: Arc::new(Semaphore::new(self.inner.tenant_share as usize)),
             home,
+            schema: None,
         };
         slots.insert(tenant.as_str().to_owned(), slot.clone());
         slot
@@ -223,7 +218,10 @@ impl Database {
                     self.watch_until_reachable();
                 }
             })?;
-            let schema = self.schema(tenant, &mut connection).await?;
+            let schema = match slot.schema {
+                Some(schema) => schema,
+                None => self.look_up_schema(tenant, &mut connection).await?,
+            };
             Ok(Db {
                 conn: connection,
                 schema,
@@ -242,30 +240,24 @@ impl Database {
         }
     }
 
-    /// The tenant's quoted schema: remembered, or looked up with [`tenant::LOOKUP`] on
-    /// `connection`, which refuses a tenant that is not registered, is being deleted or is
-    /// behind this binary's migrations.
-    async fn schema(
+    /// The tenant's quoted schema, looked up with [`tenant::LOOKUP`] on `connection`, which
+    /// refuses a tenant that is not registered, is being deleted or is behind this binary's
+    /// migrations; then kept in the tenant's slot.
+    async fn look_up_schema(
         &self,
         tenant: &TenantSlug,
         connection: &mut PgConnection,
     ) -> Result<Arc<str>, AppError> {
-        let known = (self.inner.schemas.read())
-            .unwrap_or_else(|e| e.into_inner())
-            .get(tenant.as_str())
-            .cloned();
-        if let Some(schema) = known {
-            return Ok(schema);
-        }
         let row = sqlx::query_as(tenant::LOOKUP)
             .bind(tenant.as_str())
             .bind(migrate::latest_tenant_version())
             .fetch_optional(connection)
             .await?;
         let schema: Arc<str> = tenant::entered(tenant, row)?.into();
-        (self.inner.schemas.write())
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(tenant.as_str().to_owned(), schema.clone());
+        let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = tenants.slots.get_mut(tenant.as_str()) {
+            slot.schema = Some(schema.clone());
+        }
         Ok(schema)
     }
 
@@ -318,14 +310,15 @@ struct TenantSlot {
     share: Arc<Semaphore>,
     /// The group the tenant's requests prefer.
     home: usize,
+    /// The tenant's quoted schema, once looked up (see [`Database::look_up_schema`]). Never
+    /// stale in a way that matters: a deleted tenant's statements find no schema (answered
+    /// 401, see `AppError`), and it is only kept once the tenant's schema is migrated.
+    schema: Option<Arc<str>>,
 }
 
 /// Maybe the database itself is gone: worth a probe.
 fn is_unreachable(error: &sqlx::Error) -> bool {
-    matches!(
-        error,
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::PoolTimedOut
-    )
+    pool::is_connection_failure(error) || matches!(error, sqlx::Error::PoolTimedOut)
 }
 
 /// Resolves when the client that sent the request has gone (see `app::run_to_completion`).

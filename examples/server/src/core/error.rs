@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::core::{pool, tenant};
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
@@ -140,16 +142,11 @@ impl IntoResponse for AppError {
     }
 }
 
-/// The connection itself failed: I/O, the protocol, or the server ending the session
-/// (admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions).
-fn is_connection_failure(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            ["57P01", "57P02", "57P03"].contains(&code.as_ref()) || code.starts_with("08")
-        }),
-        _ => false,
-    }
+/// `relation "tenant_acme.projects" does not exist`: a relation in a tenant's schema.
+fn names_a_tenant_relation(message: &str) -> bool {
+    message
+        .strip_prefix("relation \"")
+        .is_some_and(|name| name.starts_with(tenant::SCHEMA_PREFIX))
 }
 
 fn tenant_gone(error: &sqlx::Error) -> AppError {
@@ -165,8 +162,8 @@ impl From<sqlx::Error> for AppError {
             tracing::warn!(%error, "{detail}");
             AppError::Unavailable(detail.to_owned())
         };
-        if is_connection_failure(&error) {
-            crate::core::pool::connection_failed();
+        if pool::is_connection_failure(&error) {
+            pool::connection_failed();
         }
         let db = match &error {
             sqlx::Error::Database(db) => db,
@@ -246,7 +243,7 @@ impl From<sqlx::Error> for AppError {
             // server looked it up (a statement that waited behind `DROP SCHEMA` finds the
             // table gone). Logged, in case it was a misspelt table instead.
             Some("3F000") => tenant_gone(&error),
-            Some("42P01") if db.message().starts_with("relation \"tenant_") => tenant_gone(&error),
+            Some("42P01") if names_a_tenant_relation(db.message()) => tenant_gone(&error),
             // check_violation, not_null_violation: the schema types should have caught these
             Some("23514") | Some("23502") => AppError::invalid(
                 &constraint_field(&constraint, db.table()),

@@ -24,11 +24,23 @@ const PING_AFTER_IDLE: Duration = Duration::from_millis(100);
 /// Counts the connection failures any request has seen (see [`connection_failed`]).
 static FAILURES: AtomicU64 = AtomicU64::new(0);
 
-/// Called when a statement failed because its connection did (I/O, protocol, the server
-/// ending the session): every connection in use at that moment is pinged when it comes back,
-/// so a dead one leaves the pool rather than failing request after request.
+/// Called when a statement failed because its connection did ([`is_connection_failure`]):
+/// every connection in use at that moment is pinged when it comes back, so a dead one leaves
+/// the pool rather than failing request after request.
 pub(crate) fn connection_failed() {
     FAILURES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The connection itself failed: I/O, the protocol, or the server ending the session
+/// (admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions).
+pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            ["57P01", "57P02", "57P03"].contains(&code.as_ref()) || code.starts_with("08")
+        }),
+        _ => false,
+    }
 }
 
 #[derive(Clone)]
@@ -80,7 +92,8 @@ impl Pool {
         }
     }
 
-    pub fn group_sizes(&self) -> Vec<u32> {
+    #[cfg(test)]
+    pub(crate) fn group_sizes(&self) -> Vec<u32> {
         self.inner.groups.iter().map(|group| group.size).collect()
     }
 
@@ -173,10 +186,10 @@ impl Pool {
             }
             group.free.add_permits(1);
         };
-        if check == Check::None && !self.inner.closed.load(Ordering::Acquire) {
+        let closed = self.inner.closed.load(Ordering::Acquire);
+        if check == Check::None && !closed {
             return back(Some(connection));
         }
-        let closed = self.inner.closed.load(Ordering::Acquire);
         tokio::spawn(async move {
             if closed {
                 let _ = connection.close().await;

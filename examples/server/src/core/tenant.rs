@@ -12,7 +12,11 @@ use crate::core::migrate;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantSlug(String);
 
-pub const MAX_SLUG_LEN: usize = 56;
+/// What every tenant schema's name starts with: `tenant_<slug>`.
+pub const SCHEMA_PREFIX: &str = "tenant_";
+
+/// PostgreSQL's identifiers are at most 63 bytes, and a schema is named `tenant_<slug>`.
+pub const MAX_SLUG_LEN: usize = 63 - SCHEMA_PREFIX.len();
 
 impl TenantSlug {
     pub fn parse(slug: &str) -> Result<TenantSlug, String> {
@@ -36,7 +40,7 @@ impl TenantSlug {
 
     /// The tenant's schema. Safe to splice into SQL: the slug's alphabet needs no quoting.
     pub fn schema(&self) -> String {
-        format!("tenant_{}", self.0)
+        format!("{SCHEMA_PREFIX}{}", self.0)
     }
 }
 
