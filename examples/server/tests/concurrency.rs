@@ -223,3 +223,42 @@ async fn assert_clean(app: &TestApp, step: &str) {
         .unwrap();
     assert_eq!(path, "pg_catalog", "after {step}");
 }
+
+/// Tenants whose first requests arrive together: each is looked up while the others wait for
+/// a connection, and each must keep its own schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tenants_first_seen_at_once_each_get_their_own_schema() {
+    let app = TestApp::with_pool_size(2).await;
+    let mut tenants = Vec::new();
+    for _ in 0..8 {
+        tenants.push(app.new_tenant().await);
+    }
+    let mut requests = JoinSet::new();
+    for tenant in &tenants {
+        let client = app.client_for(tenant, PERMISSIONS);
+        let name = tenant.to_string();
+        requests.spawn(async move {
+            client
+                .post("/api/projects", &json!({ "name": name }))
+                .await
+                .expect(StatusCode::CREATED);
+        });
+    }
+    while let Some(request) = requests.join_next().await {
+        request.unwrap();
+    }
+    for tenant in &tenants {
+        let listed = app
+            .client_for(tenant, PERMISSIONS)
+            .get("/api/projects")
+            .await
+            .expect(StatusCode::OK);
+        let names: Vec<&Value> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| &item["name"])
+            .collect();
+        assert_eq!(names, [&json!(tenant.to_string())], "tenant {tenant}");
+    }
+}
