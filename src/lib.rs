@@ -30,6 +30,7 @@ pub mod shell;
 pub mod spec;
 pub mod stage;
 pub mod suggest;
+pub mod template_codec;
 
 use std::process::ExitCode;
 

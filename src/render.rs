@@ -33,8 +33,11 @@ use include_dir::{Dir, DirEntry, include_dir};
 use tera::{Tera, Value};
 
 use crate::names::Inflections;
+use crate::template_codec;
 
 static BUILTIN: Dir = include_dir!("$CARGO_MANIFEST_DIR/templates");
+/// The same templates, parsed by build.rs.
+static BUILTIN_PARSED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/builtin_templates.bin"));
 
 const TEMPLATE_SUFFIX: &str = ".tera";
 
@@ -163,16 +166,26 @@ pub struct Renderer {
 }
 
 impl Renderer {
-    /// Parses every template up front, so a broken one fails before anything is rendered.
+    /// Loads every template up front, so a broken one fails before anything is rendered.
+    /// Built-in templates come parsed from the build; the project's own are parsed here.
     pub fn new(set: TemplateSet, inflections: &Inflections) -> Result<Self, RenderError> {
         let mut tera = Tera::default();
         tera.autoescape_on(vec![]);
         register_filters(&mut tera, inflections);
-        let sources = set
+        for template in template_codec::decode(BUILTIN_PARSED) {
+            if set.origin(&template.name) == Some(&Origin::Builtin) {
+                tera.templates.insert(template.name.clone(), template);
+            }
+        }
+        let to_parse = set
             .templates
             .iter()
-            .map(|(name, (source, _))| (name, source));
-        if let Err(error) = tera.add_raw_templates(sources) {
+            .filter(|(name, _)| !tera.templates.contains_key(*name))
+            .map(|(name, (source, _))| (name, source))
+            .collect::<Vec<_>>();
+        // add_raw_templates also builds the inheritance chains and checks macro imports,
+        // for the built-in templates too.
+        if let Err(error) = tera.add_raw_templates(to_parse) {
             let message = chain(&error);
             let template = quoted_after(&message, "Failed to parse '")
                 .unwrap_or("(inheritance)")
@@ -310,7 +323,10 @@ mod tests {
         let set = TemplateSet {
             templates: templates
                 .iter()
-                .map(|(name, text)| (name.to_string(), (text.to_string(), Origin::Builtin)))
+                .map(|(name, text)| {
+                    let origin = Origin::Project(PathBuf::from(name));
+                    (name.to_string(), (text.to_string(), origin))
+                })
                 .collect(),
         };
         Renderer::new(set, &Inflections::default())
