@@ -29,18 +29,22 @@ impl Default for Here {
 }
 
 static HERE: OnceLock<Here> = OnceLock::new();
+/// Where scaffold started and its `-C` argument: what `Here` is worked out from, when a
+/// command first prints a hint (most runs print none, and reading the manifests costs time).
+static START: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
 
 /// Called once, before any command runs, with the `-C` argument as the user typed it.
 pub fn init(dir: Option<&Path>) {
-    let here = match (dir, std::env::current_dir()) {
-        (Some(dir), Ok(cwd)) => Here::new(&cwd, dir),
-        _ => Here::default(),
-    };
-    let _ = HERE.set(here);
+    if let (Some(dir), Ok(cwd)) = (dir, std::env::current_dir()) {
+        let _ = START.set((cwd, dir.to_path_buf()));
+    }
 }
 
 fn here() -> &'static Here {
-    HERE.get_or_init(Here::default)
+    HERE.get_or_init(|| match START.get() {
+        Some((cwd, dir)) => Here::new(cwd, dir),
+        None => Here::default(),
+    })
 }
 
 /// `scaffold <args>`, as the user should type it here.

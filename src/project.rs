@@ -273,19 +273,30 @@ pub fn is_relative_inside(path: &Path) -> bool {
 /// exists, is still inside `root`: a link in the tree must not lead scaffold's reads and writes
 /// elsewhere.
 pub fn resolves_inside(root: &Path, relative: &Path) -> bool {
-    let Ok(root) = root.canonicalize() else {
-        return false;
-    };
-    let mut existing = root.join(relative);
-    // The deepest part that exists decides: what is below it is created as plain folders.
-    while existing.symlink_metadata().is_err() {
-        if !existing.pop() {
-            return false;
-        }
+    Inside::new(root).is_some_and(|inside| inside.resolves(relative))
+}
+
+/// [`resolves_inside`] for many paths of one root, which is resolved once.
+pub struct Inside(PathBuf);
+
+impl Inside {
+    pub fn new(root: &Path) -> Option<Self> {
+        root.canonicalize().ok().map(Self)
     }
-    existing
-        .canonicalize()
-        .is_ok_and(|resolved| resolved.starts_with(&root))
+
+    pub fn resolves(&self, relative: &Path) -> bool {
+        let root = &self.0;
+        let mut existing = root.join(relative);
+        // The deepest part that exists decides: what is below it is created as plain folders.
+        while existing.symlink_metadata().is_err() {
+            if !existing.pop() {
+                return false;
+            }
+        }
+        existing
+            .canonicalize()
+            .is_ok_and(|resolved| resolved.starts_with(root))
+    }
 }
 
 /// Every configured path must stay inside the project: the generator writes there.

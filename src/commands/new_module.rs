@@ -23,17 +23,6 @@ const DEFAULT_FIELD: &str = "name:string";
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
     let _lock = project.lock()?;
-    // Parsing the templates is the slowest step of start-up and needs nothing else done
-    // here: it runs beside reading the project and parsing the spec.
-    let renderer = {
-        let builtin = project.config.templates.builtin;
-        let dir = project.template_dir();
-        let inflections = project.inflections.clone();
-        std::thread::spawn(move || -> anyhow::Result<Renderer> {
-            let templates = TemplateSet::load(builtin, dir.as_deref())?;
-            Ok(Renderer::new(templates, &inflections)?)
-        })
-    };
     let recorded = Manifest::load(&project.root)?;
     let facts = project.facts()?;
     let interactive = !args.yes && prompt::is_interactive();
@@ -76,9 +65,11 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     }
     println!("{spec}\n");
 
-    let renderer = renderer
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    let templates = TemplateSet::load(
+        project.config.templates.builtin,
+        project.template_dir().as_deref(),
+    )?;
+    let renderer = Renderer::new(templates, &project.inflections)?;
     let mut plan = plan::plan(
         &spec,
         &renderer,
