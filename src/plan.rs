@@ -123,7 +123,7 @@ pub fn plan(
         }
     }
 
-    if let Some(content) = create_migration(spec, renderer)? {
+    if let Some(content) = render_migration(renderer, &context)? {
         let file = migration_file_name(&spec.names.module, existing_migrations, now);
         ops.push(Op::CreateFile {
             path: config.paths.migrations.join(file),
@@ -165,11 +165,17 @@ pub fn create_migration(
     spec: &ModuleSpec,
     renderer: &Renderer,
 ) -> Result<Option<String>, PlanError> {
+    render_migration(renderer, &ModuleContext::new(spec).to_tera())
+}
+
+fn render_migration(
+    renderer: &Renderer,
+    context: &tera::Context,
+) -> Result<Option<String>, PlanError> {
     if !renderer.has(MIGRATION_TEMPLATE) {
         return Ok(None);
     }
-    let context = ModuleContext::new(spec).to_tera();
-    Ok(Some(renderer.render(MIGRATION_TEMPLATE, &context)?))
+    Ok(Some(renderer.render(MIGRATION_TEMPLATE, context)?))
 }
 
 /// Puts `content` in place of the create migration's in `plan`.

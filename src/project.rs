@@ -269,14 +269,8 @@ pub fn is_relative_inside(path: &Path) -> bool {
             .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
 }
 
-/// Whether `relative`, resolved under `root` with every symbolic link followed as far as it
-/// exists, is still inside `root`: a link in the tree must not lead scaffold's reads and writes
-/// elsewhere.
-pub fn resolves_inside(root: &Path, relative: &Path) -> bool {
-    Inside::new(root).is_some_and(|inside| inside.resolves(relative))
-}
-
-/// [`resolves_inside`] for many paths of one root, which is resolved once.
+/// A project root, resolved once, against which paths are checked: a symbolic link in the
+/// tree must not lead scaffold's reads and writes elsewhere.
 pub struct Inside(PathBuf);
 
 impl Inside {
@@ -284,6 +278,8 @@ impl Inside {
         root.canonicalize().ok().map(Self)
     }
 
+    /// Whether `relative`, resolved under the root with every symbolic link followed as far
+    /// as it exists, is still inside the root.
     pub fn resolves(&self, relative: &Path) -> bool {
         let root = &self.0;
         let mut existing = root.join(relative);
@@ -321,6 +317,7 @@ fn check_paths(config: &Config, root: &Path) -> Result<(), String> {
         }
         paths.push(("registration", path));
     }
+    let inside = Inside::new(root);
     for (key, path) in paths {
         if !is_relative_inside(path) {
             return Err(format!(
@@ -328,7 +325,7 @@ fn check_paths(config: &Config, root: &Path) -> Result<(), String> {
                 path.display()
             ));
         }
-        if !resolves_inside(root, path) {
+        if !inside.as_ref().is_some_and(|inside| inside.resolves(path)) {
             return Err(format!(
                 "{key} = `{}` leads outside the project through a symbolic link; point it at a \
                  folder inside the project",

@@ -1,6 +1,8 @@
 //! What the user reads: one coloured line per file, unified diffs, next steps. Results go
 //! to stdout; console drops the colours when stdout is not a terminal or `NO_COLOR` is set.
 
+use std::fmt::Write as _;
+
 use console::{Style, style};
 use similar::TextDiff;
 
@@ -30,22 +32,22 @@ pub fn diff(change: &Change) -> String {
 }
 
 fn colour_diff(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let styled = if line.starts_with("+++") || line.starts_with("---") {
-                style(line).bold()
-            } else if line.starts_with('+') {
-                style(line).green()
-            } else if line.starts_with('-') {
-                style(line).red()
-            } else if line.starts_with("@@") {
-                style(line).cyan()
-            } else {
-                style(line)
-            };
-            format!("{styled}\n")
-        })
-        .collect()
+    let mut coloured = String::with_capacity(text.len());
+    for line in text.lines() {
+        let styled = if line.starts_with("+++") || line.starts_with("---") {
+            style(line).bold()
+        } else if line.starts_with('+') {
+            style(line).green()
+        } else if line.starts_with('-') {
+            style(line).red()
+        } else if line.starts_with("@@") {
+            style(line).cyan()
+        } else {
+            style(line)
+        };
+        let _ = writeln!(coloured, "{styled}");
+    }
+    coloured
 }
 
 /// Every file's status, and with `diffs` the change each would make.
@@ -135,10 +137,53 @@ pub fn file_diff(path: &std::path::Path, old: Option<&str>, new: Option<&str>) -
     if old == new {
         return String::new();
     }
-    let text = TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(&before, &after)
-        .to_string();
+    let text = if old.is_empty() {
+        all_added(&before, &after, new)
+    } else {
+        TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&before, &after)
+            .to_string()
+    };
     colour_diff(&text)
+}
+
+/// What `similar` writes for a diff from nothing to `new`, without diffing: a new module's
+/// files are most of what `--dry-run` prints.
+fn all_added(before: &str, after: &str, new: &str) -> String {
+    let lines = new.split_inclusive('\n').count();
+    let mut text = String::with_capacity(new.len() + lines + 64);
+    // A range of one line is written without its length.
+    let range = if lines == 1 {
+        "1".to_string()
+    } else {
+        format!("1,{lines}")
+    };
+    let _ = writeln!(text, "--- {before}\n+++ {after}\n@@ -0,0 +{range} @@");
+    for line in new.split_inclusive('\n') {
+        text.push('+');
+        text.push_str(line);
+    }
+    if !new.ends_with('\n') {
+        text.push_str("\n\\ No newline at end of file\n");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_file_reads_as_similar_would_write_it() {
+        for new in ["a\n", "a\nb", "\n", "a\n\nb\n", "x", "one\ntwo\nthree\n"] {
+            let expected = TextDiff::from_lines("", new)
+                .unified_diff()
+                .context_radius(3)
+                .header("/dev/null", "b/f.rs")
+                .to_string();
+            assert_eq!(all_added("/dev/null", "b/f.rs", new), expected, "{new:?}");
+        }
+    }
 }

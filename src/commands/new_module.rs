@@ -21,6 +21,7 @@ use crate::spec::{ModuleSpec, ProjectFacts, SpecError, SpecRequest};
 const DEFAULT_FIELD: &str = "name:string";
 
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
+    crate::render::start_decoding_builtin();
     let project = Project::discover(start)?;
     let _lock = project.lock()?;
     let recorded = Manifest::load(&project.root)?;
