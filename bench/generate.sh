@@ -98,7 +98,8 @@ RUSTFMT=true bench write-no-rustfmt "${write_cmds[@]}"
 log "timing --dry-run without rustfmt (RUSTFMT=true): the generator's own work, no disk writes"
 RUSTFMT=true bench dry-run-no-rustfmt "${dry_cmds[@]}"
 
-# The parts: process start and argument parsing alone; rustfmt alone on the 50-field
+# The parts: process start and argument parsing alone; the process that RUSTFMT=true runs
+# in rustfmt's place, which the no-rustfmt figures still include; rustfmt alone on the 50-field
 # module's files, through the rustup proxy (what `rustfmt` on PATH is) and directly.
 bash "$WORK/reset.sh"
 eval "$SCAFFOLD -C $RUN_DIR new module widgets $(fields 50)" >/dev/null
@@ -107,6 +108,7 @@ direct_rustfmt=$(rustup which rustfmt 2>/dev/null || command -v rustfmt)
 log "timing the parts"
 bench parts \
     -n "scaffold --version" "$SCAFFOLD --version" \
+    -n "true (RUSTFMT=true's formatter)" "true --edition 2024 $FILES" \
     -n "rustfmt (PATH) on 50 fields" "rustfmt --edition 2024 $FILES" \
     -n "rustfmt (direct) on 50 fields" "$direct_rustfmt --edition 2024 $FILES"
 
