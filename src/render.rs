@@ -385,6 +385,15 @@ mod tests {
         );
     }
 
+    /// Without this, a template that build.rs left out would be parsed at run time, silently
+    /// and slowly.
+    #[test]
+    fn every_builtin_template_comes_parsed_from_the_build() {
+        let builtin = TemplateSet::load(true, None).unwrap();
+        let decoded: Vec<String> = builtin_templates().into_iter().map(|t| t.name).collect();
+        assert_eq!(decoded, builtin.names().collect::<Vec<_>>());
+    }
+
     #[test]
     fn syntax_errors_name_the_template_and_line() {
         let error = renderer(&[("module/x.rs.tera", "ok\n{{ oops }\n")])
