@@ -28,8 +28,8 @@ fn main() {
     let root = Path::new("templates");
     let mut templates = Vec::new();
     collect(root, root, &mut templates);
-    // The order `include_dir` and the crate use do not matter: the crate looks templates up
-    // by name. Sorting keeps the file the same from one build to the next.
+    // The crate looks templates up by name, so the order only matters for reproducible
+    // builds: sorted, the file is the same from one build to the next.
     templates.sort_by(|a, b| a.name.cmp(&b.name));
     let out = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"))
         .join("builtin_templates.bin");

