@@ -161,7 +161,6 @@ impl Manifest {
     /// (a cloned repository, a pull request).
     fn check_paths(&self, root: &Path) -> Result<(), ManifestError> {
         let inside = crate::project::Inside::new(root);
-        let resolves = |path: &Path| inside.as_ref().is_some_and(|inside| inside.resolves(path));
         for (module, record) in &self.modules {
             let files = record.files.keys().chain(record.conflicts.keys());
             let injected = record.injections.iter().map(|i| &i.file);
@@ -169,7 +168,7 @@ impl Manifest {
                 let relative = Path::new(path);
                 let problem = if !crate::project::is_relative_inside(relative) {
                     "a path outside the project"
-                } else if !resolves(relative) || !resolves(&pristine_path(path)) {
+                } else if !inside.resolves(relative) || !inside.resolves(&pristine_path(path)) {
                     "a path that a symbolic link leads outside the project"
                 } else {
                     continue;

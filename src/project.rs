@@ -270,18 +270,21 @@ pub fn is_relative_inside(path: &Path) -> bool {
 }
 
 /// A project root, resolved once, against which paths are checked: a symbolic link in the
-/// tree must not lead scaffold's reads and writes elsewhere.
-pub struct Inside(PathBuf);
+/// tree must not lead scaffold's reads and writes elsewhere. A root that cannot be resolved
+/// has nothing inside it.
+pub struct Inside(Option<PathBuf>);
 
 impl Inside {
-    pub fn new(root: &Path) -> Option<Self> {
-        root.canonicalize().ok().map(Self)
+    pub fn new(root: &Path) -> Self {
+        Self(root.canonicalize().ok())
     }
 
     /// Whether `relative`, resolved under the root with every symbolic link followed as far
     /// as it exists, is still inside the root.
     pub fn resolves(&self, relative: &Path) -> bool {
-        let root = &self.0;
+        let Some(root) = &self.0 else {
+            return false;
+        };
         let mut existing = root.join(relative);
         // The deepest part that exists decides: what is below it is created as plain folders.
         while existing.symlink_metadata().is_err() {
@@ -325,7 +328,7 @@ fn check_paths(config: &Config, root: &Path) -> Result<(), String> {
                 path.display()
             ));
         }
-        if !inside.as_ref().is_some_and(|inside| inside.resolves(path)) {
+        if !inside.resolves(path) {
             return Err(format!(
                 "{key} = `{}` leads outside the project through a symbolic link; point it at a \
                  folder inside the project",
