@@ -45,18 +45,10 @@ fn collect(root: &Path, dir: &Path, into: &mut Vec<tera::Template>) {
             let name = path.strip_prefix(root).expect("walked from root");
             let name = name.to_string_lossy().replace('\\', "/");
             let source = fs::read_to_string(&path).expect("templates are UTF-8");
-            match tera::Template::new(&name, None, &source) {
-                Ok(template) => into.push(template),
-                Err(error) => {
-                    let mut message = format!("built-in template {name} does not parse: {error}");
-                    let mut cause = std::error::Error::source(&error);
-                    while let Some(inner) = cause {
-                        message.push_str(&format!("\n  caused by: {inner}"));
-                        cause = inner.source();
-                    }
-                    panic!("{message}");
-                }
-            }
+            // Tera's parse errors carry the line, column and caret in their message.
+            let template = tera::Template::new(&name, None, &source)
+                .unwrap_or_else(|error| panic!("built-in template {name} does not parse: {error}"));
+            into.push(template);
         }
     }
 }
