@@ -182,13 +182,7 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
         .await
         .expect(StatusCode::CREATED);
     let listed = clients[1].get("/api/projects").await.expect(StatusCode::OK);
-    let names: Vec<&Value> = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| &item["name"])
-        .collect();
-    assert_eq!(names, [&json!("second's")]);
+    assert_eq!(names(&listed), [&json!("second's")]);
 }
 
 /// A table named without a schema resolves nowhere on a request connection: a statement that
@@ -253,12 +247,16 @@ async fn tenants_first_seen_at_once_each_get_their_own_schema() {
             .get("/api/projects")
             .await
             .expect(StatusCode::OK);
-        let names: Vec<&Value> = listed["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|item| &item["name"])
-            .collect();
-        assert_eq!(names, [&json!(tenant.to_string())], "tenant {tenant}");
+        assert_eq!(
+            names(&listed),
+            [&json!(tenant.to_string())],
+            "tenant {tenant}"
+        );
     }
+}
+
+/// The `name`s of a list page's items, in order.
+fn names(page: &Value) -> Vec<&Value> {
+    let items = page["items"].as_array().expect("a page has items");
+    items.iter().map(|item| &item["name"]).collect()
 }

@@ -37,11 +37,7 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
     )
     .await;
     let client = app.client(PERMISSIONS).await;
-    let created = client
-        .post("/api/projects", &json!({ "name": "survivor" }))
-        .await
-        .expect(StatusCode::CREATED);
-    let url = format!("/api/projects/{}", created["id"].as_str().unwrap());
+    let url = create_project(&client, "survivor").await;
     assert_eq!(reads(&client, &url, 8).await, [StatusCode::OK; 8]);
 
     // A restart between requests: every pooled connection is dead, and no read sees it.
@@ -89,11 +85,7 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
 async fn a_connection_that_died_under_a_request_is_not_handed_out_again() {
     let app = TestApp::with_pool_size(1).await;
     let client = app.client(PERMISSIONS).await;
-    let created = client
-        .post("/api/projects", &json!({ "name": "kept" }))
-        .await
-        .expect(StatusCode::CREATED);
-    let url = format!("/api/projects/{}", created["id"].as_str().unwrap());
+    let url = create_project(&client, "kept").await;
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(&mut *app.app_connection().await)
         .await
@@ -112,4 +104,13 @@ async fn a_connection_that_died_under_a_request_is_not_handed_out_again() {
         "{first}"
     );
     client.get(&url).await.expect(StatusCode::OK);
+}
+
+/// Creates a project named `name`; its URL.
+async fn create_project(client: &Client, name: &str) -> String {
+    let created = client
+        .post("/api/projects", &json!({ "name": name }))
+        .await
+        .expect(StatusCode::CREATED);
+    format!("/api/projects/{}", created["id"].as_str().unwrap())
 }
