@@ -83,7 +83,7 @@ pub struct Database {
 
 struct Inner {
     /// The request connections, in groups of [`GROUP_SIZE`]: each tenant has a home group
-    /// (see [`Database::acquire`]).
+    /// (see [`Pool::acquire`]).
     pool: Pool,
     /// One connection of its own, so that readiness is answered while the request pool is
     /// busy.
@@ -138,7 +138,7 @@ impl Database {
     /// their connections.
     #[doc(hidden)]
     pub async fn connection_for_tests(&self) -> Result<Pooled, sqlx::Error> {
-        self.acquire(0).await
+        self.inner.pool.acquire(0).await
     }
 
     pub fn limits(&self) -> &Limits {
@@ -185,18 +185,6 @@ impl Database {
         slot
     }
 
-    /// A connection for a tenant whose home group is `home`: an idle one of its home group,
-    /// else an idle one of any group, else a new one of a group (home first) that has not
-    /// opened all its connections, else the next one its home group frees.
-    ///
-    /// Every backend caches the catalog of every schema it has touched, and every connection
-    /// prepares each tenant's statements separately. Keeping a tenant's requests on a few
-    /// connections keeps both to a share of the tenants; taking any idle connection first
-    /// keeps a busy tenant from waiting while others idle.
-    async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
-        self.inner.pool.acquire(home).await
-    }
-
     async fn db(&self, tenant: &TenantSlug, client: Option<&ClientGone>) -> Result<Db, AppError> {
         if self.inner.down.load(Ordering::Relaxed) {
             return Err(AppError::unavailable());
@@ -213,11 +201,16 @@ impl Database {
                     ))
                 })?
                 .expect("tenant semaphores are never closed");
-            let mut connection = self.acquire(slot.home).await.inspect_err(|error| {
-                if is_unreachable(error) {
-                    self.watch_until_reachable();
-                }
-            })?;
+            let mut connection = self
+                .inner
+                .pool
+                .acquire(slot.home)
+                .await
+                .inspect_err(|error| {
+                    if is_unreachable(error) {
+                        self.watch_until_reachable();
+                    }
+                })?;
             let schema = match slot.schema {
                 Some(schema) => schema,
                 None => self.look_up_schema(tenant, &mut connection).await?,
@@ -464,22 +457,22 @@ mod tests {
         assert_eq!(homes, [0, 1, 0, 0, 1]);
 
         // Nothing open yet: a new connection of the home group.
-        let first = database.acquire(1).await.unwrap();
+        let first = database.inner.pool.acquire(1).await.unwrap();
         assert_eq!(first.group(), 1);
         drop(first);
         // Its home group busy, another group serves: with a new connection while it has not
         // opened all of its own, then with an idle one before the home group opens more.
         let mut held: Vec<Pooled> = Vec::new();
         for _ in 0..4 {
-            held.push(database.acquire(1).await.unwrap());
+            held.push(database.inner.pool.acquire(1).await.unwrap());
         }
         assert!(held.iter().all(|c| c.group() == 1), "the home group first");
-        let elsewhere = database.acquire(1).await.unwrap();
+        let elsewhere = database.inner.pool.acquire(1).await.unwrap();
         assert_eq!(elsewhere.group(), 0);
         drop(elsewhere);
         // An idle connection of the home group is taken before any other.
         held.pop();
-        assert_eq!(database.acquire(1).await.unwrap().group(), 1);
+        assert_eq!(database.inner.pool.acquire(1).await.unwrap().group(), 1);
     }
 
     #[tokio::test]

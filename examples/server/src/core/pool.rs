@@ -1,4 +1,4 @@
-//! The request connections, in groups (see `db::Database::acquire` for how a tenant picks one).
+//! The request connections, in groups (see [`Pool::acquire`] for how a tenant picks one).
 //!
 //! Not sqlx's pool: that one pings every connection it takes back, a second round trip for a
 //! request that is otherwise one statement (`bench/README.md`, "The request path's
@@ -97,9 +97,15 @@ impl Pool {
         self.inner.groups.iter().map(|group| group.size).collect()
     }
 
-    /// A connection of the first group, `home` first, that has an idle one, else of the first
-    /// that has one to open, else the next one group `home` frees, waiting at most the acquire
-    /// timeout.
+    /// A connection for a tenant whose home group is `home`: an idle one of its home group,
+    /// else an idle one of any group, else a new one of a group (home first) that has not
+    /// opened all its connections, else the next one its home group frees, waiting at most
+    /// the acquire timeout.
+    ///
+    /// Every backend caches the catalog of every schema it has touched, and every connection
+    /// prepares each tenant's statements separately. Keeping a tenant's requests on a few
+    /// connections keeps both to a share of the tenants; taking any idle connection first
+    /// keeps a busy tenant from waiting while others idle.
     pub async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
         let all = &self.inner.groups;
         let order = || std::iter::once(home).chain(0..all.len());
