@@ -2,20 +2,20 @@
 // with include_dir and include_str, which cargo does not track: rebuild when they change.
 //
 // The built-in templates are also parsed here, once, and their syntax trees written to
-// OUT_DIR for `render` to load without parsing (see src/template_codec.rs).
+// OUT_DIR for `render` to load without parsing (see src/generate/template_codec.rs).
 use std::fs;
 use std::path::Path;
 
 // build.rs writes the trees and the crate reads them: each uses half of the codec.
 #[allow(dead_code)]
-#[path = "src/template_codec.rs"]
+#[path = "src/generate/template_codec.rs"]
 mod template_codec;
 
 fn main() {
     println!("cargo:rerun-if-changed=templates");
     println!("cargo:rerun-if-changed=examples/server");
     println!("cargo:rerun-if-changed=Cargo.lock");
-    println!("cargo:rerun-if-changed=src/template_codec.rs");
+    println!("cargo:rerun-if-changed=src/generate/template_codec.rs");
     // A position-independent executable relocates 56,000 pointers at every start (most of
     // them chrono-tz's zone names, which Tera's `date` filter brings in): 380 copied pages
     // and 2 ms, half the time of `scaffold --version`. A fixed load address costs the

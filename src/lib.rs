@@ -1,36 +1,28 @@
 //! `scaffold`: generates layered feature modules for a multi-tenant Axum + PostgreSQL server.
 //!
-//! Data flows one way, each step a plain function: the command line becomes a
-//! [`spec::ModuleSpec`] (parse), templates render it into a [`plan::Plan`] (plan), and
-//! [`apply`] compares the plan with the disk and writes it all or nothing (apply).
+//! A run goes through four stages, one folder each, and each folder uses only the ones
+//! before it:
 //!
-//! What was generated is recorded in a [`manifest`]; [`lifecycle`] compares it with the tree
-//! and with what the current templates render, for `list`, `check`, `upgrade` and `destroy`.
+//! 1. [`input`]: what the user gave. The command line ([`input::cli`]) and its field and name
+//!    grammar become a [`input::spec::ModuleSpec`]; the project's `scaffold.toml` becomes a
+//!    [`input::project::Project`]. Pure parsing, apart from reading that file.
+//! 2. [`generate`]: a spec becomes a [`generate::plan::Plan`], every file's new content:
+//!    the template context, the templates, the migration SQL, rustfmt. `change module`'s
+//!    difference of two specs lives here too ([`generate::spec_diff`]).
+//! 3. [`write`]: the plan meets the disk. [`write::apply`] compares it with the tree and
+//!    [`write::stage`] writes all or nothing; [`write::manifest`] records what was generated,
+//!    [`write::lifecycle`] compares that record with the tree, and [`write::merge`] merges
+//!    new output with hand edits for `upgrade` and `change module`.
+//! 4. [`commands`]: one file per subcommand, each a short run through the stages above.
+//!
+//! [`lint`] stands beside them: it reads a module's Rust and SQL and checks the backend
+//! guide's layering rules. ARCHITECTURE.md at the repository root has the whole map.
 
-pub mod apply;
-pub mod change;
-pub mod cli;
 pub mod commands;
-pub mod context;
-pub mod ddl;
-pub mod fields;
-pub mod format;
-pub mod hints;
-pub mod idents;
-pub mod lifecycle;
+pub mod generate;
+pub mod input;
 pub mod lint;
-pub mod manifest;
-pub mod names;
-pub mod plan;
-pub mod project;
-pub mod prompt;
-pub mod render;
-pub mod report;
-pub mod shell;
-pub mod spec;
-pub mod stage;
-pub mod suggest;
-pub mod template_codec;
+pub mod write;
 
 use std::process::ExitCode;
 
@@ -40,7 +32,7 @@ use clap::Parser;
 /// stderr), 2 on a usage error (clap's own).
 pub fn main() -> ExitCode {
     exit_quietly_when_output_closes();
-    let cli = cli::Cli::parse();
+    let cli = input::cli::Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -5,9 +5,10 @@
 mod common;
 
 use common::{Project, Run};
-use scaffold::change::{Change, ChangeRequest};
-use scaffold::names::{Inflections, NameRequest};
-use scaffold::spec::{ModuleSpec, ProjectFacts, SpecRequest};
+use scaffold::generate::spec_diff::{SpecDiff, SpecEdits};
+use scaffold::input::names::{Inflections, NameRequest};
+use scaffold::input::project::ProjectFacts;
+use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 fn facts() -> ProjectFacts {
     ProjectFacts {
@@ -32,7 +33,7 @@ fn words(list: &[&str]) -> Vec<String> {
 }
 
 /// The change of `tasks` from `fields` by `edit`, or why it is refused.
-fn change(fields: &[&str], edit: Edit) -> Result<Change, String> {
+fn change(fields: &[&str], edit: Edit) -> Result<SpecDiff, String> {
     let old = parse(&words(fields)).unwrap();
     let (add, remove, rename, alter) = (
         words(edit.add),
@@ -40,13 +41,13 @@ fn change(fields: &[&str], edit: Edit) -> Result<Change, String> {
         words(edit.rename),
         words(edit.alter),
     );
-    let request = ChangeRequest {
+    let request = SpecEdits {
         add: &add,
         remove: &remove,
         rename: &rename,
         alter: &alter,
     };
-    Change::new(&old, request, &parse).map_err(|e| e.to_string())
+    SpecDiff::new(&old, request, &parse).map_err(|e| e.to_string())
 }
 
 #[derive(Default, Clone, Copy)]
@@ -184,7 +185,7 @@ fn run_on_rows(
     database: &str,
     schema: &str,
     before: &str,
-    change: &Change,
+    change: &SpecDiff,
 ) -> std::process::Output {
     run_with_rows(database, schema, TASK_ROWS, before, change)
 }
@@ -195,7 +196,7 @@ fn run_with_rows(
     schema: &str,
     rows: &str,
     before: &str,
-    change: &Change,
+    change: &SpecDiff,
 ) -> std::process::Output {
     run_script(database, schema, rows, before, change, "")
 }
@@ -206,12 +207,13 @@ fn run_script(
     schema: &str,
     rows: &str,
     before: &str,
-    change: &Change,
+    change: &SpecDiff,
     after: &str,
 ) -> std::process::Output {
-    let templates = scaffold::render::TemplateSet::load(true, None).unwrap();
-    let renderer = scaffold::render::Renderer::new(templates, &Inflections::default()).unwrap();
-    let create = scaffold::plan::create_migration(&change.old, &renderer)
+    let templates = scaffold::generate::render::TemplateSet::load(true, None).unwrap();
+    let renderer =
+        scaffold::generate::render::Renderer::new(templates, &Inflections::default()).unwrap();
+    let create = scaffold::generate::plan::create_migration(&change.old, &renderer)
         .unwrap()
         .unwrap();
     let script = format!(
@@ -363,7 +365,7 @@ fn keyword_columns_are_quoted_everywhere() {
     assert!(keywords.len() > 400, "{keywords:?}");
     for line in &keywords {
         let (word, quoted) = line.split_once('|').unwrap();
-        assert_eq!(scaffold::idents::sql_ident(word), quoted, "{word}");
+        assert_eq!(scaffold::input::idents::sql_ident(word), quoted, "{word}");
     }
 
     let fields = &[

@@ -2,9 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use scaffold::context::ModuleContext;
-use scaffold::names::{Inflections, NameRequest};
-use scaffold::spec::{ModuleSpec, ProjectFacts, SpecRequest};
+use scaffold::generate::context::ModuleContext;
+use scaffold::input::names::{Inflections, NameRequest};
+use scaffold::input::project::ProjectFacts;
+use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 fn facts() -> ProjectFacts {
     ProjectFacts {

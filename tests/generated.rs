@@ -5,12 +5,12 @@
 mod common;
 mod example_server;
 
-use scaffold::format;
-use scaffold::names::NameRequest;
-use scaffold::plan::{self, MigrationVersion, Plan};
-use scaffold::project::Project;
-use scaffold::render::{Renderer, TemplateSet};
-use scaffold::spec::{ModuleSpec, SpecRequest};
+use scaffold::generate::format;
+use scaffold::generate::plan::{self, MigrationVersion, Plan};
+use scaffold::generate::render::{Renderer, TemplateSet};
+use scaffold::input::names::NameRequest;
+use scaffold::input::project::Project;
+use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 use example_server::ServerCopy;
 

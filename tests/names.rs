@@ -1,6 +1,6 @@
 //! How NAME becomes every spelling, for ordinary and unusual names.
 
-use scaffold::names::{Inflections, ModuleNames, NameRequest};
+use scaffold::input::names::{Inflections, ModuleNames, NameRequest};
 
 fn table(inputs: &[&str], inflections: &Inflections) -> String {
     let mut out = String::new();

@@ -3,11 +3,11 @@
 
 mod common;
 
-use scaffold::names::NameRequest;
-use scaffold::plan::{self, MigrationVersion, Plan};
-use scaffold::project::Project;
-use scaffold::render::{Renderer, TemplateSet};
-use scaffold::spec::{ModuleSpec, SpecRequest};
+use scaffold::generate::plan::{self, MigrationVersion, Plan};
+use scaffold::generate::render::{Renderer, TemplateSet};
+use scaffold::input::names::NameRequest;
+use scaffold::input::project::Project;
+use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 const NOW: MigrationVersion = MigrationVersion(20250301120000);
 

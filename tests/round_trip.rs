@@ -44,8 +44,8 @@ fn the_copy_copies_what_generation_reads() {
         .collect();
     top.sort();
     let mut expected = vec!["Cargo.toml", "migrations", "scaffold.toml", "src"];
-    if server_dir().join(scaffold::manifest::DIR).exists() {
-        expected.insert(0, scaffold::manifest::DIR);
+    if server_dir().join(scaffold::write::manifest::DIR).exists() {
+        expected.insert(0, scaffold::write::manifest::DIR);
     }
     assert_eq!(top, expected);
     assert!(

@@ -7,14 +7,14 @@ use std::path::Path;
 use anyhow::Context as _;
 use console::style;
 
-use super::upgrade::{Rules, Upgrader};
-use crate::change::{self, Change, ChangeRequest};
-use crate::cli::ChangeModule;
-use crate::lifecycle::{self, Workspace, has_conflict_markers};
-use crate::manifest;
-use crate::plan::{self, MigrationVersion, Op};
-use crate::prompt;
-use crate::report;
+use crate::generate::plan::{self, MigrationVersion, Op};
+use crate::generate::spec_diff::{self, SpecDiff, SpecEdits};
+use crate::input::cli::ChangeModule;
+use crate::input::prompt;
+use crate::write::lifecycle::{self, Workspace, has_conflict_markers};
+use crate::write::manifest;
+use crate::write::merge::{Rules, Upgrader};
+use crate::write::report;
 
 pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let ws = Workspace::open_locked(start)?;
@@ -26,7 +26,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         .spec(&module)
         .map_err(|error| anyhow::anyhow!("cannot read `{module}`'s recorded fields: {error}"))?;
     let words = record.words();
-    let request = ChangeRequest {
+    let request = SpecEdits {
         add: &args.add,
         remove: &args.remove,
         rename: &args.rename,
@@ -42,7 +42,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
              OLD:NEW or --alter FIELD (see `scaffold change module --help`)"
         );
     }
-    let change = Change::new(&old, request, &change::parser(&old, &words, &ws.facts))?;
+    let change = SpecDiff::new(&old, request, &spec_diff::parser(&old, words.request(), &ws.facts))?;
 
     let renderer = ws.renderer()?;
     let fingerprint = renderer.templates().fingerprint();
@@ -145,7 +145,7 @@ fn refuse_unresolved(ws: &Workspace, module: &str) -> anyhow::Result<()> {
     )
 }
 
-fn confirm_removal(change: &Change, yes: bool) -> anyhow::Result<()> {
+fn confirm_removal(change: &SpecDiff, yes: bool) -> anyhow::Result<()> {
     let columns: Vec<String> = change
         .removed
         .iter()
@@ -178,7 +178,7 @@ fn change_command(module: &str, args: &ChangeModule) -> String {
     let mut words = vec![module.to_string()];
     let mut flag = |name: &str, values: &[String]| {
         for value in values {
-            words.push(format!("--{name} {}", crate::shell::quote(value)));
+            words.push(format!("--{name} {}", crate::input::shell::quote(value)));
         }
     };
     flag("add", &args.add);

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use crate::hints;
-use crate::lifecycle::{self, FileState, ModuleStatus, Workspace};
-use crate::manifest;
+use crate::input::hints;
+use crate::write::lifecycle::{self, FileState, ModuleStatus, Workspace};
+use crate::write::manifest;
 
 pub fn run(start: &Path) -> anyhow::Result<()> {
     let ws = Workspace::open(start)?;

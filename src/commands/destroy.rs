@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::apply;
-use crate::cli::DestroyModule;
-use crate::lifecycle::{self, Edits, Workspace};
-use crate::manifest;
-use crate::plan::{self, MigrationVersion};
-use crate::report::{self, action_line};
-use crate::stage;
+use crate::generate::digest;
+use crate::generate::plan::{self, MigrationVersion};
+use crate::input::cli::DestroyModule;
+use crate::write::apply;
+use crate::write::lifecycle::{self, Edits, Workspace};
+use crate::write::manifest;
+use crate::write::report::{self, action_line};
+use crate::write::stage;
 
 pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
     let ws = Workspace::open_locked(start)?;
@@ -51,7 +52,7 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
         let is_migration = ws.is_migration(path);
         match edits.current(&ws, path) {
             None => lines.push(action_line("missing", &format!("{path} (already gone)"))),
-            Some(text) if manifest::hash(&text) == *hash || args.force => {
+            Some(text) if digest::hash(&text) == *hash || args.force => {
                 lines.push(action_line("remove", path));
                 edits.set(&ws, path, None);
                 if is_migration {
@@ -170,7 +171,7 @@ fn print_notes(
              has the `{module}` table and its rows, and its schema_migrations still lists the \
              migration. To drop the table there too, add a migration, for example \
              {drop_migration} with:\n  DROP TABLE IF EXISTS {module};\nthen run `{}`.",
-            crate::hints::cargo_run("migrate")
+            crate::input::hints::cargo_run("migrate")
         );
     }
 }

@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::input::project::{CONFIG_FILE, Project, ProjectError};
 use crate::lint;
-use crate::project::{CONFIG_FILE, Project, ProjectError};
 
 /// Where modules and tenant migrations live when there is no scaffold.toml to say.
 const DEFAULT_MODULES: &str = "src/modules";

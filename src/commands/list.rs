@@ -5,9 +5,9 @@ use std::path::Path;
 
 use console::style;
 
-use crate::hints;
-use crate::lifecycle::{self, FileState, ModuleStatus, TreeFinding, Workspace};
-use crate::manifest;
+use crate::input::hints;
+use crate::write::lifecycle::{self, FileState, ModuleStatus, TreeFinding, Workspace};
+use crate::write::manifest;
 
 pub fn run(start: &Path) -> anyhow::Result<()> {
     let ws = Workspace::open(start)?;

@@ -12,10 +12,10 @@ mod upgrade;
 
 use std::path::PathBuf;
 
-use crate::cli::{Change, Cli, Command, Destroy, New, Templates};
+use crate::input::cli::{Change, Cli, Command, Destroy, New, Templates};
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
-    crate::hints::init(cli.dir.as_deref());
+    crate::input::hints::init(cli.dir.as_deref());
     let explicit_dir = cli.dir.is_some();
     let start = cli.dir.unwrap_or_else(|| PathBuf::from("."));
     match cli.command {

@@ -6,10 +6,10 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context as _, bail};
 use include_dir::{Dir, include_dir};
 
-use crate::cli::NewApp;
-use crate::idents;
-use crate::project::CONFIG_FILE;
-use crate::stage::{self, Write};
+use crate::input::cli::NewApp;
+use crate::input::idents;
+use crate::input::project::CONFIG_FILE;
+use crate::write::stage::{self, Write};
 
 static APP: Dir = include_dir!("$CARGO_MANIFEST_DIR/examples/server");
 /// The versions the reference server is tested with.

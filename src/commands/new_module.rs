@@ -4,26 +4,28 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::apply::{self, ApplyError, ConflictPolicy};
-use crate::cli::NewModule;
-use crate::format;
-use crate::lifecycle::now;
-use crate::manifest::{self, Manifest, ModuleRecord};
-use crate::names::NameRequest;
-use crate::plan::{self, MigrationVersion, Op};
-use crate::project::Project;
-use crate::prompt;
-use crate::render::{Renderer, TemplateSet};
-use crate::report;
-use crate::spec::{ModuleSpec, ProjectFacts, SpecError, SpecRequest};
+use crate::generate::format;
+use crate::generate::plan::{self, MigrationVersion, Op};
+use crate::generate::render::{Renderer, TemplateSet};
+use crate::input::cli::NewModule;
+use crate::input::names::NameRequest;
+use crate::input::project::Project;
+use crate::input::project::ProjectFacts;
+use crate::input::prompt;
+use crate::input::spec::{ModuleSpec, SpecError, SpecRequest};
+use crate::write::apply::{self, ApplyError, ConflictPolicy};
+use crate::write::lifecycle::now;
+use crate::write::manifest::{self, Manifest, ModuleRecord};
+use crate::write::report;
+use crate::write::stage;
 
 /// Used when no FIELD is given and nobody can be asked.
 const DEFAULT_FIELD: &str = "name:string";
 
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
-    crate::render::start_decoding_builtin();
+    crate::generate::render::start_decoding_builtin();
     let project = Project::discover(start)?;
-    let _lock = project.lock()?;
+    let _lock = stage::lock(&project.root)?;
     let recorded = Manifest::load(&project.root)?;
     let facts = project.facts()?;
     let interactive = !args.yes && prompt::is_interactive();
@@ -122,7 +124,7 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         report::print_dry_run_summary(&changes);
         return Ok(());
     }
-    let mut ask = prompt::ask_conflict;
+    let mut ask = report::ask_conflict;
     let policy = if args.force {
         ConflictPolicy::Overwrite
     } else if interactive {
@@ -146,7 +148,7 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
                 "{error}\n`{module}` is in {}: `{}` brings it to the current templates and keeps \
                  your edits",
                 manifest::FILE,
-                crate::hints::scaffold(&format!("upgrade {module}"))
+                crate::input::hints::scaffold(&format!("upgrade {module}"))
             ),
             error => error.into(),
         }

@@ -4,12 +4,13 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use crate::apply::{self, ConflictPolicy};
-use crate::cli::Eject;
-use crate::plan::{Op, Plan};
-use crate::project::Project;
-use crate::render::{Origin, TemplateSet};
-use crate::report;
+use crate::generate::plan::{Op, Plan};
+use crate::generate::render::{Origin, TemplateSet};
+use crate::input::cli::Eject;
+use crate::input::project::Project;
+use crate::write::apply::{self, ConflictPolicy};
+use crate::write::report;
+use crate::write::stage;
 
 pub fn list(start: &Path) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
@@ -35,7 +36,7 @@ pub fn list(start: &Path) -> anyhow::Result<()> {
 
 pub fn eject(start: &Path, args: &Eject) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
-    let _lock = project.lock()?;
+    let _lock = stage::lock(&project.root)?;
     let dir = project.config.templates.dir.clone().context(
         "scaffold.toml names no template folder; add `[templates]` with \
          `dir = \"scaffold/templates\"` and eject again",
@@ -85,7 +86,7 @@ pub fn eject(start: &Path, args: &Eject) -> anyhow::Result<()> {
                 "the project has its own version of these templates already:\n{}\nnothing was \
                  changed; `{}` replaces them with the built-in ones",
                 paths.join("\n"),
-                crate::hints::scaffold(&format!(
+                crate::input::hints::scaffold(&format!(
                     "templates eject {}--force",
                     names_arg(&args.names)
                 ))

@@ -24,7 +24,7 @@ pub fn server_dir() -> PathBuf {
 /// (reserved names, module folders, registration files), the migrations and the template
 /// folder. Only what exists, and no path inside another one.
 pub fn generation_inputs(project: &Path) -> Vec<PathBuf> {
-    let config = scaffold::project::Project::load(project)
+    let config = scaffold::input::project::Project::load(project)
         .expect("examples/server has a valid scaffold.toml")
         .config;
     let mut paths: Vec<PathBuf> = [
@@ -32,7 +32,7 @@ pub fn generation_inputs(project: &Path) -> Vec<PathBuf> {
         "Cargo.toml",
         "rustfmt.toml",
         ".rustfmt.toml",
-        scaffold::manifest::DIR,
+        scaffold::write::manifest::DIR,
     ]
     .iter()
     .map(PathBuf::from)

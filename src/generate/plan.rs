@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::context::ModuleContext;
-use crate::project::Config;
-use crate::render::{RenderError, Renderer};
-use crate::spec::ModuleSpec;
+use crate::generate::context::ModuleContext;
+use crate::generate::render::{RenderError, Renderer};
+use crate::input::project::Config;
+use crate::input::spec::ModuleSpec;
 
 pub const MODULE_PREFIX: &str = "module/";
 pub const INJECT_PREFIX: &str = "inject/";

@@ -8,13 +8,14 @@ use std::fmt::Write as _;
 
 use heck::ToSnakeCase;
 
-use crate::ddl::{self, ConstraintNames};
-use crate::fields::{Field, FieldType};
-use crate::spec::{ModuleSpec, ProjectFacts, SpecRequest};
+use crate::generate::ddl::{self, ConstraintNames};
+use crate::input::fields::{Field, FieldType};
+use crate::input::project::ProjectFacts;
+use crate::input::spec::{ModuleSpec, SpecRequest};
 
 /// The edits as given on the command line.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ChangeRequest<'a> {
+pub struct SpecEdits<'a> {
     pub add: &'a [String],
     pub remove: &'a [String],
     pub rename: &'a [String],
@@ -23,15 +24,15 @@ pub struct ChangeRequest<'a> {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
-pub struct ChangeError(pub String);
+pub struct SpecDiffError(pub String);
 
-fn fail<T>(message: impl Into<String>) -> Result<T, ChangeError> {
-    Err(ChangeError(message.into()))
+fn fail<T>(message: impl Into<String>) -> Result<T, SpecDiffError> {
+    Err(SpecDiffError(message.into()))
 }
 
 /// The module before and after, and which new field each old one became.
 #[derive(Debug, Clone)]
-pub struct Change {
+pub struct SpecDiff {
     pub old: ModuleSpec,
     pub new: ModuleSpec,
     /// For each field of `new`, the index of the field of `old` it was, if any.
@@ -48,14 +49,14 @@ struct Slot {
     altered: bool,
 }
 
-impl Change {
+impl SpecDiff {
     /// Applies `request` to `old`'s fields; `parse` parses a field list with the module's
     /// names, as `new module` would (see [`parser`]).
     pub fn new(
         old: &ModuleSpec,
-        request: ChangeRequest,
+        request: SpecEdits,
         parse: &dyn Fn(&[String]) -> Result<ModuleSpec, String>,
-    ) -> Result<Self, ChangeError> {
+    ) -> Result<Self, SpecDiffError> {
         let module = &old.names.module;
         let mut slots: Vec<Slot> = old
             .fields
@@ -73,7 +74,7 @@ impl Change {
             names.join(", ")
         };
         let unknown = |name: &str| {
-            ChangeError(format!(
+            SpecDiffError(format!(
                 "`{module}` has no field `{name}`; its fields are {}",
                 field_list()
             ))
@@ -115,7 +116,7 @@ impl Change {
                     .iter()
                     .any(|r| r.to_snake_case() == from.to_snake_case());
                 if removed_too {
-                    ChangeError(format!("`{from}` is both removed and renamed; choose one"))
+                    SpecDiffError(format!("`{from}` is both removed and renamed; choose one"))
                 } else {
                     error
                 }
@@ -154,7 +155,7 @@ impl Change {
                     .filter_map(|pair| pair.split_once(':'))
                     .find(|(from, _)| from.to_snake_case() == name);
                 match renamed_away {
-                    Some((from, to)) => ChangeError(format!(
+                    Some((from, to)) => SpecDiffError(format!(
                         "`{from}` is renamed to `{to}` in this change; alter it by its new name: \
                          `--alter {to}:...`"
                     )),
@@ -181,7 +182,7 @@ impl Change {
             ));
         }
         let words: Vec<String> = slots.iter().map(|slot| slot.word.clone()).collect();
-        let new = parse(&words).map_err(ChangeError)?;
+        let new = parse(&words).map_err(SpecDiffError)?;
         if new.command == old.command {
             return fail(format!(
                 "nothing to change: `{module}` already has exactly these fields ({})",
@@ -217,7 +218,7 @@ impl Change {
     }
 
     /// Refuses what no migration can do safely, saying what to do instead.
-    fn check(&self) -> Result<(), ChangeError> {
+    fn check(&self) -> Result<(), SpecDiffError> {
         for field in self.added() {
             if field.optional || field.default.is_some() {
                 continue;
@@ -519,18 +520,18 @@ fn refuse_rows(table: &str, column: &str, condition: &str, message: &str) -> Str
     )
 }
 
-/// Parses a field list with `old`'s names (its singular and plural as recorded), as `new
-/// module` would parse it.
+/// Parses a field list with the names of `recorded` (the module's recorded command: its
+/// singular and plural as given), as `new module` would parse it.
 pub fn parser<'a>(
     old: &'a ModuleSpec,
-    words: &'a crate::manifest::CommandWords,
+    recorded: SpecRequest<'a>,
     facts: &'a ProjectFacts,
 ) -> impl Fn(&[String]) -> Result<ModuleSpec, String> + 'a {
     move |fields: &[String]| {
         let request = SpecRequest {
             fields,
             with_tests: old.with_tests,
-            ..words.request()
+            ..recorded
         };
         ModuleSpec::parse(request, facts).map_err(|e| e.to_string())
     }

@@ -5,8 +5,8 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::plan::{Op, Plan};
-use crate::stage::{self, StageError, Write};
+use crate::generate::plan::{Op, Plan};
+use crate::write::stage::{self, StageError, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -40,7 +40,7 @@ impl Status {
 
 /// One file's fate. Injections into one file add up to one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub struct FileChange {
     /// Relative to the project root.
     pub path: PathBuf,
     pub status: Status,
@@ -94,8 +94,8 @@ fn refusal_message(blocked: &[(Status, PathBuf)], existing_module: Option<&Path>
 }
 
 /// What the disk says about each file of the plan, in plan order. Reads only.
-pub fn compare(plan: &Plan, root: &Path) -> Result<Vec<Change>, ApplyError> {
-    let mut changes: Vec<Change> = Vec::new();
+pub fn compare(plan: &Plan, root: &Path) -> Result<Vec<FileChange>, ApplyError> {
+    let mut changes: Vec<FileChange> = Vec::new();
     for op in plan.ops.iter() {
         let path = op.path();
         let earlier = changes.iter().position(|c| c.path == path);
@@ -107,7 +107,7 @@ pub fn compare(plan: &Plan, root: &Path) -> Result<Vec<Change>, ApplyError> {
                     Some(old) if old == content => Status::Identical,
                     Some(_) => Status::Conflict,
                 };
-                changes.push(Change {
+                changes.push(FileChange {
                     path: path.to_path_buf(),
                     status,
                     old,
@@ -137,7 +137,7 @@ pub fn compare(plan: &Plan, root: &Path) -> Result<Vec<Change>, ApplyError> {
                                 ),
                             });
                         };
-                        changes.push(Change {
+                        changes.push(FileChange {
                             path: path.to_path_buf(),
                             status: Status::Identical,
                             new: old.clone(),
@@ -315,18 +315,18 @@ pub enum ConflictPolicy<'a> {
     /// `--force`.
     Overwrite,
     /// Ask about each conflict.
-    Ask(&'a mut dyn FnMut(&Change) -> Result<Choice, ApplyError>),
+    Ask(&'a mut dyn FnMut(&FileChange) -> Result<Choice, ApplyError>),
 }
 
 /// Turns every `conflict` into `overwrite` or `skip`, or fails without touching anything.
 /// Refusing also covers files that would be added to a module that already exists
 /// (`existing_module`): changing an existing module takes `--force` or a person's consent.
 pub fn resolve(
-    changes: &mut [Change],
+    changes: &mut [FileChange],
     policy: ConflictPolicy,
     existing_module: Option<&Path>,
 ) -> Result<(), ApplyError> {
-    let conflicts = |c: &&mut Change| c.status == Status::Conflict;
+    let conflicts = |c: &&mut FileChange| c.status == Status::Conflict;
     match policy {
         ConflictPolicy::Refuse => {
             let blocked: Vec<(Status, PathBuf)> = changes
@@ -369,7 +369,7 @@ pub fn resolve(
 }
 
 /// Writes every change that writes, all or nothing.
-pub fn commit(root: &Path, changes: &[Change]) -> Result<(), ApplyError> {
+pub fn commit(root: &Path, changes: &[FileChange]) -> Result<(), ApplyError> {
     commit_with(root, changes, Vec::new(), &[])
 }
 
@@ -377,7 +377,7 @@ pub fn commit(root: &Path, changes: &[Change]) -> Result<(), ApplyError> {
 /// or nothing.
 pub fn commit_with(
     root: &Path,
-    changes: &[Change],
+    changes: &[FileChange],
     extra: Vec<Write>,
     removals: &[PathBuf],
 ) -> Result<(), ApplyError> {
@@ -523,7 +523,7 @@ mod tests {
 
     #[test]
     fn refusing_lists_conflicts_and_names_an_existing_module() {
-        let change = |path: &str, status| Change {
+        let change = |path: &str, status| FileChange {
             path: path.into(),
             status,
             old: None,
@@ -552,7 +552,7 @@ mod tests {
         );
         assert!(!error.contains("migrations"), "{error}");
 
-        let mut skip = |_: &Change| Ok(Choice::Skip);
+        let mut skip = |_: &FileChange| Ok(Choice::Skip);
         resolve(&mut changes, ConflictPolicy::Ask(&mut skip), Some(dir)).unwrap();
         assert_eq!(changes[0].status, Status::Skip);
         assert_eq!(changes[1].status, Status::Create);
@@ -560,7 +560,7 @@ mod tests {
 
     #[test]
     fn a_new_module_is_never_refused_for_creating_files() {
-        let mut changes = vec![Change {
+        let mut changes = vec![FileChange {
             path: "src/modules/tasks/mod.rs".into(),
             status: Status::Create,
             old: None,

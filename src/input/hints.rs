@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::project::CONFIG_FILE;
+use crate::input::project::CONFIG_FILE;
 
 /// How commands are spelled from the current folder.
 #[derive(Debug, Clone, PartialEq, Eq)]

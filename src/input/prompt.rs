@@ -1,12 +1,10 @@
-//! Questions on a terminal: fields one at a time, and what to do with a conflicting file.
+//! Questions on a terminal: fields one at a time (the question about a conflicting file is
+//! `write::report::ask_conflict`).
 //! Prompts go to stderr (dialoguer's default), so stdout stays the result.
 
 use std::io::IsTerminal;
 
 use dialoguer::{Confirm, Input, Select};
-
-use crate::apply::{ApplyError, Change, Choice};
-use crate::report;
 
 /// Whether a person can answer: both ends are a terminal.
 pub fn is_interactive() -> bool {
@@ -89,12 +87,12 @@ fn with_word(
 
 /// The answer to "maximum length": a whole number PostgreSQL accepts.
 fn check_length(answer: &str) -> Result<u32, String> {
-    let max = crate::fields::MAX_STRING_LENGTH;
+    let max = crate::input::fields::MAX_STRING_LENGTH;
     match answer.trim().parse::<u32>() {
         Ok(length) if (1..=max).contains(&length) => Ok(length),
         _ => Err(format!(
             "a whole number of characters from 1 to {max}, for example {}",
-            crate::fields::DEFAULT_STRING_MAX_LENGTH
+            crate::input::fields::DEFAULT_STRING_MAX_LENGTH
         )),
     }
 }
@@ -119,10 +117,11 @@ fn ask_type(
         "string" => {
             let length: String = Input::new()
                 .with_prompt("maximum length")
-                .default(crate::fields::DEFAULT_STRING_MAX_LENGTH.to_string())
+                .default(crate::input::fields::DEFAULT_STRING_MAX_LENGTH.to_string())
                 .validate_with(|answer: &String| check_length(answer).map(drop))
                 .interact_text()?;
-            let length = check_length(&length).unwrap_or(crate::fields::DEFAULT_STRING_MAX_LENGTH);
+            let length =
+                check_length(&length).unwrap_or(crate::input::fields::DEFAULT_STRING_MAX_LENGTH);
             format!("{name}:string({length})")
         }
         "enum" => {
@@ -163,46 +162,24 @@ fn ask_type(
     Ok(word)
 }
 
-/// Overwrite, skip or abort for one conflicting file, showing the diff on request.
-pub fn ask_conflict(change: &Change) -> Result<Choice, ApplyError> {
-    let items = ["overwrite", "skip", "show diff", "abort"];
-    loop {
-        let picked = Select::new()
-            .with_prompt(format!(
-                "{} differs from the generated file",
-                change.path.display()
-            ))
-            .items(items)
-            .default(1)
-            .interact()
-            .map_err(|error| ApplyError::Prompt(error.to_string()))?;
-        match items[picked] {
-            "overwrite" => return Ok(Choice::Overwrite),
-            "skip" => return Ok(Choice::Skip),
-            "show diff" => eprint!("{}", report::diff(change)),
-            _ => return Ok(Choice::Abort),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     /// What `new module` passes: the parser's verdict on the words so far.
     fn parser(words: &[String]) -> Result<(), String> {
-        let facts = crate::spec::ProjectFacts {
+        let facts = crate::input::project::ProjectFacts {
             existing_modules: ["projects".to_owned()].into(),
             modules_dir: "src/modules".into(),
             taken_names: Default::default(),
             inflections: Default::default(),
         };
-        let request = crate::spec::SpecRequest {
-            names: crate::names::NameRequest::new("tasks"),
+        let request = crate::input::spec::SpecRequest {
+            names: crate::input::names::NameRequest::new("tasks"),
             fields: words,
             with_tests: true,
         };
-        crate::spec::ModuleSpec::parse(request, &facts)
+        crate::input::spec::ModuleSpec::parse(request, &facts)
             .map(drop)
             .map_err(|e| e.to_string())
     }

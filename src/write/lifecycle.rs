@@ -9,14 +9,17 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 
-use crate::apply;
-use crate::format;
-use crate::manifest::{self, CommandWords, Injection, Manifest, ModuleRecord};
-use crate::names::{ModuleNames, NameRequest};
-use crate::plan::{self, MigrationVersion, Op, Plan};
-use crate::project::{Project, ProjectLock};
-use crate::render::{Renderer, TemplateSet};
-use crate::spec::{ModuleSpec, ProjectFacts};
+use crate::generate::digest;
+use crate::generate::format;
+use crate::generate::plan::{self, MigrationVersion, Op, Plan};
+use crate::generate::render::{Renderer, TemplateSet};
+use crate::input::names::{ModuleNames, NameRequest};
+use crate::input::project::Project;
+use crate::input::project::ProjectFacts;
+use crate::input::spec::ModuleSpec;
+use crate::write::apply;
+use crate::write::manifest::{self, CommandWords, Injection, Manifest, ModuleRecord};
+use crate::write::stage::{self, ProjectLock};
 
 /// The project, its manifest, and what parsing a recorded command needs.
 pub struct Workspace {
@@ -36,7 +39,7 @@ impl Workspace {
     /// For commands that write: no other scaffold run changes the project meanwhile.
     pub fn open_locked(start: &Path) -> anyhow::Result<Self> {
         let project = Project::discover(start)?;
-        let lock = project.lock()?;
+        let lock = stage::lock(&project.root)?;
         Self::load(project, Some(lock))
     }
 
@@ -87,7 +90,7 @@ impl Workspace {
             "no module `{name}` in {} ({known}); scaffold only manages the modules it generated \
              (see `{}`)",
             manifest::FILE,
-            crate::hints::scaffold("list")
+            crate::input::hints::scaffold("list")
         )
     }
 
@@ -189,7 +192,7 @@ impl Workspace {
     pub fn pristine(&self, module: &str, file: &str) -> Option<String> {
         let hash = self.manifest.modules.get(module)?.files.get(file)?;
         let text = manifest::read_text(&self.root().join(manifest::pristine_path(file)))?;
-        (manifest::hash(&text) == *hash).then_some(text)
+        (digest::hash(&text) == *hash).then_some(text)
     }
 }
 
@@ -327,7 +330,7 @@ pub fn statuses(ws: &Workspace) -> anyhow::Result<Vec<ModuleStatus>> {
         for (path, hash) in &record.files {
             let state = match ws.read(path) {
                 None => FileState::Missing,
-                Some(text) if manifest::hash(&text) == *hash => FileState::Pristine,
+                Some(text) if digest::hash(&text) == *hash => FileState::Pristine,
                 Some(text) if has_conflict_markers(&text) => FileState::Conflicted,
                 Some(_) => FileState::Edited,
             };
@@ -386,7 +389,7 @@ fn behind(ws: &Workspace, record: &ModuleRecord, plan: &Plan, fingerprint: &str)
         match op {
             Op::CreateFile { path, content } => {
                 let path = manifest::slash_path(path);
-                let same = record.files.get(&path) == Some(&manifest::hash(content));
+                let same = record.files.get(&path) == Some(&digest::hash(content));
                 if !same {
                     if ws.is_migration(&path) {
                         behind.migration = true;
@@ -449,7 +452,7 @@ impl fmt::Display for TreeFinding {
                      `hand_written` under [check] in scaffold.toml",
                     dir.display(),
                     manifest::FILE,
-                    crate::hints::scaffold(&format!("new module {name}"))
+                    crate::input::hints::scaffold(&format!("new module {name}"))
                 )
             }
             Self::StrayCopy(path) => write!(
@@ -543,12 +546,12 @@ impl Edits {
             .map(|(path, (old, new))| (path.as_str(), old.as_deref(), new.as_deref()))
     }
 
-    /// Absolute writes and removals for [`crate::stage::commit_all`]; an error if a file
+    /// Absolute writes and removals for [`crate::write::stage::commit_all`]; an error if a file
     /// changed on disk since it was read (an editor saved it while a prompt waited, say).
     pub fn to_stage(
         &self,
         root: &Path,
-    ) -> anyhow::Result<(Vec<crate::stage::Write>, Vec<PathBuf>)> {
+    ) -> anyhow::Result<(Vec<crate::write::stage::Write>, Vec<PathBuf>)> {
         let mut writes = Vec::new();
         let mut removals = Vec::new();
         for (path, old, new) in self.changed() {
@@ -559,7 +562,7 @@ impl Edits {
                 );
             }
             match new {
-                Some(text) => writes.push(crate::stage::Write {
+                Some(text) => writes.push(crate::write::stage::Write {
                     path: root.join(path),
                     content: text.as_bytes().to_vec(),
                 }),
@@ -581,5 +584,5 @@ pub fn prune(ws: &Workspace, removals: &[PathBuf]) {
     .iter()
     .map(|dir| ws.root().join(dir))
     .collect();
-    crate::stage::prune_empty_dirs(removals.iter().map(PathBuf::as_path), ws.root(), &keep);
+    crate::write::stage::prune_empty_dirs(removals.iter().map(PathBuf::as_path), ws.root(), &keep);
 }

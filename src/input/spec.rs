@@ -2,14 +2,14 @@
 //! fields, checked against each other and against the project. Nothing downstream checks
 //! them again.
 
-use std::collections::BTreeSet;
 use std::fmt;
 
 use heck::ToSnakeCase;
 
-use crate::fields::{self, Field, FieldContext, FieldError, FieldType};
-use crate::names::{Inflections, ModuleNames, NameError, NameRequest, TAKEN_TYPE_NAMES};
-use crate::shell;
+use crate::input::fields::{self, Field, FieldContext, FieldError, FieldType};
+use crate::input::names::{ModuleNames, NameError, NameRequest, TAKEN_TYPE_NAMES};
+use crate::input::project::ProjectFacts;
+use crate::input::shell;
 
 /// Module names that would shadow a crate or a well-known module of the server.
 const RESERVED_MODULES: &[&str] = &[
@@ -27,20 +27,6 @@ pub struct ModuleSpec {
     pub with_tests: bool,
     /// The arguments to `scaffold new module` that generate this module again.
     pub command: String,
-}
-
-/// What the naming rules need to know about the project, read from disk beforehand so that
-/// parsing stays a pure function.
-#[derive(Debug, Clone, Default)]
-pub struct ProjectFacts {
-    /// Folders in the modules directory.
-    pub existing_modules: BTreeSet<String>,
-    /// The modules directory as the user sees it, for messages.
-    pub modules_dir: String,
-    /// Stems of the top-level entries of `src/` (`main`, `app`, `core`...): a generated module
-    /// with one of these names would be confused with them.
-    pub taken_names: BTreeSet<String>,
-    pub inflections: Inflections,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -194,9 +180,9 @@ fn resolve_ref(
     let existing = facts.existing_modules.iter().map(String::as_str);
     let generate = format!(
         "generate it first with `{}`",
-        crate::hints::scaffold(&format!("new module {}", target.module))
+        crate::input::hints::scaffold(&format!("new module {}", target.module))
     );
-    let fix = match crate::suggest::did_you_mean(&target.module, existing) {
+    let fix = match crate::input::suggest::did_you_mean(&target.module, existing) {
         Some(close) => format!("did you mean `{close}`? otherwise {generate}"),
         None => generate,
     };
@@ -259,6 +245,7 @@ impl fmt::Display for ModuleSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::names::Inflections;
 
     fn facts() -> ProjectFacts {
         ProjectFacts {

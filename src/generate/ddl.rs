@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::fields::{Field, FieldType};
+use crate::input::fields::{Field, FieldType};
 
 /// The names of a column's constraints and index, as PostgreSQL would choose them itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,7 +45,7 @@ pub fn sort_index(table: &str) -> String {
 /// `name` cut to fit, made unique again by a hash of the whole of it, ending in `suffix` as
 /// PostgreSQL's own names do: `<start of name>_<hash>_<suffix>`. Names are ASCII identifiers.
 fn shortened(name: &str, suffix: &str) -> String {
-    let hash = crate::manifest::hash(name);
+    let hash = crate::generate::digest::hash(name);
     let hash = &hash[..8];
     let keep = MAX_IDENTIFIER_BYTES - hash.len() - suffix.len() - 2;
     let start = name[..keep.min(name.len())].trim_end_matches('_');

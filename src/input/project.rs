@@ -33,8 +33,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::names::{Inflections, NameError};
-use crate::spec::ProjectFacts;
+use crate::input::names::{Inflections, NameError};
 
 pub const CONFIG_FILE: &str = "scaffold.toml";
 
@@ -110,22 +109,20 @@ pub enum ProjectError {
     Read { path: PathBuf, source: io::Error },
     #[error("{} is not valid: {message}", .path.display())]
     Invalid { path: PathBuf, message: String },
-    #[error(
-        "another scaffold is changing the project in {} right now; wait for it to finish, \
-         then run this again",
-        .0.display()
-    )]
-    Busy(PathBuf),
-    #[error("{0}")]
-    Recovery(String),
 }
 
-/// Held while a command reads and writes the project, so that two runs at once cannot lose
-/// each other's registration lines and manifest entries. Released when dropped (or when the
-/// process ends, however it ends).
-#[derive(Debug)]
-pub struct ProjectLock {
-    _file: fs::File,
+/// What the naming rules need to know about the project, read from disk beforehand so that
+/// parsing stays a pure function.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFacts {
+    /// Folders in the modules directory.
+    pub existing_modules: BTreeSet<String>,
+    /// The modules directory as the user sees it, for messages.
+    pub modules_dir: String,
+    /// Stems of the top-level entries of `src/` (`main`, `app`, `core`...): a generated module
+    /// with one of these names would be confused with them.
+    pub taken_names: BTreeSet<String>,
+    pub inflections: Inflections,
 }
 
 #[derive(Debug, Clone)]
@@ -169,30 +166,6 @@ impl Project {
             config,
             inflections,
         })
-    }
-
-    /// An exclusive lock on the project (on its `scaffold.toml`, which scaffold never
-    /// writes), or `Busy` if another run holds it. A commit that an earlier run left
-    /// unfinished is finished or undone first, and that said on stderr.
-    pub fn lock(&self) -> Result<ProjectLock, ProjectError> {
-        let path = self.root.join(CONFIG_FILE);
-        let file = fs::File::open(&path).map_err(|source| ProjectError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        match file.try_lock() {
-            Ok(()) => {
-                let lock = ProjectLock { _file: file };
-                if let Some(recovery) =
-                    crate::stage::recover(&self.root).map_err(ProjectError::Recovery)?
-                {
-                    eprintln!("note: {recovery}");
-                }
-                Ok(lock)
-            }
-            Err(fs::TryLockError::WouldBlock) => Err(ProjectError::Busy(self.root.clone())),
-            Err(fs::TryLockError::Error(source)) => Err(ProjectError::Read { path, source }),
-        }
     }
 
     pub fn facts(&self) -> Result<ProjectFacts, ProjectError> {

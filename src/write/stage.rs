@@ -8,7 +8,7 @@
 //! tree is exactly as it was.
 //!
 //! A run that dies half way (killed, power lost) leaves the journal behind, and the next run
-//! that takes the project lock calls [`recover`]: if every file already holds its new content,
+//! that takes the project lock ([`lock`]) calls [`recover`]: if every file already holds its new content,
 //! the commit had finished and only its leftovers go; otherwise every backup is put back and
 //! what the commit created is removed. Ctrl-C and other terminating signals are held off while
 //! a commit runs, so that they end the process before or after it, never inside.
@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::input::project::CONFIG_FILE;
 
 /// Written beside the target as `.<file name><suffix>`.
 const NEW_SUFFIX: &str = ".scaffold-new";
@@ -139,6 +141,50 @@ impl fmt::Display for Recovery {
             write!(f, "\n   removed  {}", path.display())?;
         }
         Ok(())
+    }
+}
+
+/// Held while a command reads and writes the project, so that two runs at once cannot lose
+/// each other's registration lines and manifest entries. Released when dropped (or when the
+/// process ends, however it ends).
+#[derive(Debug)]
+pub struct ProjectLock {
+    _file: fs::File,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read { path: PathBuf, source: io::Error },
+    #[error(
+        "another scaffold is changing the project in {} right now; wait for it to finish, \
+         then run this again",
+        .0.display()
+    )]
+    Busy(PathBuf),
+    #[error("{0}")]
+    Recovery(String),
+}
+
+/// An exclusive lock on the project in `root` (on its `scaffold.toml`, which scaffold never
+/// writes), or `Busy` if another run holds it. A commit that an earlier run left unfinished
+/// is finished or undone first, and that said on stderr.
+pub fn lock(root: &Path) -> Result<ProjectLock, LockError> {
+    let path = root.join(CONFIG_FILE);
+    let file = fs::File::open(&path).map_err(|source| LockError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    match file.try_lock() {
+        Ok(()) => {
+            let lock = ProjectLock { _file: file };
+            if let Some(recovery) = recover(root).map_err(LockError::Recovery)? {
+                eprintln!("note: {recovery}");
+            }
+            Ok(lock)
+        }
+        Err(fs::TryLockError::WouldBlock) => Err(LockError::Busy(root.to_path_buf())),
+        Err(fs::TryLockError::Error(source)) => Err(LockError::Read { path, source }),
     }
 }
 

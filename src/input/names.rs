@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use heck::{ToKebabCase, ToPascalCase, ToSnakeCase};
 use serde::Serialize;
 
-use crate::idents;
+use crate::input::idents;
 
 /// Every spelling of a module's name. Serialised as is into the template context, both for
 /// the module being generated and for the target of each `ref` field.

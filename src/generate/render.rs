@@ -34,8 +34,8 @@ use heck::{ToKebabCase, ToPascalCase, ToSnakeCase};
 use include_dir::{Dir, DirEntry, include_dir};
 use tera::{Template, Tera, Value};
 
-use crate::names::Inflections;
-use crate::template_codec;
+use crate::generate::template_codec;
+use crate::input::names::Inflections;
 
 static BUILTIN: Dir = include_dir!("$CARGO_MANIFEST_DIR/templates");
 /// The same templates, parsed by build.rs.
@@ -102,7 +102,7 @@ impl TemplateSet {
             hasher.update(source.as_bytes());
             hasher.update([0]);
         }
-        crate::manifest::short_hex(&hasher.finalize())
+        crate::generate::digest::short_hex(&hasher.finalize())
     }
 
     pub fn source(&self, name: &str) -> Option<&str> {
@@ -325,7 +325,9 @@ fn register_filters(tera: &mut Tera, inflections: &Inflections) {
             .map(|items| items.iter().map(Value::as_str).collect())
             .unwrap_or(None);
         match paths {
-            Some(paths) => Ok(Value::String(crate::context::use_lines(&paths).join("\n"))),
+            Some(paths) => Ok(Value::String(
+                crate::generate::context::use_lines(&paths).join("\n"),
+            )),
             None => Err(tera::Error::msg(format!(
                 "filter `use_lines` expects a list of paths, got {value}"
             ))),

@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::plan::{Op, Plan};
-use crate::render::{Origin, TemplateSet};
+use crate::generate::plan::{Op, Plan};
+use crate::generate::render::{Origin, TemplateSet};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FormatError {

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::ddl::{self, ConstraintNames};
-use crate::fields::{EnumVariant, Field, FieldType};
-use crate::names::ModuleNames;
-use crate::spec::ModuleSpec;
+use crate::generate::ddl::{self, ConstraintNames};
+use crate::input::fields::{EnumVariant, Field, FieldType};
+use crate::input::names::ModuleNames;
+use crate::input::spec::ModuleSpec;
 
 /// The query parameters of a list that are not filters (`core::list::RESERVED`).
 const LIST_PARAMETERS: &[&str] = &["q", "sort", "limit", "after", "count"];

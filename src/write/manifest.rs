@@ -34,18 +34,17 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::names::NameRequest;
-use crate::plan::{Op, Plan};
-use crate::spec::{ModuleSpec, SpecRequest};
-use crate::stage::Write;
+use crate::generate::digest::hash;
+use crate::generate::plan::{Op, Plan};
+use crate::input::names::NameRequest;
+use crate::input::spec::{ModuleSpec, SpecRequest};
+use crate::write::stage::Write;
 
 /// The folder of the manifest, relative to the project root.
 pub const DIR: &str = ".scaffold";
@@ -97,7 +96,7 @@ pub struct ModuleRecord {
     /// migrations (recorded in `files`) hold the differences.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_command: Option<String>,
-    /// [`crate::render::TemplateSet::fingerprint`] of the templates it was rendered with.
+    /// [`crate::generate::render::TemplateSet::fingerprint`] of the templates it was rendered with.
     pub templates: String,
     /// Every file written (the migration included) -> hash of its content as generated.
     #[serde(default)]
@@ -160,13 +159,13 @@ impl Manifest {
     /// `destroy` and `upgrade` write and delete them, and a manifest may come from anywhere
     /// (a cloned repository, a pull request).
     fn check_paths(&self, root: &Path) -> Result<(), ManifestError> {
-        let inside = crate::project::Inside::new(root);
+        let inside = crate::input::project::Inside::new(root);
         for (module, record) in &self.modules {
             let files = record.files.keys().chain(record.conflicts.keys());
             let injected = record.injections.iter().map(|i| &i.file);
             for path in files.chain(injected) {
                 let relative = Path::new(path);
-                let problem = if !crate::project::is_relative_inside(relative) {
+                let problem = if !crate::input::project::is_relative_inside(relative) {
                     "a path outside the project"
                 } else if !inside.resolves(relative) || !inside.resolves(&pristine_path(path)) {
                     "a path that a symbolic link leads outside the project"
@@ -251,7 +250,7 @@ impl StateChanges {
         self.writes.is_empty() && self.removals.is_empty()
     }
 
-    /// As absolute writes and removals for [`crate::stage::commit_all`].
+    /// As absolute writes and removals for [`crate::write::stage::commit_all`].
     pub fn into_stage(self, root: &Path) -> (Vec<Write>, Vec<PathBuf>) {
         let writes = self
             .writes
@@ -341,7 +340,7 @@ fn words(command: &str) -> CommandWords {
         with_tests: true,
         ..CommandWords::default()
     };
-    let mut iter = crate::shell::split(command).into_iter();
+    let mut iter = crate::input::shell::split(command).into_iter();
     words.name = iter.next().unwrap_or_default();
     while let Some(word) = iter.next() {
         match word.as_str() {
@@ -382,19 +381,6 @@ impl CommandWords {
 /// The pristine copy of a generated file, relative to the project root.
 pub fn pristine_path(file: &str) -> PathBuf {
     Path::new(PRISTINE_DIR).join(format!("{file}{PRISTINE_SUFFIX}"))
-}
-
-/// A file's content hash as the manifest records it: the first 64 bits of its SHA-256, in
-/// hex. It detects edits, not attacks, and short hashes keep the manifest readable.
-pub fn hash(text: &str) -> String {
-    short_hex(&Sha256::digest(text.as_bytes()))
-}
-
-pub fn short_hex(bytes: &[u8]) -> String {
-    bytes.iter().take(8).fold(String::new(), |mut hex, byte| {
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    })
 }
 
 /// A relative path with `/` separators, as the manifest stores it.
@@ -500,8 +486,7 @@ mod tests {
     }
 
     #[test]
-    fn hashes_are_short_and_stable() {
-        assert_eq!(hash(""), "e3b0c44298fc1c14");
+    fn pristine_copies_sit_under_the_manifest_folder() {
         assert_eq!(
             pristine_path("src/a.rs"),
             Path::new(".scaffold/pristine/src/a.rs.pristine")

@@ -1,12 +1,15 @@
-//! What the user reads: one coloured line per file, unified diffs, next steps. Results go
-//! to stdout; console drops the colours when stdout is not a terminal or `NO_COLOR` is set.
+//! What the user reads: one coloured line per file, unified diffs, next steps, and the one
+//! question about a conflicting file. Results go to stdout (the question to stderr, as
+//! dialoguer does); console drops the colours when stdout is not a terminal or `NO_COLOR` is
+//! set.
 
 use std::fmt::Write as _;
 
 use console::{Style, style};
+use dialoguer::Select;
 use similar::TextDiff;
 
-use crate::apply::{Change, Status};
+use crate::write::apply::{ApplyError, Choice, FileChange, Status};
 
 pub fn status_style(status: Status) -> Style {
     let style = Style::new().bold();
@@ -21,13 +24,13 @@ pub fn status_style(status: Status) -> Style {
 }
 
 /// `     create  src/modules/tasks/mod.rs`, labels right-aligned as Rails does.
-pub fn status_line(change: &Change) -> String {
+pub fn status_line(change: &FileChange) -> String {
     let label = status_style(change.status).apply_to(format!("{:>9}", change.status.label()));
     format!("{label}  {}", change.path.display())
 }
 
 /// The change as a unified diff, coloured; empty when nothing changes.
-pub fn diff(change: &Change) -> String {
+pub fn diff(change: &FileChange) -> String {
     file_diff(&change.path, change.old.as_deref(), Some(&change.new))
 }
 
@@ -51,7 +54,7 @@ fn colour_diff(text: &str) -> String {
 }
 
 /// Every file's status, and with `diffs` the change each would make.
-pub fn print_changes(changes: &[Change], diffs: bool) {
+pub fn print_changes(changes: &[FileChange], diffs: bool) {
     for change in changes {
         println!("{}", status_line(change));
         if diffs {
@@ -60,7 +63,7 @@ pub fn print_changes(changes: &[Change], diffs: bool) {
     }
 }
 
-pub fn print_dry_run_summary(changes: &[Change]) {
+pub fn print_dry_run_summary(changes: &[FileChange]) {
     let conflicts = changes
         .iter()
         .filter(|c| c.status == Status::Conflict)
@@ -76,7 +79,7 @@ pub fn print_dry_run_summary(changes: &[Change]) {
     }
 }
 
-pub fn print_next_steps(changes: &[Change]) {
+pub fn print_next_steps(changes: &[FileChange]) {
     if !changes.iter().any(|c| c.status.writes()) {
         println!("\nnothing to do: every file is already as generated");
         return;
@@ -89,11 +92,11 @@ pub fn print_migrate_steps() {
     println!("\nnext steps:");
     let steps = [
         (
-            crate::hints::cargo_run("migrate"),
+            crate::input::hints::cargo_run("migrate"),
             "apply the new migration to every tenant",
         ),
         (
-            crate::hints::cargo_test(),
+            crate::input::hints::cargo_test(),
             "run the tests, the new module's among them",
         ),
     ];
@@ -169,6 +172,28 @@ fn all_added(before: &str, after: &str, new: &str) -> String {
         text.push_str("\n\\ No newline at end of file\n");
     }
     text
+}
+
+/// Overwrite, skip or abort for one conflicting file, showing the diff on request.
+pub fn ask_conflict(change: &FileChange) -> Result<Choice, ApplyError> {
+    let items = ["overwrite", "skip", "show diff", "abort"];
+    loop {
+        let picked = Select::new()
+            .with_prompt(format!(
+                "{} differs from the generated file",
+                change.path.display()
+            ))
+            .items(items)
+            .default(1)
+            .interact()
+            .map_err(|error| ApplyError::Prompt(error.to_string()))?;
+        match items[picked] {
+            "overwrite" => return Ok(Choice::Overwrite),
+            "skip" => return Ok(Choice::Skip),
+            "show diff" => eprint!("{}", diff(change)),
+            _ => return Ok(Choice::Abort),
+        }
+    }
 }
 
 #[cfg(test)]

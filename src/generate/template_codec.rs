@@ -354,7 +354,7 @@ mod tests {
 
     #[test]
     fn every_builtin_template_round_trips() {
-        let set = crate::render::TemplateSet::load(true, None).unwrap();
+        let set = crate::generate::render::TemplateSet::load(true, None).unwrap();
         let parsed: Vec<Template> = set
             .names()
             .map(|name| Template::new(name, None, set.source(name).unwrap()).unwrap())

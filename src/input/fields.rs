@@ -9,8 +9,8 @@ use std::ops::Range;
 use heck::{ToPascalCase, ToSnakeCase};
 use serde_json::{Value, json};
 
-use crate::idents;
-use crate::names::ModuleNames;
+use crate::input::idents;
+use crate::input::names::ModuleNames;
 
 /// `string` without a length gets this many characters, enough for names and titles.
 pub const DEFAULT_STRING_MAX_LENGTH: u32 = 200;
@@ -815,7 +815,7 @@ impl Parser<'_> {
                     help = format!("did you mean `{ours}`? {help}");
                 } else {
                     let keywords = TYPE_SYNTAX.iter().map(|t| t.split('(').next().unwrap_or(t));
-                    help = crate::suggest::with_suggestion(help, unknown, keywords);
+                    help = crate::input::suggest::with_suggestion(help, unknown, keywords);
                 }
                 Err(self.error_help(keyword_span, format!("unknown type `{unknown}`"), help))
             }
@@ -850,7 +850,11 @@ impl Parser<'_> {
                         return Err(self.error_help(
                             span,
                             format!("unknown delete rule `{rule}`"),
-                            crate::suggest::with_suggestion(help, &rule, rules.iter().copied()),
+                            crate::input::suggest::with_suggestion(
+                                help,
+                                &rule,
+                                rules.iter().copied(),
+                            ),
                         ));
                     }
                 }
@@ -972,7 +976,7 @@ fn segments_by(text: &str, offset: usize, separator: char) -> Vec<(Range<usize>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::names::{Inflections, NameRequest};
+    use crate::input::names::{Inflections, NameRequest};
 
     fn resolve(target: &str) -> Result<ModuleNames, String> {
         let names = ModuleNames::derive(NameRequest::new(target), &Inflections::default())
