@@ -1,0 +1,212 @@
+//! What a module's list is made of: its fields, the kind of each (which decides the filters it
+//! takes and how its values parse), the operators, and the values a statement binds.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+/// What a field's values are, which decides the filters it takes and how they are parsed.
+#[derive(Debug, Clone, Copy)]
+pub enum ListKind {
+    /// `string(N)`: equality, search, sorting.
+    String,
+    /// `text`: equality and search; not sorted (long values make poor keys).
+    Text,
+    /// `int` and `bigint`.
+    Integer,
+    Float,
+    Decimal,
+    Bool,
+    /// `uuid` and `ref`.
+    Uuid,
+    Date,
+    DateTime,
+    /// The values an enum field may hold, as the API spells them.
+    Enum(&'static [&'static str]),
+    /// Neither filtered (but for `[null]`) nor sorted.
+    Json,
+}
+
+impl ListKind {
+    pub(crate) fn sortable(self) -> bool {
+        !matches!(self, ListKind::Text | ListKind::Json)
+    }
+
+    pub(crate) fn searchable(self) -> bool {
+        matches!(self, ListKind::String | ListKind::Text)
+    }
+
+    pub(crate) fn takes(self, op: Op) -> bool {
+        use ListKind::*;
+        match op {
+            Op::Eq => !matches!(self, Json),
+            Op::In => matches!(self, Uuid | Enum(_)),
+            Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
+                matches!(self, Integer | Float | Decimal | Date | DateTime)
+            }
+            Op::Null => false, // decided by the field being optional
+        }
+    }
+
+    /// `text` as a value of this kind, or what is wrong with it.
+    pub(crate) fn parse(self, text: &str) -> Result<Value, String> {
+        let wrong = |what: &str| format!("must be {what}, not {text:?}");
+        match self {
+            ListKind::String | ListKind::Text => Ok(Value::Text(text.to_owned())),
+            ListKind::Enum(variants) => {
+                if variants.contains(&text) {
+                    Ok(Value::Text(text.to_owned()))
+                } else {
+                    Err(wrong(&format!("one of {}", variants.join(", "))))
+                }
+            }
+            ListKind::Integer => text
+                .parse()
+                .map(Value::Integer)
+                .map_err(|_| wrong("an integer")),
+            ListKind::Float => match text.parse::<f64>() {
+                Ok(number) if number.is_finite() => Ok(Value::Float(number)),
+                _ => Err(wrong("a finite number")),
+            },
+            ListKind::Decimal => text
+                .parse()
+                .map(Value::Decimal)
+                .map_err(|_| wrong("a decimal number such as 12.50")),
+            ListKind::Bool => match text {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(wrong("true or false")),
+            },
+            ListKind::Uuid => Uuid::parse_str(text)
+                .map(Value::Uuid)
+                .map_err(|_| wrong("a UUID")),
+            ListKind::Date => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(Value::Date)
+                .map_err(|_| wrong("a date such as 2024-03-10")),
+            ListKind::DateTime => DateTime::parse_from_rfc3339(text)
+                .map(|t| Value::DateTime(t.with_timezone(&Utc)))
+                .map_err(|_| {
+                    wrong(
+                        "an RFC 3339 date and time such as 2024-03-10T12:30:00Z (a `+` in a URL \
+                         is written %2B)",
+                    )
+                }),
+            ListKind::Json => Err("json fields take only [null]".to_owned()),
+        }
+    }
+
+    /// A value as the API serialised it (a cursor holds a row's values as JSON).
+    pub(crate) fn parse_json(self, json: &serde_json::Value) -> Option<Value> {
+        match (self, json) {
+            (_, serde_json::Value::Null) => Some(Value::Null),
+            (ListKind::Integer, json) => json.as_i64().map(Value::Integer),
+            (ListKind::Float, json) => json.as_f64().map(Value::Float),
+            (ListKind::Bool, json) => json.as_bool().map(Value::Bool),
+            (kind, serde_json::Value::String(text)) => kind.parse(text).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// One field of a module, as lists see it.
+#[derive(Debug)]
+pub struct ListField {
+    /// The JSON name, which query parameters use.
+    pub name: &'static str,
+    /// The column as SQL writes it, quoted when it is a keyword.
+    pub column: &'static str,
+    pub kind: ListKind,
+    pub optional: bool,
+}
+
+/// Every module's own columns.
+pub(crate) const BUILT_IN: [ListField; 3] = [
+    ListField {
+        name: "id",
+        column: "id",
+        kind: ListKind::Uuid,
+        optional: false,
+    },
+    ListField {
+        name: "created_at",
+        column: "created_at",
+        kind: ListKind::DateTime,
+        optional: false,
+    },
+    ListField {
+        name: "updated_at",
+        column: "updated_at",
+        kind: ListKind::DateTime,
+        optional: false,
+    },
+];
+pub(crate) const ID: &ListField = &BUILT_IN[0];
+
+/// A module's list: its table and the fields it can filter, search and sort on.
+#[derive(Debug)]
+pub struct ListSpec {
+    pub table: &'static str,
+    /// The user's fields, without `id`, `created_at` and `updated_at`.
+    pub fields: &'static [ListField],
+}
+
+impl ListSpec {
+    pub(crate) fn field(&self, name: &str) -> Option<&'static ListField> {
+        BUILT_IN
+            .iter()
+            .chain(self.fields)
+            .find(|field| field.name == name)
+    }
+
+    pub(crate) fn names(&self, keep: impl Fn(&ListField) -> bool) -> Vec<&'static str> {
+        BUILT_IN
+            .iter()
+            .chain(self.fields)
+            .filter(|field| keep(field))
+            .map(|field| field.name)
+            .collect()
+    }
+}
+
+/// A filter's operator: `<field>[<op>]=`, where `<field>=` is `[eq]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Eq,
+    In,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Null,
+}
+
+pub(crate) const OPS: [(&str, Op); 7] = [
+    ("eq", Op::Eq),
+    ("in", Op::In),
+    ("gt", Op::Gt),
+    ("gte", Op::Gte),
+    ("lt", Op::Lt),
+    ("lte", Op::Lte),
+    ("null", Op::Null),
+];
+
+/// A value to bind: what a filter compares with, or a cursor's key.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+    Decimal(Decimal),
+    Bool(bool),
+    Uuid(Uuid),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    Null,
+}
+
+/// A field the list is sorted by, and its direction.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SortKey {
+    pub(crate) field: &'static ListField,
+    pub(crate) descending: bool,
+}
