@@ -1,5 +1,6 @@
 //! The data templates see. This is the contract between the generator and the templates:
-//! add a key here (and to the snapshot in `tests/context.rs`) when a template needs one.
+//! add a key here (and to the snapshots of `context_of_every_type_and_modifier` and
+//! `context_of_projects` in `tests/fields.rs`) when a template needs one.
 //!
 //! Top level: every [`ModuleNames`] key (`module`, `singular`, `type_name`, `plural_type`,
 //! `route`, `human_singular`, `human_plural`), then the keys of [`ModuleContext`]. Each entry

@@ -3,9 +3,10 @@
 //!
 //! The tables are those of the `pluralizer` crate 0.6 (a port of the `pluralize` npm
 //! package), which scaffold used before: the same irregular words, uncountable words and
-//! rules, in the same order, give the same answers (`tests/names_inflect.rs` checks that word
-//! for word). Its rules were regular expressions that took a third of a `new module` run to
-//! compile at start-up; these are plain suffix comparisons and need no set-up at all.
+//! rules, in the same order, give the same answers (`tests::same_answers_as_pluralizer` below
+//! checks that word for word against `tests/fixtures/inflections.tsv`). Its rules were
+//! regular expressions that took a third of a `new module` run to compile at start-up; these
+//! are plain suffix comparisons and need no set-up at all.
 //!
 //! A rule matches a word that ends in one of its stems followed by one of its endings; the
 //! ending is then replaced. The last rule of a table that matches wins, as in pluralizer.
