@@ -17,13 +17,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::core::auth::Keys;
-use crate::core::db::{ClientGone, Database};
+use crate::core::database::{ClientGone, Database};
 use crate::core::error::AppError;
 use crate::modules;
 
 /// Larger bodies are refused with 413 before any handler runs.
 const BODY_LIMIT_BYTES: usize = 1024 * 1024;
-/// A backstop: the database's own timeouts (see `core::db`) end a request's work long before.
+/// A backstop: the database's own timeouts (see `core::database`) end a request's work long
+/// before.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What handlers share. Its fields are private: module code reaches the database only through

@@ -6,9 +6,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
-use server::core::migrate::{self, MigrateError, Outcome, Report};
-use server::core::tenant::{self, TenantSlug};
-use server::core::{db, error::AppError};
+use server::core::migrate::{self, Outcome, Report};
+use server::core::migrations::{self, MigrateError, Plan};
+use server::core::registry;
+use server::core::tenant::TenantSlug;
+use server::core::{database, error::AppError};
 
 use crate::MigrateArgs;
 
@@ -21,7 +23,7 @@ pub async fn migrate(database_url: &str, args: MigrateArgs) -> anyhow::Result<()
         .map(|slug| TenantSlug::parse(slug).map_err(anyhow::Error::msg))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let jobs = usize::from(args.jobs);
-    let pool = db::connect(database_url, u32::from(args.jobs) + 1).await?;
+    let pool = database::connect(database_url, u32::from(args.jobs) + 1).await?;
     if args.status {
         return status(&pool, &only, jobs).await;
     }
@@ -145,13 +147,13 @@ impl Progress {
 
 async fn status(pool: &sqlx::PgPool, only: &[TenantSlug], jobs: usize) -> anyhow::Result<()> {
     let (public, tenants) = migrate::status(pool, only, jobs).await?;
-    let latest = migrate::latest_tenant_version();
+    let latest = migrations::latest_tenant_version();
     println!(
         "{:<24} {:<31} {:>16} {:>8}  drift",
         "tenant", "schema", "version", "pending"
     );
     let version = |v: Option<i64>| v.map_or("-".to_owned(), |v| v.to_string());
-    let drift = |plan: &migrate::Plan| match plan.drift.len() {
+    let drift = |plan: &Plan| match plan.drift.len() {
         0 => "-".to_owned(),
         _ => plan.drift.join("; "),
     };
@@ -204,9 +206,9 @@ async fn status(pool: &sqlx::PgPool, only: &[TenantSlug], jobs: usize) -> anyhow
 }
 
 pub async fn tenant_list(database_url: &str) -> anyhow::Result<()> {
-    let pool = db::connect(database_url, 1).await?;
-    let latest = migrate::latest_tenant_version();
-    let tenants = tenant::select(&pool, &[]).await?;
+    let pool = database::connect(database_url, 1).await?;
+    let latest = migrations::latest_tenant_version();
+    let tenants = registry::select(&pool, &[]).await?;
     println!("{:<24} {:<31} {:<20} version", "slug", "schema", "created");
     for row in &tenants {
         let version = match row.schema_version {
@@ -227,9 +229,9 @@ pub async fn tenant_list(database_url: &str) -> anyhow::Result<()> {
 
 pub async fn tenant_delete(database_url: &str, slug: &str, yes: bool) -> anyhow::Result<()> {
     let slug = TenantSlug::parse(slug).map_err(anyhow::Error::msg)?;
-    let pool = db::connect(database_url, 1).await?;
+    let pool = database::connect(database_url, 1).await?;
     // Checked before asking, so that a typo is not answered with a question.
-    tenant::select(&pool, std::slice::from_ref(&slug)).await?;
+    registry::select(&pool, std::slice::from_ref(&slug)).await?;
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!(
@@ -248,7 +250,7 @@ pub async fn tenant_delete(database_url: &str, slug: &str, yes: bool) -> anyhow:
             bail!("not confirmed; nothing was deleted");
         }
     }
-    match tenant::delete(&pool, &slug).await {
+    match registry::delete(&pool, &slug).await {
         Ok(()) => {
             println!("deleted tenant {slug} (schema {} dropped)", slug.schema());
             Ok(())
@@ -269,7 +271,7 @@ fn tenants(count: usize) -> String {
 /// Logged once at start-up: requests for tenants that are behind get 503 until they are
 /// migrated, so the operator should hear about it before the first one arrives.
 pub async fn warn_if_tenants_behind(pool: &sqlx::PgPool) {
-    match tenant::count_behind(pool).await {
+    match registry::count_behind(pool).await {
         Ok((_, 0)) => {}
         Ok((total, behind)) => tracing::warn!(
             "{behind} of {total} tenants are behind this binary's migrations: requests for them \

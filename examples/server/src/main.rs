@@ -10,9 +10,9 @@ use tracing_subscriber::EnvFilter;
 use server::app::{AppState, app};
 use server::core::auth::Keys;
 use server::core::config::Config;
-use server::core::db::Database;
+use server::core::database::{self, Database};
+use server::core::registry;
 use server::core::tenant::TenantSlug;
-use server::core::{db, tenant};
 use server::http;
 
 mod commands;
@@ -130,8 +130,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Migrate(args) => commands::migrate(config.database_url()?, args).await,
         Command::Tenant(TenantCommand::Create { slug }) => {
             let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;
-            let pool = db::connect(config.database_url()?, 2).await?;
-            tenant::create(&pool, &slug)
+            let pool = database::connect(config.database_url()?, 2).await?;
+            registry::create(&pool, &slug)
                 .await
                 .with_context(|| format!("creating tenant {slug}"))?;
             println!("created tenant {slug} (schema {})", slug.schema());
@@ -165,7 +165,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let database = Database::new(config.database_url()?, limits)?;
     if let Err(error) = database.ping().await {
         tracing::warn!(%error, "the database does not answer yet; /readyz says so until it does");
-    } else if let Ok(pool) = db::connect(config.database_url()?, 1).await {
+    } else if let Ok(pool) = database::connect(config.database_url()?, 1).await {
         commands::warn_if_tenants_behind(&pool).await;
         pool.close().await;
     }

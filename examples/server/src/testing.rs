@@ -27,10 +27,11 @@ use tower::ServiceExt;
 use crate::app::{AppState, app};
 use crate::core::auth::Keys;
 use crate::core::config::Limits;
-use crate::core::db::Database;
+use crate::core::database::{self, Database};
+use crate::core::migrations;
 use crate::core::pool::Pooled;
-use crate::core::tenant::{self, TenantSlug};
-use crate::core::{db, migrate};
+use crate::core::registry;
+use crate::core::tenant::TenantSlug;
 
 pub const JWT_SECRET: &str = "test-secret-at-least-32-bytes-long";
 
@@ -64,7 +65,7 @@ pub fn fresh_database() -> String {
             .unwrap();
         runtime.block_on(async {
             let name = format!("test_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
-            let pool = db::connect(&base, 1)
+            let pool = database::connect(&base, 1)
                 .await
                 .expect("connect to the test database");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -117,7 +118,7 @@ fn remove_what_this_process_made() -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
-        let pool = db::connect(database_url(), 1)
+        let pool = database::connect(database_url(), 1)
             .await
             .map_err(|e| e.to_string())?;
         // The tag is hex: nothing in it needs escaping in LIKE.
@@ -131,7 +132,7 @@ fn remove_what_this_process_made() -> Result<(), String> {
         // No registry: this process made no tenant in this database.
         for slug in registered.unwrap_or_default() {
             let slug = TenantSlug::parse(&slug)?;
-            tenant::delete(&pool, &slug)
+            registry::delete(&pool, &slug)
                 .await
                 .map_err(|e| format!("tenant {slug}: {e}"))?;
         }
@@ -275,11 +276,13 @@ impl TestApp {
     /// The application on the database at `url` (say, a [`DedicatedPostgres`]).
     pub async fn on_database(url: &str, limits: Limits, migrate_public: bool) -> TestApp {
         // Its own size: a test holds locks on it while it checks what waits for them.
-        let pool = db::connect(url, 4)
+        let pool = database::connect(url, 4)
             .await
             .expect("connect to the test database");
         if migrate_public {
-            migrate::run_public(&pool).await.expect("public migrations");
+            migrations::run_public(&pool)
+                .await
+                .expect("public migrations");
         }
         let database = Database::new(url, limits).expect("a valid database URL");
         let state = AppState::new(
@@ -311,7 +314,7 @@ impl TestApp {
     pub async fn new_tenant(&self) -> TenantSlug {
         let slug = format!("t_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
         let slug = TenantSlug::parse(&slug).unwrap();
-        tenant::create(self.pool(), &slug)
+        registry::create(self.pool(), &slug)
             .await
             .expect("create test tenant");
         slug

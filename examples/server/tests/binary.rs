@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use server::core::db;
+use server::core::database;
 use server::testing::{fresh_database, lock_waiters};
 
 /// Its own database: `server migrate` migrates every tenant it finds.
@@ -340,7 +340,7 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
 /// Holds a row lock on every project of `slug` until the returned transaction ends; the
 /// number is the holding backend's pid.
 async fn lock_projects(slug: &str) -> (sqlx::Transaction<'static, sqlx::Postgres>, i32) {
-    let pool = db::connect(database_url(), 1).await.unwrap();
+    let pool = database::connect(database_url(), 1).await.unwrap();
     let mut lock = pool.begin().await.unwrap();
     let sql = format!("SELECT id FROM tenant_{slug}.projects FOR UPDATE");
     sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -356,7 +356,7 @@ async fn lock_projects(slug: &str) -> (sqlx::Transaction<'static, sqlx::Postgres
 
 /// Waits until a request waits for the lock that backend `holder` holds.
 async fn wait_for_a_waiter(holder: i32) {
-    let pool = db::connect(database_url(), 1).await.unwrap();
+    let pool = database::connect(database_url(), 1).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let waiting = lock_waiters(&pool, holder).await;
@@ -380,7 +380,7 @@ fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwes
 /// still in flight to commit or roll back, where a plain read would see the old name either
 /// way.
 async fn name_in_database(slug: &str) -> String {
-    let pool = db::connect(database_url(), 1).await.unwrap();
+    let pool = database::connect(database_url(), 1).await.unwrap();
     let mut tx = pool.begin().await.unwrap();
     sqlx::query("SET LOCAL lock_timeout = '20s'")
         .execute(&mut *tx)

@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use server::core::db;
+use server::core::database;
 use server::core::error::AppError;
 use server::testing::{TestApp, database_url};
 
@@ -106,7 +106,7 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
 /// database error itself, as a generated module with a `date` field would meet it.
 #[tokio::test]
 async fn values_the_database_cannot_store_are_422() {
-    let pool = db::connect(database_url(), 1).await.unwrap();
+    let pool = database::connect(database_url(), 1).await.unwrap();
     let ancient = chrono::NaiveDate::from_ymd_opt(-5000, 1, 1).unwrap();
     let error = sqlx::query("SELECT $1::date")
         .bind(ancient)

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use server::core::{db, tenant};
+use server::core::{database, registry};
 use server::testing::{self, TestApp};
 
 const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
@@ -44,10 +44,10 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
         });
     }
     // Its own connection, so that the delete does not queue behind the requests for the pool.
-    let admin = db::connect(testing::database_url(), 1).await.unwrap();
+    let admin = database::connect(testing::database_url(), 1).await.unwrap();
     // Under load: once the requests are being answered, with most of them still to come.
     first_answer.recv().await.unwrap();
-    tenant::delete(&admin, &doomed).await.unwrap();
+    registry::delete(&admin, &doomed).await.unwrap();
 
     let mut refused = 0;
     while let Some(response) = requests.join_next().await {

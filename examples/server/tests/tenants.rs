@@ -7,9 +7,11 @@ use std::process::{Command, Output, Stdio};
 
 use sqlx::{AssertSqlSafe, PgPool};
 
-use server::core::db;
-use server::core::migrate::{self, Outcome, TENANT, latest_tenant_version};
-use server::core::tenant::{self, TenantSlug};
+use server::core::database;
+use server::core::migrate::{self, Outcome};
+use server::core::migrations::{TENANT, latest_tenant_version};
+use server::core::registry;
+use server::core::tenant::TenantSlug;
 use server::testing::{JWT_SECRET, fresh_database, lock_waiters};
 
 struct Db {
@@ -21,7 +23,7 @@ impl Db {
     /// A new database with the public migrations applied by `server migrate`.
     async fn new() -> Db {
         let url = fresh_database();
-        let pool = db::connect(&url, 2).await.unwrap();
+        let pool = database::connect(&url, 2).await.unwrap();
         let db = Db { url, pool };
         let migrated = db.run(&["migrate"]);
         assert!(migrated.status.success(), "{}", stderr(&migrated));
@@ -386,33 +388,33 @@ async fn tenant_list_and_delete() {
 async fn tenants_behind_the_migrations_are_counted() {
     let db = Db::new().await;
     for slug in ["ahead", "behind", "current"] {
-        tenant::create(&db.pool, &TenantSlug::parse(slug).unwrap())
+        registry::create(&db.pool, &TenantSlug::parse(slug).unwrap())
             .await
             .unwrap();
     }
     db.exec("UPDATE public.tenants SET schema_version = schema_version - 1 WHERE slug = 'behind'")
         .await;
-    assert_eq!(tenant::count_behind(&db.pool).await.unwrap(), (3, 1));
+    assert_eq!(registry::count_behind(&db.pool).await.unwrap(), (3, 1));
 }
 
 #[tokio::test]
 async fn a_registry_that_cannot_be_read_is_an_error_not_an_empty_list() {
     let url = fresh_database();
-    let pool = db::connect(&url, 1).await.unwrap();
+    let pool = database::connect(&url, 1).await.unwrap();
     // Before the first `migrate` there is no registry, and so no tenant.
-    assert!(tenant::select(&pool, &[]).await.unwrap().is_empty());
+    assert!(registry::select(&pool, &[]).await.unwrap().is_empty());
     sqlx::raw_sql("CREATE TABLE public.tenants (slug text)")
         .execute(&pool)
         .await
         .unwrap();
-    let broken = tenant::select(&pool, &[]).await;
+    let broken = registry::select(&pool, &[]).await;
     assert!(broken.is_err(), "{broken:?}");
 }
 
 #[tokio::test]
 async fn a_tenant_deleted_while_migrate_waits_for_it_is_skipped() {
     let db = Db::new().await;
-    tenant::create(&db.pool, &TenantSlug::parse("doomed").unwrap())
+    registry::create(&db.pool, &TenantSlug::parse("doomed").unwrap())
         .await
         .unwrap();
     // What `tenant delete` does, held open: `migrate` lists the tenant, then waits for it.
@@ -428,7 +430,7 @@ async fn a_tenant_deleted_while_migrate_waits_for_it_is_skipped() {
     ] {
         sqlx::raw_sql(sql).execute(&mut *deleting).await.unwrap();
     }
-    let migrating = db::connect(&db.url, 2).await.unwrap();
+    let migrating = database::connect(&db.url, 2).await.unwrap();
     let run = tokio::spawn(async move { migrate::run(&migrating, &[], 1, |_, _, _| {}).await });
     while lock_waiters(&db.pool, holder).await == 0 {
         assert!(!run.is_finished(), "migrate did not wait for the deletion");

@@ -6,7 +6,8 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::core::db::{ClientGone, Ctx, Database};
+use crate::core::database::{ClientGone, Database};
+use crate::core::db::Ctx;
 use crate::core::error::AppError;
 use crate::core::list::CursorKey;
 use crate::core::tenant::TenantSlug;

@@ -1,12 +1,14 @@
 //! The one error type of the application. Services return it and know nothing of HTTP; the
 //! single `IntoResponse` impl below turns it into an RFC 9457 `application/problem+json` body.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::core::{pool, tenant};
+use crate::core::tenant::SCHEMA_PREFIX;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -146,12 +148,35 @@ impl IntoResponse for AppError {
 fn names_a_tenant_relation(message: &str) -> bool {
     message
         .strip_prefix("relation \"")
-        .is_some_and(|name| name.starts_with(tenant::SCHEMA_PREFIX))
+        .is_some_and(|name| name.starts_with(SCHEMA_PREFIX))
 }
 
 fn tenant_gone(error: &sqlx::Error) -> AppError {
     tracing::warn!(%error, "the tenant's schema or table is gone");
     AppError::Unauthorized("the tenant is not registered: it was deleted, with its data".to_owned())
+}
+
+/// The connection itself failed: I/O, the protocol, or the server ending the session
+/// (admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions).
+pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            ["57P01", "57P02", "57P03"].contains(&code.as_ref()) || code.starts_with("08")
+        }),
+        _ => false,
+    }
+}
+
+/// Connection failures among the errors turned into an `AppError` so far. Every statement's
+/// error passes through here on its way to the client, so this is where the pool learns that a
+/// connection died under a request: it pings every connection in use at that moment when it
+/// comes back (see `pool::Pooled`), so a dead one leaves the pool rather than failing request
+/// after request.
+static CONNECTION_FAILURES: AtomicU64 = AtomicU64::new(0);
+
+pub(crate) fn connection_failures() -> u64 {
+    CONNECTION_FAILURES.load(Ordering::Relaxed)
 }
 
 /// Database errors that a client caused become client errors, those that trying again may
@@ -162,8 +187,8 @@ impl From<sqlx::Error> for AppError {
             tracing::warn!(%error, "{detail}");
             AppError::Unavailable(detail.to_owned())
         };
-        if pool::is_connection_failure(&error) {
-            pool::connection_failed();
+        if is_connection_failure(&error) {
+            CONNECTION_FAILURES.fetch_add(1, Ordering::Relaxed);
         }
         let db = match &error {
             sqlx::Error::Database(db) => db,

@@ -3,12 +3,13 @@
 //! Not sqlx's pool: that one pings every connection it takes back, a second round trip for a
 //! request that is otherwise one statement (`bench/README.md`, "The request path's
 //! mechanism"). This one checks a connection only when there is reason to: one unused for
-//! [`PING_AFTER_IDLE`] is pinged before it is handed out (the database may have restarted
+//! `PING_AFTER_IDLE` is pinged before it is handed out (the database may have restarted
 //! meanwhile), and one that comes back with a transaction left open, or after any request saw
-//! a connection fail, is rolled back or pinged before it is handed out again.
+//! a connection fail (`error::connection_failures`), is rolled back or pinged before it is
+//! handed out again.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,32 +17,12 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::Semaphore;
 
+use crate::core::error::connection_failures;
+
 /// A connection unused for this long is pinged before a request gets it. Short, because even
 /// a quick restart of the database (`pg_ctl` waits in steps of 100 ms) leaves its connections
 /// dead; under load, connections are reused much sooner and never pinged.
 const PING_AFTER_IDLE: Duration = Duration::from_millis(100);
-
-/// Counts the connection failures any request has seen (see [`connection_failed`]).
-static FAILURES: AtomicU64 = AtomicU64::new(0);
-
-/// Called when a statement failed because its connection did ([`is_connection_failure`]):
-/// every connection in use at that moment is pinged when it comes back, so a dead one leaves
-/// the pool rather than failing request after request.
-pub(crate) fn connection_failed() {
-    FAILURES.fetch_add(1, Ordering::Relaxed);
-}
-
-/// The connection itself failed: I/O, the protocol, or the server ending the session
-/// (admin_shutdown, crash_shutdown, cannot_connect_now, connection exceptions).
-pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
-    match error {
-        sqlx::Error::Io(_) | sqlx::Error::Protocol(_) => true,
-        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
-            ["57P01", "57P02", "57P03"].contains(&code.as_ref()) || code.starts_with("08")
-        }),
-        _ => false,
-    }
-}
 
 #[derive(Clone)]
 pub struct Pool {
@@ -133,7 +114,7 @@ impl Pool {
                 connection: Some(connection),
                 group,
                 pool: self.clone(),
-                failures: FAILURES.load(Ordering::Relaxed),
+                failures: connection_failures(),
                 in_transaction: false,
             }),
             Err(error) => {
@@ -227,7 +208,7 @@ pub struct Pooled {
     connection: Option<PgConnection>,
     group: usize,
     pool: Pool,
-    /// [`FAILURES`] when it was taken.
+    /// The count of connection failures when it was taken (see `error::connection_failures`).
     failures: u64,
     in_transaction: bool,
 }
@@ -279,7 +260,7 @@ impl Drop for Pooled {
         };
         let check = if self.in_transaction {
             Check::Rollback
-        } else if FAILURES.load(Ordering::Relaxed) != self.failures {
+        } else if connection_failures() != self.failures {
             Check::Ping
         } else {
             Check::None

@@ -1,0 +1,415 @@
+//! The server's database: the request pool, a connection of its own for `/readyz`, and the
+//! bookkeeping that bounds waits; and [`connect`], a plain pool for commands and tests. Module
+//! code reaches it only through `db::Ctx`.
+//!
+//! Every wait here is bounded, and one tenant's trouble stays that tenant's: PostgreSQL's own
+//! statement, lock and idle-transaction timeouts end a statement or transaction; a tenant holds
+//! at most half the pool while others wait; a request waits at most the acquire timeout for a
+//! connection; while the database is unreachable, requests are answered 503 at once.
+//!
+//! The pool is split into groups of four connections, and each tenant's requests prefer one
+//! group: each connection then prepares the statements of a share of the tenants, and each
+//! backend caches the catalogs of that share rather than of all of them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::core::config::Limits;
+use crate::core::error::{AppError, is_connection_failure};
+use crate::core::migrations::latest_tenant_version;
+use crate::core::pool::{Pool, Pooled};
+use crate::core::registry;
+use crate::core::tenant::TenantSlug;
+
+/// A pool for commands (`migrate`, `tenant create`) and tests; the server wraps its pool in a
+/// [`Database`].
+pub async fn connect(database_url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let pool = pool_options(max_connections, Duration::from_secs(5))
+        .connect(database_url)
+        .await?;
+    Ok(pool)
+}
+
+fn pool_options(max_connections: u32, acquire_timeout: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(acquire_timeout)
+}
+
+/// How request connections start: PostgreSQL's timeouts set for the whole session, so that it
+/// ends a request that waits or runs too long; a `search_path` of `pg_catalog` alone, so that
+/// no table resolves without a schema; and room for many tenants' prepared statements.
+fn request_connect_options(options: &PgConnectOptions, limits: &Limits) -> PgConnectOptions {
+    let millis = |d: Duration| format!("{}ms", d.as_millis());
+    options
+        .clone()
+        .options([
+            ("search_path", "pg_catalog".to_owned()),
+            ("statement_timeout", millis(limits.statement_timeout)),
+            ("lock_timeout", millis(limits.lock_timeout)),
+            (
+                "idle_in_transaction_session_timeout",
+                millis(limits.idle_in_transaction_timeout),
+            ),
+        ])
+        // Each tenant has its own statements; a connection serves mostly its group's tenants.
+        .statement_cache_capacity(STATEMENT_CACHE)
+}
+
+/// Prepared statements kept per connection: a module's half a dozen statements for a few
+/// hundred tenants. Beyond it, the least recently used is closed (one more round trip).
+const STATEMENT_CACHE: usize = 1024;
+
+/// The server's database: the request pool, a separate connection for `/readyz`, and the
+/// bookkeeping that bounds waits. Cloning shares it. Module code can hold one but never gets
+/// the pool out of it: the only way to tenant data is `db::Ctx::db`.
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The request connections, in groups of [`GROUP_SIZE`]: each tenant has a home group
+    /// (see [`Pool::acquire`]).
+    pool: Pool,
+    /// One connection of its own, so that readiness is answered while the request pool is
+    /// busy.
+    ready: PgPool,
+    connect_options: PgConnectOptions,
+    limits: Limits,
+    tenant_share: u32,
+    tenants: Mutex<Tenants>,
+    /// Set while the database is unreachable: requests are answered 503 at once, and one
+    /// probe task watches for the database to come back.
+    down: AtomicBool,
+    /// Set while a probe task runs, so that a burst of failures starts one.
+    probing: AtomicBool,
+}
+
+impl Database {
+    /// Connects lazily: the server starts, and answers 503, while the database is down.
+    pub fn new(database_url: &str, limits: Limits) -> anyhow::Result<Database> {
+        let connect_options: PgConnectOptions = database_url.parse()?;
+        let group_count = (limits.pool_size / GROUP_SIZE).max(1);
+        // The remainder goes to the first groups: 18 connections are 5, 5, 4, 4.
+        let sizes: Vec<u32> = (0..group_count)
+            .map(|i| limits.pool_size / group_count + u32::from(i < limits.pool_size % group_count))
+            .collect();
+        let pool = Pool::new(
+            &sizes,
+            request_connect_options(&connect_options, &limits),
+            limits.acquire_timeout,
+        );
+        let ready =
+            pool_options(1, Duration::from_secs(1)).connect_lazy_with(connect_options.clone());
+        Ok(Database {
+            inner: Arc::new(Inner {
+                pool,
+                ready,
+                connect_options,
+                // Half the pool: a tenant whose requests are slow cannot take every connection
+                // while other tenants wait.
+                tenant_share: (limits.pool_size / 2).max(1),
+                limits,
+                tenants: Mutex::new(Tenants {
+                    slots: HashMap::new(),
+                    per_group: vec![0; sizes.len()],
+                }),
+                down: AtomicBool::new(false),
+                probing: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// A request connection with no tenant, for tests that look at what requests leave on
+    /// their connections.
+    #[doc(hidden)]
+    pub async fn connection_for_tests(&self) -> Result<Pooled, sqlx::Error> {
+        self.inner.pool.acquire(0).await
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Readiness: the database answers on the readiness connection, within a second.
+    pub async fn ping(&self) -> Result<(), AppError> {
+        if self.inner.down.load(Ordering::Relaxed) {
+            return Err(AppError::unavailable());
+        }
+        let ping = sqlx::query("SELECT 1").execute(&self.inner.ready);
+        match tokio::time::timeout(Duration::from_secs(1), ping).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(AppError::from(error)),
+            Err(_) => Err(AppError::unavailable()),
+        }
+    }
+
+    /// Closes the request pool, waiting at most `deadline` for connections still in use.
+    pub async fn close(&self, deadline: Duration) {
+        self.inner.pool.close(deadline).await;
+        self.inner.ready.close().await;
+    }
+
+    /// The tenant's share of the pool and its home group; a tenant seen for the first time
+    /// gets the group with the fewest tenants.
+    fn tenant_slot(&self, tenant: &TenantSlug) -> TenantSlot {
+        let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = tenants.slots.get(tenant.as_str()) {
+            return slot.clone();
+        }
+        let Tenants { slots, per_group } = &mut *tenants;
+        let home = (0..per_group.len())
+            .min_by_key(|&group| per_group[group])
+            .expect("at least one group");
+        per_group[home] += 1;
+        let slot = TenantSlot {
+            share: Arc::new(Semaphore::new(self.inner.tenant_share as usize)),
+            home,
+            schema: None,
+        };
+        slots.insert(tenant.as_str().to_owned(), slot.clone());
+        slot
+    }
+
+    /// A connection for `tenant`'s request, once the tenant's share of the pool and then the
+    /// pool have one free, and the tenant is known to be registered and migrated.
+    pub(in crate::core) async fn connection(
+        &self,
+        tenant: &TenantSlug,
+        client: Option<&ClientGone>,
+    ) -> Result<TenantConnection, AppError> {
+        if self.inner.down.load(Ordering::Relaxed) {
+            return Err(AppError::unavailable());
+        }
+        let acquire_timeout = self.inner.limits.acquire_timeout;
+        let waits = async {
+            let slot = self.tenant_slot(tenant);
+            let permit = tokio::time::timeout(acquire_timeout, slot.share.acquire_owned())
+                .await
+                .map_err(|_| {
+                    AppError::Unavailable(format!(
+                        "tenant {tenant} has {} requests using the database already",
+                        self.inner.tenant_share
+                    ))
+                })?
+                .expect("tenant semaphores are never closed");
+            let mut connection = self
+                .inner
+                .pool
+                .acquire(slot.home)
+                .await
+                .inspect_err(|error| {
+                    if is_unreachable(error) {
+                        self.watch_until_reachable();
+                    }
+                })?;
+            let schema = match slot.schema {
+                Some(schema) => schema,
+                None => self.look_up_schema(tenant, &mut connection).await?,
+            };
+            Ok(TenantConnection {
+                pooled: connection,
+                schema,
+                _permit: permit,
+            })
+        };
+        match client {
+            // A client that has gone gives up its place in the queues; once it has a
+            // connection, the request runs to its end (see `app::run_to_completion`).
+            Some(client) => tokio::select! {
+                biased;
+                result = waits => result,
+                () = client.gone() => Err(AppError::Unavailable("the client has gone".to_owned())),
+            },
+            None => waits.await,
+        }
+    }
+
+    /// The tenant's quoted schema, looked up with [`registry::LOOKUP`] on `connection`, which
+    /// refuses a tenant that is not registered, is being deleted or is behind this binary's
+    /// migrations; then kept in the tenant's slot.
+    async fn look_up_schema(
+        &self,
+        tenant: &TenantSlug,
+        connection: &mut PgConnection,
+    ) -> Result<Arc<str>, AppError> {
+        let row = sqlx::query_as(registry::LOOKUP)
+            .bind(tenant.as_str())
+            .bind(latest_tenant_version())
+            .fetch_optional(connection)
+            .await?;
+        let schema: Arc<str> = registry::entered(tenant, row)?.into();
+        let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(slot) = tenants.slots.get_mut(tenant.as_str()) {
+            slot.schema = Some(schema.clone());
+        }
+        Ok(schema)
+    }
+
+    /// Checks, with a connection of its own, whether the database answers; if not, answers
+    /// every request 503 until a probe every 250 ms gets through.
+    fn watch_until_reachable(&self) {
+        if self.inner.probing.swap(true, Ordering::AcqRel) {
+            return; // a probe is running
+        }
+        let database = self.clone();
+        tokio::spawn(async move {
+            if !database.probe().await {
+                database.inner.down.store(true, Ordering::Release);
+                tracing::error!("the database is unreachable: answering 503 until it is back");
+                while !database.probe().await {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                database.inner.down.store(false, Ordering::Release);
+                tracing::info!("the database is reachable again");
+            }
+            database.inner.probing.store(false, Ordering::Release);
+        });
+    }
+
+    async fn probe(&self) -> bool {
+        let probe = async {
+            let mut conn = PgConnection::connect_with(&self.inner.connect_options).await?;
+            sqlx::query("SELECT 1").execute(&mut conn).await?;
+            conn.close().await
+        };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), probe).await,
+            Ok(Ok(()))
+        )
+    }
+}
+
+/// Connections per group: a tenant's requests prefer the connections of one group.
+const GROUP_SIZE: u32 = 4;
+
+struct Tenants {
+    slots: HashMap<String, TenantSlot>,
+    /// How many tenants each group is home to.
+    per_group: Vec<usize>,
+}
+
+#[derive(Clone)]
+struct TenantSlot {
+    /// The tenant's share of the pool: permits for at most half the connections.
+    share: Arc<Semaphore>,
+    /// The group the tenant's requests prefer.
+    home: usize,
+    /// The tenant's quoted schema, once looked up (see [`Database::look_up_schema`]). Never
+    /// stale in a way that matters: a deleted tenant's statements find no schema (answered
+    /// 401, see `AppError`), and it is only kept once the tenant's schema is migrated.
+    schema: Option<Arc<str>>,
+}
+
+/// Maybe the database itself is gone: worth a probe.
+fn is_unreachable(error: &sqlx::Error) -> bool {
+    is_connection_failure(error) || matches!(error, sqlx::Error::PoolTimedOut)
+}
+
+/// Resolves when the client that sent the request has gone (see `app::run_to_completion`).
+#[derive(Clone)]
+pub struct ClientGone(pub watch::Receiver<()>);
+
+impl ClientGone {
+    async fn gone(&self) {
+        let mut receiver = self.0.clone();
+        // `changed` fails once the sender, held for as long as someone waits for the
+        // response, is dropped; nothing is ever sent on it.
+        while receiver.changed().await.is_ok() {}
+    }
+}
+
+/// A request connection of one tenant, with the tenant's schema; `db::Db` is what module code
+/// sees of it. It holds one of its tenant's share of the pool until it is dropped.
+pub struct TenantConnection {
+    pub(in crate::core) pooled: Pooled,
+    /// The tenant's schema, quoted.
+    pub(in crate::core) schema: Arc<str>,
+    _permit: OwnedSemaphorePermit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database that accepts connections: a throwaway one (no `DATABASE_URL`) may still be
+    /// starting, and the pool does not wait for it (`connect` does).
+    async fn database(limits: Limits) -> Database {
+        let url = crate::testing::database_url();
+        connect(url, 1).await.expect("the test database starts");
+        Database::new(url, limits).unwrap()
+    }
+
+    #[tokio::test]
+    async fn tenants_prefer_their_home_group_and_take_any_idle_connection_before_waiting() {
+        let limits = Limits {
+            pool_size: 9,
+            ..Limits::default()
+        };
+        let database = database(limits).await;
+        assert_eq!(database.inner.pool.group_sizes(), [5, 4]);
+
+        // Homes are handed out to the group with the fewest tenants, and kept.
+        let homes: Vec<usize> = ["a", "b", "c", "a", "d"]
+            .iter()
+            .map(|slug| database.tenant_slot(&TenantSlug::parse(slug).unwrap()).home)
+            .collect();
+        assert_eq!(homes, [0, 1, 0, 0, 1]);
+
+        // Nothing open yet: a new connection of the home group.
+        let first = database.inner.pool.acquire(1).await.unwrap();
+        assert_eq!(first.group(), 1);
+        drop(first);
+        // Its home group busy, another group serves: with a new connection while it has not
+        // opened all of its own, then with an idle one before the home group opens more.
+        let mut held: Vec<Pooled> = Vec::new();
+        for _ in 0..4 {
+            held.push(database.inner.pool.acquire(1).await.unwrap());
+        }
+        assert!(held.iter().all(|c| c.group() == 1), "the home group first");
+        let elsewhere = database.inner.pool.acquire(1).await.unwrap();
+        assert_eq!(elsewhere.group(), 0);
+        drop(elsewhere);
+        // An idle connection of the home group is taken before any other.
+        held.pop();
+        assert_eq!(database.inner.pool.acquire(1).await.unwrap().group(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_statement_without_a_transaction_commits_and_an_unended_one_rolls_back() {
+        let limits = Limits {
+            pool_size: 1,
+            ..Limits::default()
+        };
+        let database = database(limits).await;
+        let mut connection = database.connection_for_tests().await.unwrap();
+        sqlx::query("CREATE TEMP TABLE IF NOT EXISTS t (x int)")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        connection.begin().await.unwrap();
+        sqlx::query("INSERT INTO t VALUES (1)")
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap();
+        drop(connection);
+        // The pool's only idle connection comes back rolled back: no transaction, no row.
+        let mut connection = database.connection_for_tests().await.unwrap();
+        let (same, rows): (i32, i64) = sqlx::query_as("SELECT pg_backend_pid(), count(*) FROM t")
+            .fetch_one(&mut *connection)
+            .await
+            .unwrap();
+        assert_eq!((same, rows), (pid, 0));
+    }
+}
