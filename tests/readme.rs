@@ -1,16 +1,20 @@
-//! The READMEs cannot drift: every ```sh block of README.md and examples/server/README.md
-//! runs as written, in order, as a newcomer would type it, and the commands scaffold prints
-//! for the user to run next work from where the user ran it.
+//! The READMEs cannot drift: every ```sh block of README.md, the pages of docs/ and
+//! examples/server/README.md runs as written, in order, as a newcomer would type it, and the
+//! commands scaffold prints for the user to run next work from where the user ran it.
 //!
-//! The rule, also stated in the README's "Tests" section:
+//! The rule, also stated in docs/tests.md:
 //! - Every block fenced ```sh runs, unless the line before its fence is an HTML comment
 //!   `<!-- not run: <why> -->`. Other shell-like fences (`bash`, `shell`, `console`) are
 //!   refused, so that no block escapes by its spelling; `toml` and plain blocks are not shell.
 //! - Each line is one command (a line ending in `\` continues on the next); `# exit N` on a
 //!   line says it must exit with N (0 otherwise), `# prints nothing` that its output must be
-//!   empty. Blocks of one README run in order, each in a fresh bash started in the README's
-//!   folder; files, the database and the home folder carry over from block to block, and
-//!   from README.md to examples/server/README.md, as they would for a person following both.
+//!   empty. The pages run in the order of [`READMES`]: README.md, then the pages of docs/ in
+//!   the order their sections had when all of them were README.md (so each block finds what
+//!   it found then), then examples/server/README.md; a page in docs/ that is not listed fails
+//!   a test. A page's blocks run in order, each in a fresh bash started in the folder the page
+//!   is written from (the repository root for README.md and docs/, examples/server for its
+//!   README); files, the database and the home folder carry over from block to block and
+//!   from page to page, as they would for a person following them all.
 //! - The sandbox: a copy of the repository (a git repository with everything committed), its
 //!   own HOME, a fresh database in `DATABASE_URL`, its own port (every `localhost:8080` in a
 //!   block becomes it, and `BIND_ADDR` is set), `EDITOR=true`, and on the PATH: `scaffold` (the
@@ -34,10 +38,22 @@ use std::time::{Duration, Instant};
 
 use example_server::{target_dir, workspace_dir};
 
-const READMES: &[&str] = &["README.md", "examples/server/README.md"];
+/// The pages whose blocks run, in the order they run, each with the folder (relative to the
+/// repository) its blocks start in. The docs/ pages were README.md's sections, in this order,
+/// and are written from the repository root as they were.
+const READMES: &[(&str, &str)] = &[
+    ("README.md", "."),
+    ("docs/generator.md", "."),
+    ("docs/lifecycle.md", "."),
+    ("docs/onboarding.md", "."),
+    ("docs/server.md", "."),
+    ("docs/tests.md", "."),
+    ("docs/performance.md", "."),
+    ("examples/server/README.md", "examples/server"),
+];
 /// The port the READMEs use, replaced by the sandbox's own.
 const README_PORTS: &[&str] = &["localhost:8080", "127.0.0.1:8080"];
-/// The app that README.md's onboarding section creates in the home folder.
+/// The app that docs/onboarding.md creates in the home folder.
 const README_APP: &str = "billing-api";
 /// Long enough for a block that builds and tests a new app on a busy machine.
 const BLOCK_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -278,9 +294,9 @@ fn every_readme_block_runs_as_written() {
     let sandbox = Sandbox::new();
     let mut ran = 0;
     let mut transcript = String::new();
-    for readme in READMES {
+    for &(readme, folder) in READMES {
         let text = fs::read_to_string(workspace_dir().join(readme)).unwrap();
-        let folder = sandbox.repo.join(readme).parent().unwrap().to_path_buf();
+        let folder = sandbox.repo.join(folder);
         for block in blocks(readme, &text) {
             if block.not_run.is_some() {
                 continue;
@@ -307,7 +323,7 @@ fn every_readme_block_runs_as_written() {
     the_app_the_readme_made_is_ready_for_ci(&sandbox.home.join(README_APP), &transcript);
 }
 
-/// The app of the README's onboarding section, which its blocks created, built and tested:
+/// The app of docs/onboarding.md, which its blocks created, built and tested:
 /// every generated test of its modules ran and passed in the section's `cargo test`
 /// (`transcript` is the blocks' output), what a CI of its own would also run passes, and its
 /// binary knows its name. (This is the one app build of the suite; tests/new_app.rs checks the
@@ -315,8 +331,8 @@ fn every_readme_block_runs_as_written() {
 fn the_app_the_readme_made_is_ready_for_ci(app: &Path, transcript: &str) {
     assert!(
         app.join("Cargo.toml").is_file(),
-        "README.md's onboarding section makes ~/{README_APP}; if it makes another app, change \
-         README_APP in tests/readme.rs"
+        "docs/onboarding.md makes ~/{README_APP}; if it makes another app, change README_APP \
+         in tests/readme.rs"
     );
     // The modules when the section's `cargo test` ran (a later block adds `payments` with a
     // team template and does not test it).
@@ -384,6 +400,18 @@ fn printed_commands(output: &str, heading: &str) -> Vec<String> {
         .take_while(|line| !line.trim().is_empty())
         .map(|line| line.trim().split("   ").next().unwrap().to_owned())
         .collect()
+}
+
+/// A page added to docs/ runs too: each one is in [`READMES`], at the place its blocks belong.
+#[test]
+fn every_page_of_docs_is_listed() {
+    for entry in fs::read_dir(workspace_dir().join("docs")).unwrap() {
+        let page = format!("docs/{}", entry.unwrap().file_name().to_string_lossy());
+        assert!(
+            !page.ends_with(".md") || READMES.iter().any(|&(listed, _)| listed == page),
+            "{page}: add it to READMES in tests/readme.rs, where its blocks should run"
+        );
+    }
 }
 
 #[test]
