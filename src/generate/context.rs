@@ -106,7 +106,9 @@ pub struct FieldView<'a> {
     pub sql: String,
     /// The name in words, for messages: `due date`.
     pub label: String,
-    /// The type keyword: `string`, `text`, `int`, ... `enum`, `ref`.
+    /// The type keyword: `string`, `text`, `int`, ... `enum`, `ref`. The built-in templates
+    /// never test it: they ask for what a type can do (`max_length`, `target`, `filters`,
+    /// ...), so that a new type needs no template change.
     pub kind: &'static str,
     /// The field as FIELD syntax, which parses back to it: `code:string(12):unique`.
     pub syntax: String,
@@ -116,7 +118,7 @@ pub struct FieldView<'a> {
     /// Needs its own `CREATE INDEX`: `:index` was given or it is a ref, and it is not
     /// `:unique` (a unique constraint is an index already).
     pub index: bool,
-    /// Maximum length in characters, for `string` only.
+    /// Maximum length in characters, for the types that have one (`string`).
     pub max_length: Option<u32>,
     /// For `enum`: the Rust enum's name, `<TypeName><FieldPascal>` (`TaskStatus`).
     pub enum_type: Option<String>,
@@ -140,12 +142,29 @@ pub struct FieldView<'a> {
     /// `TEXT`, `INTEGER`, `BIGINT`, `DOUBLE PRECISION`, `NUMERIC`, `BOOLEAN`, `UUID`, `DATE`,
     /// `TIMESTAMPTZ` or `JSONB`, without `NOT NULL`.
     pub sql_type: &'static str,
-    /// Two different valid values as JSON text, for `json!(...)` in tests: `"alpha"`,
-    /// `"beta"`. `null` for refs, whose value is a row the test creates.
+    /// Two different valid values as JSON text: `"alpha"`, `"beta"`. `null` for refs, whose
+    /// value is a row the test creates.
     pub sample: String,
     pub sample_alt: String,
     /// A value of the right JSON type that validation must reject (too long, not a variant).
     pub invalid_sample: Option<String>,
+    /// Two different valid values as Rust expressions for `json!(...)` in the module's tests:
+    /// `sample` and `sample_alt` as Rust literals, or for a unique field expressions that
+    /// give each call its own value (`client.unique()`).
+    pub test_values: [String; 2],
+    /// The default as a Rust literal for `json!(...)` in the module's tests.
+    pub test_default: Option<String>,
+    /// Values a request may carry that validation refuses with a 422, in the order the
+    /// tests try them.
+    pub invalid_values: Vec<InvalidValue>,
+    /// List filters (parameter and value) that the server refuses with a 422.
+    pub invalid_filters: Vec<InvalidFilter>,
+    /// The OpenAPI type shown for a Rust type without a schema of its own: `Object` for
+    /// `json`.
+    pub schema_value_type: Option<&'static str>,
+    /// JSON `null` is a value of the Rust type (`json`), so a required field refuses it
+    /// explicitly.
+    pub takes_null: bool,
     /// The default (`=VALUE`), as the JSON the API shows for it: `0`, `"open"`. A field with
     /// a default may be left out of a create request.
     pub default_json: Option<String>,
@@ -169,13 +188,30 @@ pub struct FieldView<'a> {
     /// of the list's own parameters (`q`, `sort`, `limit`, `after`, `count`), which keep
     /// their meaning.
     pub eq_param: String,
-    /// Lists sort by it (`?sort=field`): every type but `text` and `json`.
+    /// Lists sort by it (`?sort=field`).
     pub sortable: bool,
-    /// `?q=` searches it: `string` and `text`.
+    /// `?q=` searches it.
     pub searchable: bool,
     /// The names of the column's constraints and index: `unique`, `check`, `foreign_key`,
     /// `index` (`tasks_title_key`, ...). Change migrations find them by these names.
     pub constraints: ConstraintNames,
+}
+
+/// See [`FieldView::invalid_values`].
+#[derive(Debug, Serialize)]
+pub struct InvalidValue {
+    /// A comment for the test line, where the value needs one.
+    pub note: Option<&'static str>,
+    /// A Rust expression for `json!(...)`.
+    pub value: String,
+}
+
+/// See [`FieldView::invalid_filters`].
+#[derive(Debug, Serialize)]
+pub struct InvalidFilter {
+    /// `json_name[op]`, or `eq_param` for equality.
+    pub param: String,
+    pub value: String,
 }
 
 impl<'a> ModuleContext<'a> {
@@ -219,8 +255,8 @@ impl<'a> ModuleContext<'a> {
             has_optional: any(|f| f.optional),
             has_unique: any(|f| f.unique),
             has_index: any(|f| f.index),
-            has_enums: any(|f| f.kind == "enum"),
-            has_refs: any(|f| f.kind == "ref"),
+            has_enums: any(|f| f.enum_type.is_some()),
+            has_refs: any(|f| f.target.is_some()),
             has_defaults: any(|f| f.has_default),
             has_search: any(|f| f.searchable),
             sort_index: ddl::sort_index(&names.module),
@@ -249,6 +285,11 @@ impl<'a> FieldView<'a> {
         let target = match ty {
             FieldType::Ref { target, .. } => Some(target),
             _ => None,
+        };
+        let eq_param = if LIST_PARAMETERS.contains(&field.column().as_str()) {
+            format!("{}[eq]", field.column())
+        } else {
+            field.column()
         };
         Self {
             name: &field.name,
@@ -280,73 +321,40 @@ impl<'a> FieldView<'a> {
             sample,
             sample_alt,
             invalid_sample: ty.invalid_sample().map(|value| value.to_string()),
+            test_values: ty.test_values(field.unique),
+            test_default: field.default_json().map(|value| ty.rust_literal(&value)),
+            invalid_values: ty
+                .invalid_values(field.optional)
+                .into_iter()
+                .map(|(note, value)| InvalidValue { note, value })
+                .collect(),
+            invalid_filters: ty
+                .invalid_filters()
+                .into_iter()
+                .map(|(op, value)| InvalidFilter {
+                    param: match op {
+                        None => eq_param.clone(),
+                        Some(op) => format!("{}[{op}]", field.column()),
+                    },
+                    value,
+                })
+                .collect(),
+            schema_value_type: ty.schema_value_type(),
+            takes_null: ty.takes_null(),
             default_json: field.default_json().map(|value| value.to_string()),
             has_default: field.default.is_some(),
             default_rust: field.default_rust(),
             default_sql: field.default_sql(),
             definition: ddl::definition(&module.module, field),
             create_index: ddl::create_index(&module.module, field),
-            list_kind: list_kind(ty),
-            eq_param: if LIST_PARAMETERS.contains(&field.column().as_str()) {
-                format!("{}[eq]", field.column())
-            } else {
-                field.column()
-            },
-            filters: filters(ty, field.optional),
-            sortable: !matches!(ty, FieldType::Text | FieldType::Json),
-            searchable: matches!(ty, FieldType::String { .. } | FieldType::Text),
+            list_kind: ty.list_kind(),
+            eq_param,
+            filters: ty.filters(field.optional),
+            sortable: ty.sortable(),
+            searchable: ty.searchable(),
             constraints: ConstraintNames::new(&module.module, &field.column()),
         }
     }
-}
-
-/// The variant of `core::list::ListKind` the server's lists use for `ty`.
-fn list_kind(ty: &FieldType) -> String {
-    match ty {
-        FieldType::String { .. } => "ListKind::String".to_owned(),
-        FieldType::Text => "ListKind::Text".to_owned(),
-        FieldType::Int | FieldType::BigInt => "ListKind::Integer".to_owned(),
-        FieldType::Float => "ListKind::Float".to_owned(),
-        FieldType::Decimal => "ListKind::Decimal".to_owned(),
-        FieldType::Bool => "ListKind::Bool".to_owned(),
-        FieldType::Uuid | FieldType::Ref { .. } => "ListKind::Uuid".to_owned(),
-        FieldType::Date => "ListKind::Date".to_owned(),
-        FieldType::DateTime => "ListKind::DateTime".to_owned(),
-        FieldType::Json => "ListKind::Json".to_owned(),
-        FieldType::Enum { variants, .. } => {
-            let names: Vec<String> = variants.iter().map(|v| format!("{:?}", v.name)).collect();
-            format!("ListKind::Enum(&[{}])", names.join(", "))
-        }
-    }
-}
-
-/// The list filter operators `ty` takes; the server's `core::list` applies the same rules.
-fn filters(ty: &FieldType, optional: bool) -> Vec<&'static str> {
-    let mut ops = Vec::new();
-    if !matches!(ty, FieldType::Json) {
-        ops.push("eq");
-    }
-    if matches!(
-        ty,
-        FieldType::Uuid | FieldType::Ref { .. } | FieldType::Enum { .. }
-    ) {
-        ops.push("in");
-    }
-    if matches!(
-        ty,
-        FieldType::Int
-            | FieldType::BigInt
-            | FieldType::Float
-            | FieldType::Decimal
-            | FieldType::Date
-            | FieldType::DateTime
-    ) {
-        ops.extend(["gt", "gte", "lt", "lte"]);
-    }
-    if optional {
-        ops.push("null");
-    }
-    ops
 }
 
 /// `["chrono::DateTime", "chrono::Utc", "uuid::Uuid"]` ->

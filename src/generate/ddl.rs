@@ -54,17 +54,7 @@ fn shortened(name: &str, suffix: &str) -> String {
 
 /// The CHECK expression that keeps the column's values valid, for types that have one.
 pub fn check(field: &Field) -> Option<String> {
-    let column = field.sql_column();
-    match &field.ty {
-        FieldType::String { max_length } => {
-            Some(format!("char_length({column}) BETWEEN 1 AND {max_length}"))
-        }
-        FieldType::Enum { variants, .. } => {
-            let values: Vec<String> = variants.iter().map(|v| format!("'{}'", v.name)).collect();
-            Some(format!("{column} IN ({})", values.join(", ")))
-        }
-        _ => None,
-    }
+    field.ty.check(&field.sql_column())
 }
 
 /// The `REFERENCES ...` clause of a ref field, with its delete rule (see [`Field::on_delete`]).

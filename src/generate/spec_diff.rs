@@ -244,7 +244,7 @@ impl SpecDiff {
             ));
         }
         for (old, new) in self.kept() {
-            if widening(&old.ty, &new.ty).is_none() {
+            if old.ty.widening_to(&new.ty).is_none() {
                 return fail(format!(
                     "cannot change `{}` from `{}` to `{}` in place: the data would not carry \
                      over. Instead: add a new field (`--add {}_new:...`), copy the data across \
@@ -345,25 +345,6 @@ fn type_word(field: &Field) -> String {
     ty.trim_end_matches('?').to_string()
 }
 
-/// How the column's SQL type changes for a change of field type, if the data carries over:
-/// `Some(None)` when the column type stays (only the rules change), `Some(Some(type))` for a
-/// widening, `None` when the change cannot keep the data.
-fn widening(old: &FieldType, new: &FieldType) -> Option<Option<&'static str>> {
-    use FieldType::*;
-    let text = |ty: &FieldType| matches!(ty, String { .. } | Text | Enum { .. });
-    match (old, new) {
-        _ if old.kind() == new.kind() && !matches!(old, Ref { .. }) => Some(None),
-        (Ref { target: a, .. }, Ref { target: b, .. }) if a.module == b.module => Some(None),
-        // All TEXT columns: only the CHECK differs, and the migration validates the rows
-        // against the new one before it applies.
-        _ if text(old) && text(new) => Some(None),
-        (Int, BigInt) => Some(Some("BIGINT")),
-        (Int, Float) => Some(Some("DOUBLE PRECISION")),
-        (Int | BigInt, Decimal) => Some(Some("NUMERIC")),
-        _ => None,
-    }
-}
-
 fn rename(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
     let (from, to) = (old.column(), new.column());
     if from == to {
@@ -407,7 +388,7 @@ fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
         ..old.clone()
     };
     let alter_column = |what: String| format!("ALTER TABLE {table} ALTER COLUMN {column} {what};");
-    let new_type = widening(&old.ty, &new.ty).flatten();
+    let new_type = old.ty.widening_to(&new.ty).flatten();
 
     // Constraints that change are dropped before the column changes and added after it.
     let check_changes = ddl::check(old) != ddl::check(new);

@@ -1,0 +1,145 @@
+//! One parsed field: a name, a [`FieldType`] and its modifiers, and what follows from them
+//! (column, Rust identifier, default in each language).
+
+use serde_json::Value;
+
+use super::types::{FieldType, OnDelete};
+use crate::input::idents;
+
+/// One parsed field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// snake_case, without the `_id` a `ref` adds.
+    pub name: String,
+    pub ty: FieldType,
+    pub optional: bool,
+    pub unique: bool,
+    /// `:index` was asked for.
+    pub index: bool,
+    /// The column default, canonical (see [`FieldType::check_default`]): what rows that
+    /// exist get when the field is added, and what a create request that leaves it out gets.
+    pub default: Option<String>,
+}
+
+impl Field {
+    /// The column, the JSON key and the Rust struct field: `<name>_id` for a `ref`.
+    pub fn column(&self) -> String {
+        match self.ty {
+            FieldType::Ref { .. } => format!("{}_id", self.name),
+            _ => self.name.clone(),
+        }
+    }
+
+    /// The Rust struct field: [`Self::column`], raw (`r#type`) when it is a keyword.
+    pub fn rust_ident(&self) -> String {
+        idents::rust_ident(&self.column())
+    }
+
+    /// [`Self::column`] as SQL statements write it, quoted when it is a keyword: `"order"`.
+    pub fn sql_column(&self) -> String {
+        idents::sql_ident(&self.column())
+    }
+
+    /// For a `ref`, what deleting the row it points at does: as written, else what it always
+    /// did: an optional reference is cleared, a required one keeps the row from being deleted.
+    pub fn on_delete(&self) -> Option<OnDelete> {
+        match self.ty {
+            FieldType::Ref {
+                on_delete: Some(rule),
+                ..
+            } => Some(rule),
+            FieldType::Ref {
+                on_delete: None, ..
+            } if self.optional => Some(OnDelete::SetNull),
+            FieldType::Ref {
+                on_delete: None, ..
+            } => Some(OnDelete::Restrict),
+            _ => None,
+        }
+    }
+
+    /// Whether the migration needs a `CREATE INDEX`: asked for, or a foreign key (PostgreSQL
+    /// does not index those by itself), and not already covered by a unique constraint.
+    pub fn needs_index(&self) -> bool {
+        (self.index || matches!(self.ty, FieldType::Ref { .. })) && !self.unique
+    }
+
+    /// The canonical FIELD word, which parses back to this field.
+    pub fn syntax(&self) -> String {
+        let mut word = format!("{}:{}", self.name, self.ty.syntax());
+        if self.optional {
+            word.push('?');
+        }
+        if self.unique {
+            word.push_str(":unique");
+        }
+        if self.index {
+            word.push_str(":index");
+        }
+        if let Some(default) = &self.default {
+            word.push('=');
+            word.push_str(default);
+        }
+        word
+    }
+
+    /// The default as a PostgreSQL literal: `0`, `'open'`, `'{"a":1}'::jsonb`.
+    pub fn default_sql(&self) -> Option<String> {
+        let text = self.default.as_deref()?;
+        let quoted = format!("'{}'", text.replace('\'', "''"));
+        Some(match &self.ty {
+            FieldType::Int | FieldType::BigInt | FieldType::Float | FieldType::Decimal => {
+                text.to_string()
+            }
+            FieldType::Bool => text.to_uppercase(),
+            FieldType::Json => format!("{quoted}::jsonb"),
+            _ => quoted,
+        })
+    }
+
+    /// The default as the JSON value the API shows: what a create request without the field
+    /// gets back.
+    pub fn default_json(&self) -> Option<Value> {
+        let text = self.default.as_deref()?;
+        Some(match &self.ty {
+            // `1` is an integer in JSON, but the API answers a float field with `1.0`.
+            FieldType::Float => Value::from(text.parse::<f64>().expect("a checked float")),
+            FieldType::Int | FieldType::BigInt | FieldType::Bool | FieldType::Json => {
+                serde_json::from_str(text).expect("a checked default is JSON")
+            }
+            _ => Value::String(text.to_string()),
+        })
+    }
+
+    /// The default as a Rust expression of the field's type (wrapped in `Some` when the
+    /// field is optional).
+    pub fn default_rust(&self) -> Option<String> {
+        let text = self.default.as_deref()?;
+        let literal = format!("{text:?}");
+        let expression = match &self.ty {
+            FieldType::Int | FieldType::BigInt | FieldType::Bool => text.to_string(),
+            FieldType::Float => format!("{:?}", text.parse::<f64>().expect("a checked float")),
+            FieldType::String { .. } | FieldType::Text => format!("{literal}.to_string()"),
+            FieldType::Enum {
+                rust_type,
+                variants,
+            } => {
+                let variant = variants
+                    .iter()
+                    .find(|v| v.name == text)
+                    .expect("a checked value");
+                format!("{rust_type}::{}", variant.rust)
+            }
+            FieldType::Json => format!("serde_json::from_str({literal}).expect(\"valid JSON\")"),
+            FieldType::Decimal | FieldType::Uuid | FieldType::Date | FieldType::DateTime => {
+                format!("{literal}.parse().expect(\"a valid {}\")", self.ty.kind())
+            }
+            FieldType::Ref { .. } => unreachable!("refs have no default"),
+        };
+        Some(if self.optional {
+            format!("Some({expression})")
+        } else {
+            expression
+        })
+    }
+}
