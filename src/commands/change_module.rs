@@ -42,7 +42,11 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
              OLD:NEW or --alter FIELD (see `scaffold change module --help`)"
         );
     }
-    let change = SpecDiff::new(&old, request, &spec_diff::parser(&old, words.request(), &ws.facts))?;
+    let change = SpecDiff::new(
+        &old,
+        request,
+        &spec_diff::parser(&old, words.request(), &ws.facts),
+    )?;
 
     let renderer = ws.renderer()?;
     let fingerprint = renderer.templates().fingerprint();
