@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use server::core::database;
-use server::testing::{fresh_database, lock_waiters};
+use server::core::tenant::TenantSlug;
+use server::testing::{fresh_database, lock_rows, wait_for_waiters};
 
 /// Its own database: `server migrate` migrates every tenant it finds.
 fn database_url() -> &'static str {
@@ -337,37 +338,6 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
     (slug, token, path)
 }
 
-/// Holds a row lock on every project of `slug` until the returned transaction ends; the
-/// number is the holding backend's pid.
-async fn lock_projects(slug: &str) -> (sqlx::Transaction<'static, sqlx::Postgres>, i32) {
-    let pool = database::connect(database_url(), 1).await.unwrap();
-    let mut lock = pool.begin().await.unwrap();
-    let sql = format!("SELECT id FROM tenant_{slug}.projects FOR UPDATE");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&mut *lock)
-        .await
-        .unwrap();
-    let pid = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut *lock)
-        .await
-        .unwrap();
-    (lock, pid)
-}
-
-/// Waits until a request waits for the lock that backend `holder` holds.
-async fn wait_for_a_waiter(holder: i32) {
-    let pool = database::connect(database_url(), 1).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let waiting = lock_waiters(&pool, holder).await;
-        if waiting > 0 {
-            return;
-        }
-        assert!(Instant::now() < deadline, "no request waits for the lock");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwest::Result<u16>> {
     let request = reqwest::Client::new()
         .patch(format!("{base}{path}"))
@@ -401,13 +371,16 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
         ("DATABASE_LOCK_TIMEOUT", "30s"),
         ("DATABASE_STATEMENT_TIMEOUT", "30s"),
     ];
+    // One connection holds the locks, the other watches what waits for them.
+    let locks = database::connect(database_url(), 2).await.unwrap();
 
     // Within the deadline: the request in flight finishes, new connections are refused.
     let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "30s")]).await;
     let (slug, token, path) = tenant_with_a_project(&base).await;
-    let (lock, holder) = lock_projects(&slug).await;
+    let tenant = TenantSlug::parse(&slug).unwrap();
+    let (lock, holder) = lock_rows(&locks, &tenant, "projects").await;
     let in_flight = rename(&base, &token, &path);
-    wait_for_a_waiter(holder).await;
+    wait_for_waiters(&locks, holder, 1).await;
     sigterm(&child);
     // No new connections once the signal is handled; how soon that is depends on the machine.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -434,9 +407,10 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
     // Past the deadline: the server stops anyway, and the abandoned request is rolled back.
     let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "1s")]).await;
     let (slug, token, path) = tenant_with_a_project(&base).await;
-    let (lock, holder) = lock_projects(&slug).await;
+    let tenant = TenantSlug::parse(&slug).unwrap();
+    let (lock, holder) = lock_rows(&locks, &tenant, "projects").await;
     let in_flight = rename(&base, &token, &path);
-    wait_for_a_waiter(holder).await;
+    wait_for_waiters(&locks, holder, 1).await;
     sigterm(&child);
     assert!(
         wait_for_exit(&mut child, Duration::from_secs(10))

@@ -7,11 +7,9 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use sqlx::{PgPool, Postgres, Transaction};
 
 use server::core::config::Limits;
-use server::core::tenant::TenantSlug;
-use server::testing::{Client, TestApp, lock_waiters};
+use server::testing::{Client, TestApp, lock_rows, wait_for_waiters};
 
 const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
 /// Longer than any of these tests should take: a request still waiting then is a failure.
@@ -33,37 +31,6 @@ async fn create(client: &Client, name: &str) -> String {
         .await
         .expect(StatusCode::CREATED);
     format!("/api/projects/{}", created["id"].as_str().unwrap())
-}
-
-/// Locks every project row of `tenant` from a connection of the test's own, until rolled back.
-async fn lock_projects(pool: &PgPool, tenant: &TenantSlug) -> Transaction<'static, Postgres> {
-    let mut lock = pool.begin().await.unwrap();
-    let sql = format!("SELECT id FROM {}.projects FOR UPDATE", tenant.schema());
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .execute(&mut *lock)
-        .await
-        .unwrap();
-    lock
-}
-
-/// Waits until `count` requests wait for the lock that `lock` holds.
-async fn wait_for_waiters(pool: &PgPool, lock: &mut Transaction<'static, Postgres>, count: i64) {
-    let holder: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut **lock)
-        .await
-        .unwrap();
-    let deadline = std::time::Instant::now() + PATIENCE;
-    loop {
-        let waiting = lock_waiters(pool, holder).await;
-        if waiting >= count {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{waiting} of {count} requests wait"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 fn rename_in_background(
@@ -108,7 +75,7 @@ async fn a_request_past_the_lock_or_statement_timeout_is_rolled_back_and_503() {
         let client = app.client_for(&tenant, PERMISSIONS);
         let url = create(&client, "before").await;
 
-        let lock = lock_projects(app.pool(), &tenant).await;
+        let (lock, _) = lock_rows(app.pool(), &tenant, "projects").await;
         let response =
             tokio::time::timeout(PATIENCE, client.patch(&url, &json!({ "name": "after" })))
                 .await
@@ -137,11 +104,11 @@ async fn one_tenant_cannot_take_the_whole_pool() {
     let other = app.client(PERMISSIONS).await;
     let other_url = create(&other, "free").await;
 
-    let mut lock = lock_projects(app.pool(), &slow).await;
+    let (lock, backend) = lock_rows(app.pool(), &slow, "projects").await;
     let stuck: Vec<_> = (0..4)
         .map(|n| rename_in_background(&slow_client, &url, &format!("stuck {n}")))
         .collect();
-    wait_for_waiters(app.pool(), &mut lock, 2).await;
+    wait_for_waiters(app.pool(), backend, 2).await;
 
     // Two of the slow tenant's requests hold two connections; the other tenant is not kept
     // waiting behind the rest.
@@ -193,10 +160,10 @@ async fn a_client_that_has_gone_gives_up_its_place() {
     let url = create(&busy_client, "locked").await;
     let waiting = app.client(PERMISSIONS).await;
 
-    let mut lock = lock_projects(app.pool(), &busy).await;
+    let (lock, backend) = lock_rows(app.pool(), &busy, "projects").await;
     // Takes the pool's only connection, and waits on the lock.
     let holder = rename_in_background(&busy_client, &url, "renamed");
-    wait_for_waiters(app.pool(), &mut lock, 1).await;
+    wait_for_waiters(app.pool(), backend, 1).await;
 
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),

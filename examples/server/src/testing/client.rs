@@ -1,0 +1,341 @@
+//! The application in memory ([`TestApp`]), on the test database, and a [`Client`] that sends
+//! it requests with a token for a fresh tenant; helpers that build queries and bodies.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use super::provision::{database_url, run_tag};
+use crate::app::{AppState, app};
+use crate::core::auth::Keys;
+use crate::core::config::Limits;
+use crate::core::database::{self, Database};
+use crate::core::migrations;
+use crate::core::pool::Pooled;
+use crate::core::registry;
+use crate::core::tenant::TenantSlug;
+
+pub const JWT_SECRET: &str = "test-secret-at-least-32-bytes-long";
+
+/// A spawned request that is cancelled when the test stops waiting for it, as a client that
+/// goes away would cancel it.
+struct CancelOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> CancelOnDrop<T> {
+    async fn wait(mut self) -> T {
+        (&mut self.0).await.expect("the request's task panicked")
+    }
+}
+
+impl<T> Drop for CancelOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `name=value&...`, percent-encoded, for a list's query string.
+pub fn query(params: &[(&str, &str)]) -> String {
+    serde_urlencoded::to_string(params).expect("pairs of strings encode")
+}
+
+/// A JSON value as a query parameter carries it: a string as it is, anything else as JSON.
+pub fn param(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The `id`s of a list page's items, in order.
+pub fn ids(page: &Value) -> Vec<Value> {
+    page["items"]
+        .as_array()
+        .expect("a page has items")
+        .iter()
+        .map(|item| item["id"].clone())
+        .collect()
+}
+
+/// A JSON object of `fields`, in their order. Generated tests build bodies with it rather
+/// than one `json!` literal, whose macro recursion a module of 40 fields would exceed.
+pub fn object<const N: usize>(fields: [(&str, Value); N]) -> Value {
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect(),
+    )
+}
+
+/// The application on a small pool, with the public migrations applied.
+pub struct TestApp {
+    pub state: AppState,
+    pool: PgPool,
+    database: Database,
+    router: Router,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::with_pool_size(4).await
+    }
+
+    pub async fn with_pool_size(max_connections: u32) -> TestApp {
+        TestApp::with_limits(Limits {
+            pool_size: max_connections,
+            // Tests run many at once on a busy machine: waits longer than a server's.
+            acquire_timeout: Duration::from_secs(10),
+            ..Limits::default()
+        })
+        .await
+    }
+
+    /// The application with other bounds: a small pool, short timeouts.
+    pub async fn with_limits(limits: Limits) -> TestApp {
+        // Once per process: every test shares the database, and the tenant registry only
+        // needs creating once.
+        static PUBLIC_MIGRATED: AtomicBool = AtomicBool::new(false);
+        let needed = !PUBLIC_MIGRATED.load(Ordering::Acquire);
+        let app = TestApp::on_database(database_url(), limits, needed).await;
+        PUBLIC_MIGRATED.store(true, Ordering::Release);
+        app
+    }
+
+    /// The application on the database at `url` (say, a
+    /// [`DedicatedPostgres`](super::postgres::DedicatedPostgres)'s).
+    pub async fn on_database(url: &str, limits: Limits, migrate_public: bool) -> TestApp {
+        // Its own size: a test holds locks on it while it checks what waits for them.
+        let pool = database::connect(url, 4)
+            .await
+            .expect("connect to the test database");
+        if migrate_public {
+            migrations::run_public(&pool)
+                .await
+                .expect("public migrations");
+        }
+        let database = Database::new(url, limits).expect("a valid database URL");
+        let state = AppState::new(
+            database.clone(),
+            Arc::new(Keys::new(JWT_SECRET)),
+            limits.max_in_flight,
+        );
+        TestApp {
+            router: app(state.clone()),
+            state,
+            pool,
+            database,
+        }
+    }
+
+    /// A connection of the application's own pool, for tests that look at what requests leave
+    /// on their connections.
+    pub async fn app_connection(&self) -> Pooled {
+        self.database.connection_for_tests().await.unwrap()
+    }
+
+    /// A pool of the test's own, beside the application's: for setting tenants up and for
+    /// holding locks the application must wait for.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Registers a new tenant with a unique slug and migrates its schema.
+    pub async fn new_tenant(&self) -> TenantSlug {
+        let slug = format!("t_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
+        let slug = TenantSlug::parse(&slug).unwrap();
+        registry::create(self.pool(), &slug)
+            .await
+            .expect("create test tenant");
+        slug
+    }
+
+    pub fn token(&self, tenant: &TenantSlug, permissions: &[&str]) -> String {
+        test_token(&self.state.keys, tenant, permissions)
+    }
+
+    /// A client for a fresh tenant, holding a token with `permissions`.
+    pub async fn client(&self, permissions: &[&str]) -> Client {
+        let tenant = self.new_tenant().await;
+        self.client_for(&tenant, permissions)
+    }
+
+    pub fn client_for(&self, tenant: &TenantSlug, permissions: &[&str]) -> Client {
+        Client {
+            tenant: Some(tenant.clone()),
+            ..self.client_with_token(Some(self.token(tenant, permissions)))
+        }
+    }
+
+    /// A client that sends `token` as it is, or no token at all.
+    pub fn client_with_token(&self, token: Option<String>) -> Client {
+        Client {
+            router: self.router.clone(),
+            keys: self.state.keys.clone(),
+            tenant: None,
+            token,
+        }
+    }
+}
+
+/// A token for `test-user`, valid for longer than any test runs.
+fn test_token(keys: &Keys, tenant: &TenantSlug, permissions: &[&str]) -> String {
+    let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+    keys.mint(tenant, "test-user", &permissions, Duration::from_secs(600))
+}
+
+/// Sends requests to the in-memory app with an optional bearer token.
+#[derive(Clone)]
+pub struct Client {
+    router: Router,
+    keys: Arc<Keys>,
+    tenant: Option<TenantSlug>,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A number that no other call for this client's tenant returns, for values of unique
+    /// columns. Counted per tenant, and every test has tenants of its own, so that tests
+    /// running in parallel never make a test's values collide, even in a `string(1)`.
+    pub fn unique(&self) -> i64 {
+        static NEXT: Mutex<BTreeMap<String, i64>> = Mutex::new(BTreeMap::new());
+        let tenant = self.tenant.as_ref().expect("a client made for a tenant");
+        let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+        let n = next.entry(tenant.as_str().to_owned()).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// `<prefix>-<unique number in base 36>`, cut from the front to at most `max_chars` so
+    /// that the distinguishing digits survive: 36 distinct values even in one character.
+    pub fn unique_string(&self, prefix: &str, max_chars: usize) -> String {
+        let mut n = self.unique().unsigned_abs();
+        let mut digits = Vec::new();
+        while n > 0 {
+            digits.push(char::from_digit((n % 36) as u32, 36).expect("a base-36 digit"));
+            n /= 36;
+        }
+        let value: String = format!("{prefix}-")
+            .chars()
+            .chain(digits.into_iter().rev())
+            .collect();
+        let extra = value.chars().count().saturating_sub(max_chars);
+        value.chars().skip(extra).collect()
+    }
+
+    /// A date unique in this client's tenant, as JSON carries it: `2024-01-02`.
+    pub fn unique_date(&self) -> String {
+        let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+        (start + chrono::Days::new(self.unique().unsigned_abs())).to_string()
+    }
+
+    /// A timestamp unique in this client's tenant, as JSON carries it.
+    pub fn unique_datetime(&self) -> String {
+        let start = chrono::DateTime::from_timestamp(1_704_067_200, 0).unwrap();
+        (start + chrono::Duration::seconds(self.unique()))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    }
+
+    /// A client for the same tenant with other permissions: tests use it to create the rows
+    /// that a body refers to in other modules.
+    pub fn with_permissions(&self, permissions: &[&str]) -> Client {
+        let tenant = self.tenant.as_ref().expect("a client made for a tenant");
+        Client {
+            token: Some(test_token(&self.keys, tenant, permissions)),
+            ..self.clone()
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.send(Method::GET, uri, None).await
+    }
+
+    pub async fn post(&self, uri: &str, body: &Value) -> TestResponse {
+        self.send(Method::POST, uri, Some(body.to_string())).await
+    }
+
+    pub async fn patch(&self, uri: &str, body: &Value) -> TestResponse {
+        self.send(Method::PATCH, uri, Some(body.to_string())).await
+    }
+
+    pub async fn delete(&self, uri: &str) -> TestResponse {
+        self.send(Method::DELETE, uri, None).await
+    }
+
+    /// A request with a raw JSON body, for bodies that are not valid JSON.
+    pub async fn send(&self, method: Method, uri: &str, json: Option<String>) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = &self.token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let body = match json {
+            Some(json) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json)
+            }
+            None => Body::empty(),
+        };
+        // The server's side runs as a task of its own, as under hyper, so its futures are polled
+        // from the bottom of the runtime's stack, not beneath the test's: a debug build's deep
+        // stack of a test calling helpers that create rows (samples whose refs need samples of
+        // their own) overflowed. Dropping this future still cancels the request.
+        let server = tokio::spawn(self.router.clone().oneshot(request.body(body).unwrap()));
+        let response = CancelOnDrop(server).wait().await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// Panics with the body when the status is not `expected`, so failures explain themselves.
+    #[track_caller]
+    pub fn expect(self, expected: StatusCode) -> Value {
+        assert_eq!(
+            self.status, expected,
+            "unexpected status; body: {:#}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Checks that this is a problem document with `expected` status.
+    #[track_caller]
+    pub fn expect_problem(self, expected: StatusCode) -> Value {
+        let content_type = self.headers.get(header::CONTENT_TYPE).cloned();
+        let body = self.expect(expected);
+        assert_eq!(
+            content_type.as_ref().and_then(|v| v.to_str().ok()),
+            Some("application/problem+json")
+        );
+        assert_eq!(body["status"], expected.as_u16());
+        body
+    }
+}
