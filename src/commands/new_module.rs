@@ -23,7 +23,6 @@ use crate::write::stage;
 const DEFAULT_FIELD: &str = "name:string";
 
 pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
-    crate::generate::render::start_decoding_builtin();
     let project = Project::discover(start)?;
     let _lock = stage::lock(&project.root)?;
     let recorded = Manifest::load(&project.root)?;
