@@ -95,8 +95,8 @@ Examples:
 const TEMPLATES_EJECT_HELP: &str = "\
 The folder is [templates] dir in scaffold.toml. An ejected template overrides the built-in one
 of the same name file by file; delete it to go back. Templates see the context described in
-the README (names, fields, permissions) and the filters snake, pascal, kebab, plural,
-singular and use_lines.
+scaffold's docs/onboarding.md (names, fields, permissions) and the filters snake, pascal,
+kebab, plural, singular and use_lines.
 
 Examples:
   scaffold templates eject                       # all of them
@@ -401,7 +401,8 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    /// The README promises it: `--help` of every command, at every level, ends with examples.
+    /// docs/onboarding.md promises it: `--help` of every command, at every level, ends with
+    /// examples.
     #[test]
     fn every_help_ends_with_examples() {
         fn visit(command: &mut clap::Command, path: &str, missing: &mut Vec<String>) {
