@@ -175,9 +175,9 @@ async fn a_client_that_has_gone_gives_up_its_place() {
         let waiting = waiting.clone();
         tokio::spawn(async move { create(&waiting, "live").await })
     };
-    // A head start for `live` to join the pool's queue, not a condition the test needs: sqlx
-    // shows no queue to wait on, and if `live` is not queued yet at the rollback the
-    // assertions below still hold (they then only prove less).
+    // A head start for `live` to join the pool's queue, not a condition the test needs: the
+    // pool (core/pool.rs) does not tell who waits in it, and if `live` is not queued yet at
+    // the rollback the assertions below still hold (they then only prove less).
     tokio::time::sleep(Duration::from_millis(200)).await;
     lock.rollback().await.unwrap();
 

@@ -89,9 +89,9 @@ impl TestApp {
         TestApp::with_pool_size(4).await
     }
 
-    pub async fn with_pool_size(max_connections: u32) -> TestApp {
+    pub async fn with_pool_size(pool_size: u32) -> TestApp {
         TestApp::with_limits(Limits {
-            pool_size: max_connections,
+            pool_size,
             // Tests run many at once on a busy machine: waits longer than a server's.
             acquire_timeout: Duration::from_secs(10),
             ..Limits::default()
