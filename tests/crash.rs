@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 
 use common::{EPOCH, Project, Run};
@@ -52,6 +53,11 @@ fn require_strace() {
 
 /// `scaffold -C <root> <args>` under strace, which delivers `signal` when scaffold enters its
 /// `when`th call of one of `calls`. Returns the signal that ended it, if one did.
+///
+/// The signals scaffold holds off during its commit reach it as they would from a terminal,
+/// whatever this test inherited: a signal ignored here would stay ignored across exec, and
+/// the background jobs of a non-interactive shell (`cargo test &` in a script) start with
+/// SIGINT and SIGQUIT ignored.
 fn run_stopped(
     project: &Project,
     calls: &str,
@@ -60,7 +66,8 @@ fn run_stopped(
     args: &[&str],
 ) -> Option<i32> {
     use std::os::unix::process::ExitStatusExt;
-    let status = Command::new("strace")
+    let mut command = Command::new("strace");
+    command
         // Only scaffold's main thread, which does every rename and unlink: strace counts the
         // calls of each thread apart.
         .args(["-o", "/dev/null", "-e", &format!("trace={calls}")])
@@ -73,9 +80,26 @@ fn run_stopped(
         .env("SOURCE_DATE_EPOCH", EPOCH)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
+        .stderr(Stdio::null());
+    // SAFETY: only async-signal-safe calls (signal, sigemptyset, sigaddset, sigprocmask)
+    // between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let mut unblocked: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut unblocked);
+            for held in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+                if libc::signal(held, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::sigaddset(&mut unblocked, held);
+            }
+            if libc::sigprocmask(libc::SIG_UNBLOCK, &unblocked, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let status = command.status().unwrap();
     // strace ends itself with the signal that ended scaffold.
     status.signal()
 }
