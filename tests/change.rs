@@ -669,34 +669,22 @@ fn a_change_writes_a_migration_and_merges_into_hand_edits() {
     assert!(manifest.contains(&format!("\"{CHANGE}\" = ")), "{manifest}");
     ok(&project.run(&["check"]));
 
-    // The new full field list generates nothing new.
-    let before = project.tree();
-    let run = project.run(&[
+    // The new full field list generates nothing new; the hand edit conflicts, as with any
+    // generation.
+    let new_fields = [
         "new",
         "module",
         "tasks",
         "headline:string(120)",
         "owner:ref(users)?",
         "priority:int=0",
-    ]);
-    assert_eq!(
-        run.code, 1,
-        "the hand edit conflicts, as with any generation: {run:?}"
-    );
-    assert!(run.stderr.contains("scaffold upgrade tasks"), "{run:?}");
-    assert!(project.tree() == before);
+    ];
+    project.fails_with(&new_fields, &["scaffold upgrade tasks"]);
     project.write(
         MODELS,
         &models.replace("\n// Tasks are sorted by owner.\n", ""),
     );
-    let run = project.run(&[
-        "new",
-        "module",
-        "tasks",
-        "headline:string(120)",
-        "owner:ref(users)?",
-        "priority:int=0",
-    ]);
+    let run = project.run(&new_fields);
     ok(&run);
     assert!(run.stdout.contains("nothing to do"), "{run:?}");
     for line in run
@@ -711,14 +699,10 @@ fn a_change_writes_a_migration_and_merges_into_hand_edits() {
     }
 
     // The old field list is refused: it would rewrite the applied migration.
-    let before = project.tree();
-    let run = project.run(&["new", "module", "tasks", "title:string(120)", "--force"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("scaffold change module tasks"),
-        "{run:?}"
+    project.fails_with(
+        &["new", "module", "tasks", "title:string(120)", "--force"],
+        &["scaffold change module tasks"],
     );
-    assert!(project.tree() == before);
 
     // Destroying removes the change migration with the rest.
     ok(&project.run(&["destroy", "module", "tasks"]));
@@ -749,11 +733,10 @@ fn an_edit_on_the_changed_lines_gives_conflict_markers() {
     assert_eq!(check.code, 1, "{check:?}");
     assert!(check.stdout.contains(MODELS), "{check:?}");
     // Another change waits until the conflict is resolved.
-    let before = project.tree();
-    let run = project.run(&["change", "module", "tasks", "--add", "done:bool=false"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("unresolved conflicts"), "{run:?}");
-    assert!(project.tree() == before);
+    project.fails_with(
+        &["change", "module", "tasks", "--add", "done:bool=false"],
+        &["unresolved conflicts"],
+    );
 
     // Resolved by hand and recorded with upgrade, the module is clean again.
     project.write(
@@ -834,10 +817,7 @@ fn bad_changes_leave_the_tree_untouched() {
         ),
     ];
     for (args, expected) in cases {
-        let run = project.run(args);
-        assert_eq!(run.code, 1, "{args:?}: {run:?}");
-        assert!(run.stderr.contains(expected), "{expected:?} in {run:?}");
-        assert!(project.tree() == before, "{args:?} changed the tree");
+        project.fails_with(args, &[expected]);
     }
     // A dry run shows the SQL and the diffs and writes nothing.
     let run = project.run(&[
@@ -892,8 +872,6 @@ fn defaults_are_part_of_the_field_grammar() {
         ("on:bool=yes", "write `=true` or `=false`"),
         ("at:date=2024-02-30", "is not a valid `date`"),
     ] {
-        let run = project.run(&["new", "module", "tasks", word]);
-        assert_eq!(run.code, 1, "{word}: {run:?}");
-        assert!(run.stderr.contains(expected), "{expected:?} in {run:?}");
+        project.fails_with(&["new", "module", "tasks", word], &[expected]);
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::{Project, run_in};
+use common::{Project, fails_in, run_in};
 
 const TASKS: &[&str] = &[
     "new",
@@ -74,31 +74,19 @@ fn a_conflict_stops_everything_without_force() {
     let project = Project::copy();
     assert_eq!(project.run(TASKS).code, 0);
     project.write("src/modules/tasks/models.rs", "// edited by hand\n");
-    let before = project.tree();
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    for expected in [
-        "the module already exists in src/modules/tasks",
-        "  src/modules/tasks/models.rs\n",
-        "--force",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?} in {run:?}"
-        );
-    }
-    assert_eq!(project.tree(), before, "nothing written");
+    project.fails_with(
+        TASKS,
+        &[
+            "the module already exists in src/modules/tasks",
+            "  src/modules/tasks/models.rs\n",
+            "--force",
+        ],
+    );
 
     // Other fields would rewrite the migration: refused, even with --force.
     let mut fields = TASKS.to_vec();
     fields.extend(["done:bool", "--force"]);
-    let run = project.run(&fields);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("scaffold change module tasks"),
-        "{run:?}"
-    );
-    assert_eq!(project.tree(), before, "nothing written");
+    project.fails_with(&fields, &["scaffold change module tasks"]);
 }
 
 #[test]
@@ -126,35 +114,26 @@ fn force_overwrites_conflicts() {
 #[test]
 fn an_existing_module_is_not_overwritten() {
     let project = Project::copy();
-    let before = project.tree();
-    let run = project.run(&["new", "module", "users", "email:string"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("the module already exists in src/modules/users"),
-        "{run:?}"
+    project.fails_with(
+        &["new", "module", "users", "email:string"],
+        &[
+            "the module already exists in src/modules/users",
+            "src/modules/users/mod.rs",
+        ],
     );
-    assert!(run.stderr.contains("src/modules/users/mod.rs"), "{run:?}");
-    assert_eq!(project.tree(), before);
 }
 
 #[test]
 fn adding_files_to_an_existing_module_takes_force() {
     let project = Project::copy();
     project.write("src/modules/tasks/handwritten.rs", "// mine\n");
-    let before = project.tree();
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("the module already exists in src/modules/tasks"),
-        "{run:?}"
+    project.fails_with(
+        TASKS,
+        &[
+            "the module already exists in src/modules/tasks",
+            "   create  src/modules/tasks/mod.rs\n",
+        ],
     );
-    assert!(
-        run.stderr.contains("   create  src/modules/tasks/mod.rs\n"),
-        "{run:?}"
-    );
-    assert_eq!(project.tree(), before);
 
     let mut args = TASKS.to_vec();
     args.push("--force");
@@ -216,15 +195,10 @@ fn a_missing_marker_writes_nothing() {
         "src/modules/mod.rs",
         &registry.replace("    // scaffold:routes\n", ""),
     );
-    let before = project.tree();
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("src/modules/mod.rs: no `// scaffold:routes` line to insert above"),
-        "{run:?}"
+    project.fails_with(
+        TASKS,
+        &["src/modules/mod.rs: no `// scaffold:routes` line to insert above"],
     );
-    assert_eq!(project.tree(), before);
 }
 
 #[test]
@@ -233,13 +207,10 @@ fn a_failed_write_rolls_everything_back() {
     // The registry's temporary file cannot be created, after the module folder and the
     // migration have been staged: all of that must be undone.
     fs::create_dir(project.path("src/modules/.mod.rs.scaffold-new")).unwrap();
-    let before = project.tree();
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("cannot write"), "{run:?}");
-    assert!(run.stderr.contains("src/modules/mod.rs"), "{run:?}");
-    assert!(run.stderr.contains("nothing was changed"), "{run:?}");
-    assert_eq!(project.tree(), before);
+    project.fails_with(
+        TASKS,
+        &["cannot write", "src/modules/mod.rs", "nothing was changed"],
+    );
 }
 
 #[test]
@@ -249,30 +220,19 @@ fn template_errors_name_the_file_and_line() {
         "scaffold/templates/module/models.rs.tera",
         "struct {{ type_name }};\n{% for f in fields %}\n{{ f.colum }}\n{% endfor %}\n",
     );
-    let before = project.tree();
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    for expected in [
-        "template `module/models.rs.tera`",
-        "scaffold/templates/module/models.rs.tera",
-        "Variable `f.colum` not found",
-        "near line 3: {{ f.colum }}",
-    ] {
-        assert!(
-            run.stderr.contains(expected),
-            "missing {expected:?} in {run:?}"
-        );
-    }
-    assert_eq!(project.tree(), before);
+    project.fails_with(
+        TASKS,
+        &[
+            "template `module/models.rs.tera`",
+            "scaffold/templates/module/models.rs.tera",
+            "Variable `f.colum` not found",
+            "near line 3: {{ f.colum }}",
+        ],
+    );
 
     project.write("scaffold/templates/module/models.rs.tera", "ok\n{% if %}\n");
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("module/models.rs.tera"), "{run:?}");
-    assert!(
-        run.stderr.contains("2:"),
-        "the parse error has a line: {run:?}"
-    );
+    // "2:": the parse error has a line.
+    project.fails_with(TASKS, &["module/models.rs.tera", "2:"]);
 }
 
 #[test]
@@ -526,63 +486,50 @@ fn bad_input_is_refused_with_a_clear_message() {
     for (words, expected) in cases {
         let mut args = vec!["new", "module"];
         args.extend_from_slice(words);
-        let run = project.run(&args);
         if expected.is_empty() {
+            let run = project.run(&args);
             assert_eq!(run.code, 0, "{words:?} should be accepted: {run:?}");
             let destroy = project.run(&["destroy", "module", "orders"]);
             assert_eq!(destroy.code, 0, "{destroy:?}");
             assert_eq!(project.tree(), before, "destroy undoes {words:?}");
             continue;
         }
-        assert_eq!(run.code, 1, "{words:?}: {run:?}");
+        let run = project.fails_with(&args, expected);
         assert!(run.stderr.starts_with("error: "), "{words:?}: {run:?}");
-        for part in *expected {
-            assert!(
-                run.stderr.contains(part),
-                "{words:?}: missing {part:?} in {run:?}"
-            );
-        }
-        assert_eq!(project.tree(), before, "{words:?} changed the tree");
     }
 }
 
 #[test]
 fn field_errors_point_at_the_bad_part_and_all_are_reported() {
     let project = Project::copy();
-    let run = project.run(&[
-        "new",
-        "module",
-        "tasks",
-        "title:strng",
-        "ok:int",
-        "n:int:uniqe",
-    ]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("    title:strng\n          ^^^^^\n"),
-        "{run:?}"
-    );
-    assert!(
-        run.stderr.contains("    n:int:uniqe\n          ^^^^^\n"),
-        "{run:?}"
+    project.fails_with(
+        &[
+            "new",
+            "module",
+            "tasks",
+            "title:strng",
+            "ok:int",
+            "n:int:uniqe",
+        ],
+        &[
+            "    title:strng\n          ^^^^^\n",
+            "    n:int:uniqe\n          ^^^^^\n",
+        ],
     );
 }
 
 #[test]
 fn no_project_is_a_clear_error() {
     let empty = tempfile::tempdir().unwrap();
-    let run = run_in(empty.path(), &["new", "module", "tasks", "a:int"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("no scaffold.toml found in"), "{run:?}");
-    assert!(run.stderr.contains("-C <dir>"), "{run:?}");
-    let run = run_in(
+    fails_in(
+        empty.path(),
+        &["new", "module", "tasks", "a:int"],
+        &["no scaffold.toml found in", "-C <dir>"],
+    );
+    fails_in(
         empty.path(),
         &["-C", "does/not/exist", "new", "module", "tasks"],
-    );
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("cannot use directory does/not/exist"),
-        "{run:?}"
+        &["cannot use directory does/not/exist"],
     );
 }
 
@@ -590,24 +537,17 @@ fn no_project_is_a_clear_error() {
 fn a_broken_config_is_a_clear_error() {
     let project = Project::copy();
     project.write("scaffold.toml", "[paths]\nmodules = \"src/modules\"\n");
-    let run = project.run(&["new", "module", "tasks", "a:int"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("scaffold.toml is not valid"), "{run:?}");
-    assert!(run.stderr.contains("missing field `migrations`"), "{run:?}");
+    project.fails_with(
+        &["new", "module", "tasks", "a:int"],
+        &["scaffold.toml is not valid", "missing field `migrations`"],
+    );
 }
 
 #[test]
 fn a_registration_without_its_template_is_a_clear_error() {
     let project = Project::copy();
     fs::remove_file(project.path("scaffold/templates/inject/routes.tera")).unwrap();
-    let before = project.tree();
-    let run = project.run(TASKS);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr.contains("no template inject/routes.tera"),
-        "{run:?}"
-    );
-    assert_eq!(project.tree(), before);
+    project.fails_with(TASKS, &["no template inject/routes.tera"]);
 }
 
 #[test]
@@ -684,15 +624,10 @@ fn a_registration_file_that_is_not_utf8_is_refused() {
     let mut bytes = fs::read(&registry).unwrap();
     bytes.extend_from_slice(b"// caf\xe9 in Latin-1\n");
     fs::write(&registry, &bytes).unwrap();
-    let before = project.tree();
-    let run = project.run(&["new", "module", "tasks", "title:string"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("src/modules/mod.rs: is not valid UTF-8 text"),
-        "{run:?}"
+    project.fails_with(
+        &["new", "module", "tasks", "title:string"],
+        &["src/modules/mod.rs: is not valid UTF-8 text"],
     );
-    assert_eq!(project.tree(), before);
 }
 
 /// Two runs at once would lose each other's registration lines and manifest entries: while
@@ -703,7 +638,6 @@ fn one_run_at_a_time_changes_a_project() {
     assert_eq!(project.run(TASKS).code, 0);
     let held = fs::File::open(project.path("scaffold.toml")).unwrap();
     held.lock().unwrap();
-    let before = project.tree();
     for args in [
         &["new", "module", "notes", "title:string"][..],
         &["change", "module", "tasks", "--add", "done:bool=false"],
@@ -711,15 +645,8 @@ fn one_run_at_a_time_changes_a_project() {
         &["destroy", "module", "tasks"],
         &["templates", "eject", "--force"],
     ] {
-        let run = project.run(args);
-        assert_eq!(run.code, 1, "{args:?}: {run:?}");
-        assert!(
-            run.stderr
-                .contains("another scaffold is changing the project"),
-            "{args:?}: {run:?}"
-        );
+        project.fails_with(args, &["another scaffold is changing the project"]);
     }
-    assert_eq!(project.tree(), before);
     held.unlock().unwrap();
     assert_eq!(
         project
@@ -735,12 +662,14 @@ fn a_mistyped_command_or_type_gets_a_suggestion() {
     let run = project.run(&["lsit"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(run.stderr.contains("'list'"), "{run:?}");
-    let run = project.run(&["new", "module", "tasks", "title:strng"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("did you mean `string`?"), "{run:?}");
-    let run = project.run(&["new", "module", "tasks", "owner:ref(usres)"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("did you mean `users`?"), "{run:?}");
+    project.fails_with(
+        &["new", "module", "tasks", "title:strng"],
+        &["did you mean `string`?"],
+    );
+    project.fails_with(
+        &["new", "module", "tasks", "owner:ref(usres)"],
+        &["did you mean `users`?"],
+    );
 }
 
 /// Run with `-C` from outside the project, the commands scaffold suggests keep the `-C`.
@@ -764,15 +693,10 @@ fn hints_name_commands_that_work_from_where_scaffold_ran() {
         "{run:?}"
     );
     project.write("src/modules/tasks/models.rs", "// mine\n");
-    let run = run_in(
+    fails_in(
         parent,
         &["-C", "project", "new", "module", "tasks", "a:int"],
-    );
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("`scaffold -C project upgrade tasks` brings it"),
-        "{run:?}"
+        &["`scaffold -C project upgrade tasks` brings it"],
     );
     let run = run_in(parent, &["-C", "project", "check"]);
     assert_eq!(run.code, 0, "edits are no problem: {run:?}");

@@ -7,35 +7,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 
-use common::{EPOCH, Project, Run};
-
-type Tree = BTreeMap<String, Option<Vec<u8>>>;
-
-/// The paths that differ between two trees (the trees themselves are too long to print).
-fn differences(left: &Tree, right: &Tree) -> Vec<String> {
-    let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
-    paths.sort();
-    paths.dedup();
-    paths
-        .into_iter()
-        .filter(|path| left.get(*path) != right.get(*path))
-        .cloned()
-        .collect()
-}
-
-#[track_caller]
-fn assert_same(left: &Tree, right: &Tree, what: &str) {
-    let differences = differences(left, right);
-    assert!(
-        differences.is_empty(),
-        "{what}: these differ: {differences:?}"
-    );
-}
+use common::{EPOCH, Project, Run, Tree, assert_same};
 
 const NEW_TASKS: &[&str] = &["new", "module", "tasks", "title:string", "done:bool"];
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{Project, Run, copy_tree, run_in};
+use common::{Project, Run, Tree, changed, copy_tree, run_in};
 
 const TASKS: &[&str] = &[
     "new",
@@ -42,21 +42,6 @@ fn edit(project: &Project, path: &str, from: &str, to: &str) {
     let text = project.read(path);
     assert!(text.contains(from), "{path} has no {from:?}:\n{text}");
     project.write(path, &text.replacen(from, to, 1));
-}
-
-/// Paths whose content differs between two trees.
-fn changed(
-    before: &std::collections::BTreeMap<String, Option<Vec<u8>>>,
-    after: &std::collections::BTreeMap<String, Option<Vec<u8>>>,
-) -> Vec<String> {
-    before
-        .keys()
-        .chain(after.keys())
-        .filter(|path| before.get(*path) != after.get(*path))
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect()
 }
 
 // ---- the manifest -------------------------------------------------------------------------
@@ -865,7 +850,7 @@ impl ServerCopy {
         run_in(&self.project.root, &all)
     }
 
-    fn tree(&self) -> std::collections::BTreeMap<String, Option<Vec<u8>>> {
+    fn tree(&self) -> Tree {
         let mut tree = common::tree(&self.project.root);
         tree.retain(|path, _| !path.starts_with(".git"));
         tree

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::run_in;
+use common::{fails_in, run_in};
 
 #[test]
 fn a_new_app_is_renamed_and_takes_a_module() {
@@ -50,21 +50,12 @@ fn new_app_refuses_a_folder_with_files_and_bad_names() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("taken")).unwrap();
     std::fs::write(dir.path().join("taken/notes.txt"), "mine").unwrap();
-    let before = common::tree(dir.path());
 
-    let run = run_in(dir.path(), &["new", "app", "taken"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("is not empty"), "{run:?}");
-
+    fails_in(dir.path(), &["new", "app", "taken"], &["is not empty"]);
     for bad in ["Billing", "1api", "billing.api", "fn"] {
-        let run = run_in(dir.path(), &["new", "app", bad]);
-        assert_eq!(run.code, 1, "{bad}: {run:?}");
-        assert!(run.stderr.contains("cannot name a crate"), "{bad}: {run:?}");
+        fails_in(dir.path(), &["new", "app", bad], &["cannot name a crate"]);
     }
-    assert_eq!(common::tree(dir.path()), before, "nothing was written");
-
-    let run = run_in(dir.path(), &["new", "app", "fresh", "--dir", "taken"]);
-    assert_eq!(run.code, 1, "{run:?}");
+    fails_in(dir.path(), &["new", "app", "fresh", "--dir", "taken"], &[]);
     let run = run_in(
         dir.path(),
         &["new", "app", "fresh", "--dir", "elsewhere/fresh"],
@@ -89,15 +80,13 @@ fn new_app_refuses_to_nest_inside_a_scaffold_project() {
             &["new", "app", "billing", "--dir", "deep/er"],
         ),
     ] {
-        let run = run_in(cwd, args);
-        assert_eq!(run.code, 1, "{run:?}");
-        assert!(
-            run.stderr.contains("is inside the scaffold project"),
-            "{run:?}"
-        );
-        assert!(
-            run.stderr.contains("`scaffold new app billing --dir "),
-            "{run:?}"
+        fails_in(
+            cwd,
+            args,
+            &[
+                "is inside the scaffold project",
+                "`scaffold new app billing --dir ",
+            ],
         );
     }
     assert_eq!(project.tree(), before, "nothing was written");

@@ -1,5 +1,6 @@
 //! Shared by the integration tests: a temporary copy of the fixture project, a way to run
-//! the real binary in it, and a fingerprint of every file to prove nothing changed.
+//! the real binary in it (and to see it refuse), and a fingerprint of every file to prove
+//! nothing changed.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -93,8 +94,16 @@ impl Project {
         run_in(&self.root, &all)
     }
 
+    /// `scaffold -C <root> <args>`, refused: see [`fails_in`].
+    #[track_caller]
+    pub fn fails_with(&self, args: &[&str], expected: &[&str]) -> Run {
+        let mut all = vec!["-C", self.root.to_str().unwrap()];
+        all.extend_from_slice(args);
+        fails_in(&self.root, &all, expected)
+    }
+
     /// Every file (with its bytes) and folder under the root.
-    pub fn tree(&self) -> BTreeMap<String, Option<Vec<u8>>> {
+    pub fn tree(&self) -> Tree {
         tree(&self.root)
     }
 }
@@ -117,7 +126,48 @@ pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
     }
 }
 
-pub fn tree(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
+/// The real binary, run in `cwd`, refuses: it exits with 1, its stderr holds each of
+/// `expected`, and not a file or folder under `cwd` changed.
+#[track_caller]
+pub fn fails_in(cwd: &Path, args: &[&str], expected: &[&str]) -> Run {
+    let before = tree(cwd);
+    let run = run_in(cwd, args);
+    assert_eq!(run.code, 1, "{args:?}: {run:?}");
+    for part in expected {
+        assert!(
+            run.stderr.contains(part),
+            "{args:?}: missing {part:?} in {run:?}"
+        );
+    }
+    assert_same(&tree(cwd), &before, &format!("{args:?} changed the tree"));
+    run
+}
+
+/// Every file (with its bytes) and folder under a root, by relative path.
+pub type Tree = BTreeMap<String, Option<Vec<u8>>>;
+
+/// The paths that differ between two trees (the trees themselves are too long to print).
+pub fn changed(left: &Tree, right: &Tree) -> Vec<String> {
+    let mut paths: Vec<&String> = left.keys().chain(right.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    paths
+        .into_iter()
+        .filter(|path| left.get(*path) != right.get(*path))
+        .cloned()
+        .collect()
+}
+
+#[track_caller]
+pub fn assert_same(left: &Tree, right: &Tree, what: &str) {
+    let differences = changed(left, right);
+    assert!(
+        differences.is_empty(),
+        "{what}: these differ: {differences:?}"
+    );
+}
+
+pub fn tree(root: &Path) -> Tree {
     let mut all = BTreeMap::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
