@@ -5,9 +5,8 @@ mod common;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{Project, Run, Tree, changed, copy_tree, run_in};
+use common::{Project, Run, Tree, changed, copy_tree, git, run_in};
 
 const TASKS: &[&str] = &[
     "new",
@@ -859,24 +858,6 @@ impl ServerCopy {
     fn git(&self, args: &[&str]) -> String {
         git(&self.project.root, args)
     }
-}
-
-/// Runs git in `dir`; its stdout.
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=scaffold",
-            "-c",
-            "user.email=scaffold@localhost",
-        ])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-    String::from_utf8(output.stdout).unwrap()
 }
 
 /// A manifest may come from anywhere (a cloned repository, a pull request): a path in it that

@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::git;
 use example_server::{target_dir, workspace_dir};
 
 /// The pages whose blocks run, in the order they run, each with the folder (relative to the
@@ -487,23 +488,6 @@ fn free_port() -> u16 {
 fn write_executable(path: &Path, text: &str) {
     fs::write(path, text).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=readme",
-            "-c",
-            "user.email=readme@localhost",
-        ])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {output:?}");
-    String::from_utf8(output.stdout).unwrap()
 }
 
 /// `cargo` on the sandbox's PATH (see the module documentation).

@@ -1,6 +1,6 @@
 //! Shared by the integration tests: a temporary copy of the fixture project, a way to run
-//! the real binary in it (and to see it refuse), and a fingerprint of every file to prove
-//! nothing changed.
+//! the real binary in it (and to see it refuse), a fingerprint of every file to prove nothing
+//! changed, and git.
 
 #![allow(dead_code)] // each test file uses its own subset
 
@@ -200,4 +200,23 @@ pub fn copy_tree(from: &Path, to: &Path) {
             fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Runs git in `dir` as a fixed author that signs nothing; its stdout. Fails the test if git
+/// fails.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args([
+            "-c",
+            "user.name=scaffold",
+            "-c",
+            "user.email=scaffold@localhost",
+        ])
+        .args(["-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(output.status.success(), "git {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
 }
