@@ -230,7 +230,8 @@ fn run_script(
          {after}\n",
         change.migration("tasks ...")
     );
-    let mut child = std::process::Command::new("psql")
+    let mut command = std::process::Command::new("psql");
+    command
         .args([
             database,
             "-X",
@@ -241,9 +242,8 @@ fn run_script(
         ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("psql, PostgreSQL's client, runs");
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("psql, PostgreSQL's client, runs");
     use std::io::Write as _;
     child
         .stdin
@@ -251,7 +251,7 @@ fn run_script(
         .unwrap()
         .write_all(script.as_bytes())
         .unwrap();
-    child.wait_with_output().unwrap()
+    common::wait_for(child, &command)
 }
 
 #[test]
@@ -403,10 +403,15 @@ fn keyword_columns_are_quoted_everywhere() {
 }
 
 fn psql_lines(database: &str, sql: &str) -> Vec<String> {
-    let output = std::process::Command::new("psql")
-        .args([database, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql, PostgreSQL's client, runs");
+    let output = common::output(std::process::Command::new("psql").args([
+        database,
+        "-X",
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        sql,
+    ]));
     assert!(output.status.success(), "{output:?}");
     String::from_utf8(output.stdout)
         .unwrap()

@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::{Project, fails_in, run_in};
+use common::{Project, fails_in, run_in, wait_for};
 
 const TASKS: &[&str] = &[
     "new",
@@ -598,14 +598,15 @@ fn a_closed_output_pipe_ends_quietly() {
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_scaffold"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_scaffold"));
+        command
             .arg("-C")
             .arg(&project.root)
             .args(args)
+            .stdin(std::process::Stdio::null())
             .stdout(writer)
-            .stderr(std::process::Stdio::piped())
-            .output()
-            .unwrap();
+            .stderr(std::process::Stdio::piped());
+        let output = wait_for(command.spawn().unwrap(), &command);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
         assert!(

@@ -11,19 +11,22 @@ use std::fs;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 
-use common::{EPOCH, Project, Run, Tree, assert_same};
+use common::{EPOCH, Project, Run, Tree, assert_same, wait_for};
 
 const NEW_TASKS: &[&str] = &["new", "module", "tasks", "title:string", "done:bool"];
 
 /// Fails the test, saying what to install, when strace is missing: a crash test that skipped
 /// itself would pass without proving anything.
 fn require_strace() {
-    let found = Command::new("strace")
+    let mut command = Command::new("strace");
+    command
         .arg("-V")
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
+        .stderr(Stdio::null());
+    let found = command
+        .spawn()
+        .is_ok_and(|child| wait_for(child, &command).status.success());
     assert!(found, "these tests need strace: apt-get install strace");
 }
 
@@ -75,7 +78,7 @@ fn run_stopped(
             Ok(())
         });
     }
-    let status = command.status().unwrap();
+    let status = wait_for(command.spawn().unwrap(), &command).status;
     // strace ends itself with the signal that ended scaffold.
     status.signal()
 }

@@ -326,13 +326,13 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
             if args.is_empty() {
                 continue;
             }
-            let output = Command::new(&binary)
-                .args(args)
-                .env("DATABASE_URL", &database)
-                .env("RUST_LOG", "warn")
-                .env("JWT_SECRET", "end-to-end-secret-long-enough-for-hs256")
-                .output()
-                .unwrap();
+            let output = common::output(
+                Command::new(&binary)
+                    .args(args)
+                    .env("DATABASE_URL", &database)
+                    .env("RUST_LOG", "warn")
+                    .env("JWT_SECRET", "end-to-end-secret-long-enough-for-hs256"),
+            );
             assert!(output.status.success(), "server {args:?}: {output:?}");
         }
     };
@@ -417,20 +417,17 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
 
 /// Runs one SQL statement; its rows unaligned, without headers.
 fn psql(database: &str, sql: &str) -> String {
-    let output = Command::new("psql")
-        .args([
-            database,
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql, PostgreSQL's client, runs");
+    let output = common::output(Command::new("psql").args([
+        database,
+        "-X",
+        "-q",
+        "-A",
+        "-t",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        sql,
+    ]));
     assert!(output.status.success(), "psql {sql}: {output:?}");
     String::from_utf8(output.stdout).unwrap()
 }

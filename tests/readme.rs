@@ -29,7 +29,6 @@ mod common;
 mod example_server;
 
 use std::fs;
-use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -241,39 +240,11 @@ impl Sandbox {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
-        let mut child = command.spawn().expect("bash runs");
-        let group = child.id() as i32;
-        // Read in threads: a server left in the background keeps the pipes open after bash
-        // exits, so waiting for the output would wait for it.
-        let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
-            std::thread::spawn(move || {
-                let mut bytes = Vec::new();
-                if let Some(mut pipe) = pipe {
-                    let _ = pipe.read_to_end(&mut bytes);
-                }
-                bytes
-            })
-        };
-        let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
-        let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > BLOCK_TIMEOUT {
-                kill_group(group);
-                break child.wait().unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        // Whatever the block left running, such as a server in the background.
-        kill_group(group);
-        std::process::Output {
-            status,
-            stdout: stdout.join().unwrap(),
-            stderr: stderr.join().unwrap(),
-        }
+        let child = command.spawn().expect("bash runs");
+        // Killed with whatever the block left running, such as a server in the background
+        // (which keeps the pipes open after bash exits). A block killed at the limit fails
+        // as any block that a signal ended.
+        common::wait_within(child, BLOCK_TIMEOUT, true).unwrap_or_else(|killed| killed)
     }
 
     /// What the `cargo` on the PATH did: one line per command it ran for a package of the
@@ -281,13 +252,6 @@ impl Sandbox {
     fn cargo_log(&self) -> String {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
-}
-
-fn kill_group(group: i32) {
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{group}")])
-        .stderr(Stdio::null())
-        .status();
 }
 
 #[test]
@@ -342,10 +306,8 @@ fn the_app_the_readme_made_is_ready_for_ci(app: &Path, transcript: &str) {
     }
     example_server::cargo(app, &["fmt", "--check"]);
     example_server::cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
-    let help = Command::new(target_dir().join("debug").join(README_APP))
-        .arg("--help")
-        .output()
-        .unwrap();
+    let help =
+        common::output(Command::new(target_dir().join("debug").join(README_APP)).arg("--help"));
     let help = String::from_utf8(help.stdout).unwrap();
     assert!(help.contains(&format!("Usage: {README_APP}")), "{help}");
     assert!(

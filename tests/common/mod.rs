@@ -1,13 +1,16 @@
 //! Shared by the integration tests: a temporary copy of the fixture project, a way to run
 //! the real binary in it (and to see it refuse), a fingerprint of every file to prove nothing
-//! changed, and git.
+//! changed, git, and a time limit for every process a test starts.
 
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::collections::BTreeMap;
+use std::fmt::Debug;
 use std::fs;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 /// 2025-03-01T12:00:00Z, so that new migrations are named `20250301120000_create_<table>.sql`.
 pub const EPOCH: &str = "1740830400";
@@ -110,15 +113,14 @@ impl Project {
 
 /// Runs the real binary with a fixed clock and no colours, never attached to a terminal.
 pub fn run_in(cwd: &Path, args: &[&str]) -> Run {
-    let output = Command::new(env!("CARGO_BIN_EXE_scaffold"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let output = output(
+        Command::new(env!("CARGO_BIN_EXE_scaffold"))
+            .args(args)
+            .current_dir(cwd)
+            .env("NO_COLOR", "1")
+            .env("SOURCE_DATE_EPOCH", EPOCH)
+            .env_remove("CLICOLOR_FORCE"),
+    );
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8(output.stdout).unwrap(),
@@ -205,18 +207,108 @@ pub fn copy_tree(from: &Path, to: &Path) {
 /// Runs git in `dir` as a fixed author that signs nothing; its stdout. Fails the test if git
 /// fails.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args([
-            "-c",
-            "user.name=scaffold",
-            "-c",
-            "user.email=scaffold@localhost",
-        ])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git runs");
+    let output = output(
+        Command::new("git")
+            .args([
+                "-c",
+                "user.name=scaffold",
+                "-c",
+                "user.email=scaffold@localhost",
+            ])
+            .args(["-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(dir),
+    );
     assert!(output.status.success(), "git {args:?}: {output:?}");
     String::from_utf8(output.stdout).unwrap()
+}
+
+// ---- the time limit ------------------------------------------------------------------------
+
+/// How long a process that a test starts may run before the test kills it and fails:
+/// `SCAFFOLD_TEST_TIMEOUT` seconds, 120 unless set. Far beyond what any of them takes on a
+/// slow, busy machine (the longest take seconds): it is there only so that a mutant that loops
+/// forever fails its test instead of hanging the run. Builds (cargo) are not limited.
+pub fn time_limit() -> Duration {
+    let seconds = match std::env::var("SCAFFOLD_TEST_TIMEOUT") {
+        Ok(value) => value.trim().parse().unwrap_or_else(|_| {
+            panic!("SCAFFOLD_TEST_TIMEOUT={value:?} is not a whole number of seconds")
+        }),
+        Err(_) => 120,
+    };
+    Duration::from_secs(seconds)
+}
+
+/// As `command.output()` (stdin empty, stdout and stderr captured), within [`time_limit`].
+pub fn output(command: &mut Command) -> Output {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    wait_for(child, command)
+}
+
+/// Waits for `child` and gathers what it wrote to the pipes it was given; if it is still
+/// running after [`time_limit`], kills it and fails the test. `what` names it then.
+pub fn wait_for(child: Child, what: &dyn Debug) -> Output {
+    let limit = time_limit();
+    wait_within(child, limit, false).unwrap_or_else(|killed| {
+        panic!(
+            "{what:?} still ran after {limit:?}, so it was killed (SCAFFOLD_TEST_TIMEOUT=<seconds> \
+             sets the limit): {killed:?}"
+        )
+    })
+}
+
+/// Waits at most `limit` for `child`, reading its piped stdout and stderr meanwhile (in
+/// threads: a full pipe would stop it). At the limit it is killed, and its output is the
+/// `Err`. With `group` (the child leads a process group of its own), the whole group is
+/// killed, at the limit and when the child ends, so that nothing it left running in the
+/// background outlives it or holds its pipes open.
+pub fn wait_within(mut child: Child, limit: Duration, group: bool) -> Result<Output, Output> {
+    let read = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = read(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read(child.stderr.take().map(|p| Box::new(p) as _));
+    let kill_group = |child: &Child| {
+        // SAFETY: kill has no memory effects; the group is the child's own.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    };
+    let started = Instant::now();
+    // Short at first, as most runs take milliseconds; then no busier than 20 checks a second.
+    let mut pause = Duration::from_millis(1);
+    let (status, in_time) = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break (status, true);
+        }
+        if started.elapsed() > limit {
+            if group {
+                kill_group(&child);
+            } else {
+                let _ = child.kill();
+            }
+            break (child.wait().unwrap(), false);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    };
+    if group {
+        kill_group(&child);
+    }
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap(),
+        stderr: stderr.join().unwrap(),
+    };
+    if in_time { Ok(output) } else { Err(output) }
 }
