@@ -9,6 +9,8 @@
 //! | `route-without-permission` | `<module>/router.rs` | every `#[utoipa::path]` handler takes `Authorized<_>` |
 //! | `session-search-path` | every `.rs` file, `.sql` files outside migrations | no SQL that sets `search_path` (or `SET SCHEMA`) beyond the transaction |
 //! | `migration-search-path` | `.sql` files in a `migrations` folder | no SQL that changes `search_path` at all: the runner owns it |
+//! | `transaction-control` | every `.rs` file of a module | no SQL that starts or ends a transaction (`BEGIN`, `COMMIT`, `ROLLBACK`, `SAVEPOINT`, ...): `ctx.begin()` and `db.commit()` own them |
+//! | `session-setting` | every `.rs` file of a module | no SQL that changes the session beyond the transaction (`SET` without `LOCAL`, `RESET`, `DISCARD`, `set_config(..., false)`) |
 //! | `raw-pool` | every file of a module | no pool or connection of its own: tenant data only through `Ctx::db` or `Ctx::begin` |
 //!
 //! A `#[serde(...)]` attribute of a request type that cannot be read is a `cannot-parse`
@@ -252,6 +254,34 @@ mod tests {
             rules(Role::Other, source),
             [("session-search-path", 1), ("session-search-path", 2)]
         );
+    }
+
+    #[test]
+    fn modules_leave_transactions_and_the_session_to_the_pool() {
+        let source = "fn f() {\n    q(\"BEGIN\");\n    q(\"select 1; COMMIT\");\n    \
+                      q(\"SET statement_timeout = 0\");\n    q(\"set role admin\");\n    \
+                      q(\"SELECT set_config('app.user', $1, false)\");\n    q(\"DISCARD ALL\");\n    \
+                      q(\"START TRANSACTION\");\n}\n";
+        let expected = [
+            ("transaction-control", 2),
+            ("transaction-control", 3),
+            ("session-setting", 4),
+            ("session-setting", 5),
+            ("session-setting", 6),
+            ("session-setting", 7),
+            ("transaction-control", 8),
+        ];
+        assert_eq!(rules(Role::Service, source), expected);
+        assert_eq!(rules(Role::Module, source), expected);
+        // What a transaction scopes, and SQL that only mentions the words, are fine.
+        let fine = "fn f() {\n    q(\"SET LOCAL statement_timeout = 0\");\n    \
+                    q(\"SET TRANSACTION ISOLATION LEVEL SERIALIZABLE\");\n    \
+                    q(\"SELECT set_config('app.user', $1, true)\");\n    \
+                    q(\"UPDATE t SET begin = 1 -- COMMIT\");\n    q(\"commit the change\");\n    \
+                    q(\"set the title first\");\n}\n";
+        assert_eq!(rules(Role::Module, fine), []);
+        // The server's own code runs the transactions.
+        assert_eq!(rules(Role::Other, source), []);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
 use super::finding::{Finding, Role};
-use super::sql::search_path_changes;
+use super::sql::{connection_state_changes, search_path_changes};
 
 /// Crates a service must not know: the web framework and its plumbing.
 const WEB_CRATES: &[&str] = &[
@@ -197,6 +197,12 @@ impl<'ast> Visit<'ast> for Checker<'_> {
             .find_map(|change| change.session_problem());
         if let Some(problem) = problem {
             self.report(literal.span(), "session-search-path", problem);
+        }
+        if self.role != Role::Other {
+            let sql = literal.value();
+            if let Some(change) = connection_state_changes(&sql).first() {
+                self.report(literal.span(), change.rule, change.problem());
+            }
         }
         visit::visit_lit_str(self, literal);
     }

@@ -34,6 +34,119 @@ pub fn check_sql(file: &Path, migration: bool, sql: &str) -> Vec<Finding> {
         .collect()
 }
 
+/// A statement of some SQL that ends or starts a transaction, or changes the session beyond
+/// the transaction, other than `search_path` (see [`search_path_changes`]): on a pooled
+/// connection, what it leaves reaches the next request, which may be another tenant's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ConnectionStateChange {
+    /// 1-based, within the SQL.
+    pub(super) line: usize,
+    /// `transaction-control` or `session-setting`.
+    pub(super) rule: &'static str,
+    /// The statement as a reader would name it: `COMMIT`, `SET statement_timeout`.
+    pub(super) what: String,
+}
+
+impl ConnectionStateChange {
+    pub(super) fn problem(&self) -> String {
+        if self.rule == "transaction-control" {
+            format!(
+                "{} in module code: the pool owns transactions, and one left open or ended \
+                 here joins or cuts another request's; use `ctx.begin()` and `db.commit()`",
+                self.what
+            )
+        } else {
+            format!(
+                "{} lasts for the session and reaches the next request on a pooled \
+                 connection, maybe another tenant's; use `SET LOCAL` (or `set_config(..., \
+                 true)`) inside `ctx.begin()`",
+                self.what
+            )
+        }
+    }
+}
+
+/// Every [`ConnectionStateChange`] in `sql`: `BEGIN`, `START TRANSACTION`, `COMMIT`,
+/// `ROLLBACK`, `ABORT`, `SAVEPOINT`, `RELEASE`, `PREPARE TRANSACTION`; `SET` without `LOCAL`
+/// (`SET ROLE` too), `RESET`, `DISCARD` and `set_config(..., false)` of any setting but
+/// `search_path`, which has its own rule. Comments do not count, and neither does text that
+/// only starts with such a word (`"commit the change"`): a statement must read as one.
+pub(super) fn connection_state_changes(sql: &str) -> Vec<ConnectionStateChange> {
+    /// What may follow `BEGIN`, `COMMIT`, `ROLLBACK` or `ABORT` in a statement.
+    const TRANSACTION_WORDS: &[&str] = &[
+        "transaction",
+        "work",
+        "and",
+        "no",
+        "chain",
+        "isolation",
+        "level",
+        "read",
+        "write",
+        "only",
+        "committed",
+        "uncommitted",
+        "repeatable",
+        "serializable",
+        "deferrable",
+        "not",
+        "to",
+        "savepoint",
+        "prepared",
+    ];
+    let mut changes = Vec::new();
+    for statement in sql_statements(sql) {
+        let words: Vec<&str> = statement.iter().map(|t| t.text.as_str()).collect();
+        let word = |n: usize| words.get(n).copied().unwrap_or_default();
+        let line = statement[0].line;
+        let mut change = |line, rule, what: String| {
+            changes.push(ConnectionStateChange { line, rule, what });
+        };
+        let (first, rest) = (word(0), &words[1..]);
+        let transaction = |allowed: &[&str]| {
+            rest.iter()
+                .all(|w| allowed.contains(w) || w.starts_with('\''))
+        };
+        match first {
+            "begin" | "commit" | "rollback" | "abort" if transaction(TRANSACTION_WORDS) => {
+                change(line, "transaction-control", first.to_uppercase());
+            }
+            "start" | "prepare" if word(1) == "transaction" => {
+                let what = format!("{} TRANSACTION", first.to_uppercase());
+                change(line, "transaction-control", what);
+            }
+            "savepoint" | "release" if (2..=3).contains(&words.len()) => {
+                change(line, "transaction-control", first.to_uppercase());
+            }
+            // `SET TRANSACTION` and `SET CONSTRAINTS` hold for the transaction only.
+            "set" if !matches!(word(1), "local" | "transaction" | "constraints") => {
+                let at = if word(1) == "session" { 2 } else { 1 };
+                let setting = word(at);
+                let assigns = matches!(word(at + 1), "=" | "to")
+                    || matches!(setting, "role" | "authorization" | "time");
+                if assigns && !matches!(setting, "search_path" | "schema") {
+                    change(line, "session-setting", format!("SET {setting}"));
+                }
+            }
+            "reset" | "discard" if words.len() == 2 && word(1) != "search_path" => {
+                let what = format!("{} {}", first.to_uppercase(), word(1));
+                change(line, "session-setting", what);
+            }
+            _ => {}
+        }
+        for (i, token) in statement.iter().enumerate() {
+            if token.text == "set_config" && word(i + 1) == "(" && word(i + 2) != "'search_path'" {
+                let local = call_arguments(&words[i + 1..]).get(2) == Some(&vec!["true"]);
+                if !local {
+                    let what = format!("set_config({}, ...)", word(i + 2));
+                    change(token.line, "session-setting", what);
+                }
+            }
+        }
+    }
+    changes
+}
+
 /// A statement (or call) of some SQL that changes `search_path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct SearchPathChange {

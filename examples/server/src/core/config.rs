@@ -35,6 +35,10 @@ pub struct Limits {
     pub pool_size: u32,
     /// `DATABASE_ACQUIRE_TIMEOUT`: how long a request waits for a pooled connection.
     pub acquire_timeout: Duration,
+    /// `DATABASE_MAX_LIFETIME`: how long a request connection is used before it is replaced
+    /// (less up to a tenth, so that connections opened together are not replaced together),
+    /// which gives back what its backend cached.
+    pub max_lifetime: Duration,
     /// `DATABASE_STATEMENT_TIMEOUT`: PostgreSQL's `statement_timeout` on request connections.
     pub statement_timeout: Duration,
     /// `DATABASE_LOCK_TIMEOUT`: PostgreSQL's `lock_timeout` on request connections.
@@ -56,6 +60,7 @@ impl Default for Limits {
         Limits {
             pool_size: 16,
             acquire_timeout: Duration::from_secs(2),
+            max_lifetime: Duration::from_secs(30 * 60),
             statement_timeout: Duration::from_secs(5),
             lock_timeout: Duration::from_secs(2),
             idle_in_transaction_timeout: Duration::from_secs(10),
@@ -120,6 +125,7 @@ impl Config {
         let limits = Limits {
             pool_size,
             acquire_timeout: seconds("DATABASE_ACQUIRE_TIMEOUT", defaults.acquire_timeout)?,
+            max_lifetime: seconds("DATABASE_MAX_LIFETIME", defaults.max_lifetime)?,
             statement_timeout: seconds("DATABASE_STATEMENT_TIMEOUT", defaults.statement_timeout)?,
             lock_timeout: seconds("DATABASE_LOCK_TIMEOUT", defaults.lock_timeout)?,
             idle_in_transaction_timeout: seconds(

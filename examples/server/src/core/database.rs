@@ -105,6 +105,7 @@ impl Database {
             &sizes,
             request_connect_options(&connect_options, &limits),
             limits.acquire_timeout,
+            limits.max_lifetime,
         );
         let ready =
             pool_options(1, Duration::from_secs(1)).connect_lazy_with(connect_options.clone());
@@ -206,7 +207,9 @@ impl Database {
                 .acquire(slot.home)
                 .await
                 .inspect_err(|error| {
-                    if is_unreachable(error) {
+                    // Maybe the database itself is gone: worth a probe. A pool timeout is
+                    // not: every connection is busy, which says nothing of the database.
+                    if is_connection_failure(error) {
                         self.watch_until_reachable();
                     }
                 })?;
@@ -306,11 +309,6 @@ struct TenantSlot {
     /// stale in a way that matters: a deleted tenant's statements find no schema (answered
     /// 401, see `AppError`), and it is only kept once the tenant's schema is migrated.
     schema: Option<Arc<str>>,
-}
-
-/// Maybe the database itself is gone: worth a probe.
-fn is_unreachable(error: &sqlx::Error) -> bool {
-    is_connection_failure(error) || matches!(error, sqlx::Error::PoolTimedOut)
 }
 
 /// Resolves when the client that sent the request has gone (see `app::run_to_completion`).

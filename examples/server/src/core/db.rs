@@ -26,8 +26,10 @@ pub struct Db {
 }
 
 impl Db {
-    /// `statement` with every `{schema}` replaced by the tenant's schema, quoted.
-    pub fn sql(&self, statement: &str) -> AssertSqlSafe<String> {
+    /// `statement` with every `{schema}` replaced by the tenant's schema, quoted. Only a
+    /// literal is taken (`&'static str`): SQL built at run time, perhaps from input, does not
+    /// get this treatment.
+    pub fn sql(&self, statement: &'static str) -> AssertSqlSafe<String> {
         AssertSqlSafe(statement.replace("{schema}", &self.connection.schema))
     }
 
@@ -46,7 +48,8 @@ impl Db {
         Ok(self)
     }
 
-    /// Commits the transaction [`Ctx::begin`] started; outside one, there is nothing to commit.
+    /// Commits the transaction [`Ctx::begin`] started. On a connection from [`Ctx::db`] there
+    /// is none, and saying commit there is a bug, so it is an error rather than a no-op.
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {
         self.connection.pooled.commit().await
     }

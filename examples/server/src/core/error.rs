@@ -168,11 +168,13 @@ pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Connection failures among the errors turned into an `AppError` so far. Every statement's
-/// error passes through here on its way to the client, so this is where the pool learns that a
-/// connection died under a request: it pings every connection in use at that moment when it
-/// comes back (see `pool::Pooled`), so a dead one leaves the pool rather than failing request
-/// after request.
+/// Connection failures among the errors turned into an `AppError` so far. A statement that
+/// module code runs reaches the pool's sight only as an error on its way to the client, so
+/// this is where the pool learns that a connection may have died under a request: every
+/// connection is pinged once before it is handed out again after the count moved (see
+/// `pool::Manager::recycle`), so a dead one leaves the pool rather than failing request after
+/// request. Failures of the pool's own statements (`BEGIN`, `COMMIT`, `ROLLBACK`, the ping)
+/// it sees directly, and drops that connection.
 static CONNECTION_FAILURES: AtomicU64 = AtomicU64::new(0);
 
 pub(crate) fn connection_failures() -> u64 {

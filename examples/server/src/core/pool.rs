@@ -1,23 +1,31 @@
 //! The request connections, in groups (see [`Pool::acquire`] for how a tenant picks one).
 //!
+//! Each group is a `deadpool` pool, which keeps the books: permits, idle connections, a
+//! waiter or a connect dropped half way (a client gone, a request timed out) gives back what
+//! it held. On top of it, one fair semaphore counts the whole pool's connections, so that
+//! waiters are served in the order they came, whichever group frees a connection first.
+//!
 //! Not sqlx's pool: that one pings every connection it takes back, a second round trip for a
 //! request that is otherwise one statement (`bench/README.md`, "The request path's
-//! mechanism"). This one checks a connection only when there is reason to: one unused for
-//! `PING_AFTER_IDLE` is pinged before it is handed out (the database may have restarted
-//! meanwhile), and one that comes back with a transaction left open, or after any request saw
-//! a connection fail (`error::connection_failures`), is rolled back or pinged before it is
-//! handed out again.
+//! mechanism"). Here a connection is checked only when there is reason to, as deadpool hands
+//! it out again ([`Manager::recycle`]): one unused for [`PING_AFTER_IDLE`] is pinged (the
+//! database may have restarted meanwhile), so is one that came back after a connection failed
+//! somewhere (`error::connection_failures`), and one past its lifetime is closed and replaced.
+//! A connection that comes back inside a transaction is rolled back before it goes back, and
+//! one whose own `BEGIN`, `COMMIT` or `ROLLBACK` failed on the connection is dropped. Every
+//! wait, connect, ping and rollback has a time limit.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use deadpool::managed::{self, Metrics, Object, PoolError, RecycleError, RecycleResult, Timeouts};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::core::error::connection_failures;
+use crate::core::error::{connection_failures, is_connection_failure};
 
 /// A connection unused for this long is pinged before a request gets it. Short, because even
 /// a quick restart of the database (`pg_ctl` waits in steps of 100 ms) leaves its connections
@@ -30,207 +38,242 @@ pub struct Pool {
 }
 
 struct Inner {
-    groups: Vec<Group>,
-    connect_options: PgConnectOptions,
-    acquire_timeout: Duration,
-    closed: AtomicBool,
-}
-
-struct Group {
-    idle: Mutex<Vec<Idle>>,
-    /// One permit per connection the group may still hand out: idle ones and unopened ones.
-    free: Semaphore,
+    groups: Vec<managed::Pool<Manager>>,
+    /// One permit per connection of the whole pool. Tokio's semaphore is fair: waiters get
+    /// permits in the order they asked.
+    permits: Arc<Semaphore>,
     size: u32,
+    acquire_timeout: Duration,
 }
 
-struct Idle {
+/// Opens and checks a group's connections for deadpool.
+struct Manager {
+    connect_options: PgConnectOptions,
+    /// The longest a connect, a ping or a rollback may take.
+    timeout: Duration,
+    lifetime: Duration,
+    /// Connections opened, for spreading their lifetimes.
+    opened: AtomicU64,
+}
+
+/// A pooled connection with what the pool needs to know about it.
+pub struct Conn {
     connection: PgConnection,
-    since: Instant,
+    /// When it came back, to tell how long it has been idle.
+    returned: Instant,
+    /// When it is closed rather than handed out again.
+    expires: Instant,
+    /// `connection_failures()` when it was handed out: if the count has moved by the time it
+    /// comes back, a connection failed somewhere while it was out, maybe this one.
+    failures_then: u64,
+}
+
+impl managed::Manager for Manager {
+    type Type = Conn;
+    type Error = sqlx::Error;
+
+    async fn create(&self) -> Result<Conn, sqlx::Error> {
+        let connection = PgConnection::connect_with(&self.connect_options);
+        // A connect that takes too long is the database's trouble, not the pool's: it counts
+        // as a connection failure (see `error::is_connection_failure`).
+        let timed_out = || std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out");
+        let connection = tokio::time::timeout(self.timeout, connection)
+            .await
+            .map_err(|_| sqlx::Error::Io(timed_out()))??;
+        // Lifetimes spread over their last tenth, so that connections opened together (at
+        // start, after an outage) are not all replaced at once.
+        let n = self.opened.fetch_add(1, Ordering::Relaxed);
+        let spread = self.lifetime / 10 * ((n * 7) % 10) as u32 / 10;
+        let now = Instant::now();
+        Ok(Conn {
+            connection,
+            returned: now,
+            expires: now + self.lifetime - spread,
+            failures_then: connection_failures(),
+        })
+    }
+
+    async fn recycle(&self, conn: &mut Conn, _: &Metrics) -> RecycleResult<sqlx::Error> {
+        if Instant::now() >= conn.expires {
+            return Err(RecycleError::message("past its lifetime"));
+        }
+        let suspect = conn.failures_then != connection_failures();
+        if suspect || conn.returned.elapsed() >= PING_AFTER_IDLE {
+            match tokio::time::timeout(self.timeout, conn.connection.ping()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => return Err(RecycleError::Backend(error)),
+                Err(_) => return Err(RecycleError::message("no answer to a ping")),
+            }
+        }
+        conn.failures_then = connection_failures();
+        Ok(())
+    }
 }
 
 impl Pool {
-    /// Groups of the given sizes; connections are opened when first needed.
+    /// Groups of the given sizes; connections are opened when first needed, and closed
+    /// `lifetime` (less up to a tenth) after they were opened.
     pub fn new(
         sizes: &[u32],
         connect_options: PgConnectOptions,
         acquire_timeout: Duration,
+        lifetime: Duration,
     ) -> Pool {
         let groups = sizes
             .iter()
-            .map(|&size| Group {
-                idle: Mutex::new(Vec::new()),
-                free: Semaphore::new(size as usize),
-                size,
+            .map(|&size| {
+                let manager = Manager {
+                    connect_options: connect_options.clone(),
+                    timeout: acquire_timeout,
+                    lifetime,
+                    opened: AtomicU64::new(0),
+                };
+                managed::Pool::builder(manager)
+                    .max_size(size as usize)
+                    // The most recently used connection first: it is the least likely to
+                    // need a ping, and its backend has this group's tenants cached.
+                    .queue_mode(managed::QueueMode::Lifo)
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .build()
+                    .expect("a runtime is set")
             })
             .collect();
+        let size = sizes.iter().sum();
         Pool {
             inner: Arc::new(Inner {
                 groups,
-                connect_options,
+                permits: Arc::new(Semaphore::new(size as usize)),
+                size,
                 acquire_timeout,
-                closed: AtomicBool::new(false),
             }),
         }
     }
 
     #[cfg(test)]
     pub(crate) fn group_sizes(&self) -> Vec<u32> {
-        self.inner.groups.iter().map(|group| group.size).collect()
+        let size = |group: &managed::Pool<Manager>| group.status().max_size as u32;
+        self.inner.groups.iter().map(size).collect()
+    }
+
+    /// How many connections are free to hand out: idle ones and unopened ones.
+    pub fn available(&self) -> usize {
+        self.inner.permits.available_permits()
     }
 
     /// A connection for a tenant whose home group is `home`: an idle one of its home group,
     /// else an idle one of any group, else a new one of a group (home first) that has not
-    /// opened all its connections, else the next one its home group frees, waiting at most
-    /// the acquire timeout.
+    /// opened all its connections, else the next one any group frees, waiting at most the
+    /// acquire timeout in line with the other waiters.
     ///
     /// Every backend caches the catalog of every schema it has touched, and every connection
     /// prepares each tenant's statements separately. Keeping a tenant's requests on a few
     /// connections keeps both to a share of the tenants; taking any idle connection first
     /// keeps a busy tenant from waiting while others idle.
     pub async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
-        let all = &self.inner.groups;
-        let order = || std::iter::once(home).chain(0..all.len());
-        let take = |group: usize| {
-            let permit = all[group].free.try_acquire().ok()?;
-            permit.forget();
-            Some(group)
+        let inner = &self.inner;
+        let permit =
+            tokio::time::timeout(inner.acquire_timeout, inner.permits.clone().acquire_owned())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)?
+                .map_err(|_| sqlx::Error::PoolClosed)?;
+        // The permit guarantees a group with an idle connection or room for a new one.
+        let order = || std::iter::once(home).chain((0..inner.groups.len()).filter(|&g| g != home));
+        let idle = |&group: &usize| inner.groups[group].status().available > 0;
+        let now = Timeouts {
+            wait: Some(Duration::ZERO),
+            create: Some(inner.acquire_timeout),
+            recycle: Some(inner.acquire_timeout),
         };
-        let idle =
-            order().find(|&group| !lock(&all[group].idle).is_empty() && take(group).is_some());
-        let group = match idle.or_else(|| order().find_map(take)) {
-            Some(group) => group,
-            None => {
-                let wait = all[home].free.acquire();
-                tokio::time::timeout(self.inner.acquire_timeout, wait)
-                    .await
-                    .map_err(|_| sqlx::Error::PoolTimedOut)?
-                    .map_err(|_| sqlx::Error::PoolClosed)?
-                    .forget();
-                home
-            }
-        };
-        match self.connection_of(group).await {
-            Ok(connection) => Ok(Pooled {
-                connection: Some(connection),
-                group,
-                pool: self.clone(),
-                failures: connection_failures(),
-                in_transaction: false,
-            }),
-            Err(error) => {
-                all[group].free.add_permits(1);
-                Err(error)
+        for group in order().filter(idle).chain(order()) {
+            match inner.groups[group].timeout_get(&now).await {
+                Ok(mut object) => {
+                    object.failures_then = connection_failures();
+                    return Ok(Pooled {
+                        object: Some(object),
+                        permit: Some(permit),
+                        group,
+                        timeout: inner.acquire_timeout,
+                        in_transaction: false,
+                        broken: false,
+                    });
+                }
+                Err(PoolError::Timeout(managed::TimeoutType::Wait)) => continue,
+                Err(error) => return Err(sqlx_error(error)),
             }
         }
+        // A permit of the whole pool leaves some group a connection: not reached.
+        tracing::error!("the pool found no group with a connection for a permit");
+        Err(sqlx::Error::PoolTimedOut)
     }
 
-    /// An idle connection of `group` that answers, else a new one. The caller holds a permit.
-    async fn connection_of(&self, group: usize) -> Result<PgConnection, sqlx::Error> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(sqlx::Error::PoolClosed);
-        }
-        loop {
-            let idle = lock(&self.inner.groups[group].idle).pop();
-            let Some(mut idle) = idle else { break };
-            if idle.since.elapsed() < PING_AFTER_IDLE || idle.connection.ping().await.is_ok() {
-                return Ok(idle.connection);
-            }
-            tracing::debug!("an idle connection no longer answers; dropped");
-        }
-        let connect = PgConnection::connect_with(&self.inner.connect_options);
-        tokio::time::timeout(self.inner.acquire_timeout, connect)
-            .await
-            .map_err(|_| sqlx::Error::PoolTimedOut)?
-    }
-
-    /// Refuses new requests, closes idle connections at once and the others as they come
-    /// back, and waits at most `deadline` for those still in use.
+    /// Refuses new requests, waits at most `deadline` for the connections in use to come
+    /// back, and closes every connection.
     pub async fn close(&self, deadline: Duration) {
-        self.inner.closed.store(true, Ordering::Release);
-        let wait_for_all = async {
-            for group in &self.inner.groups {
-                if let Ok(permits) = group.free.acquire_many(group.size).await {
-                    permits.forget();
-                }
-                let idle = std::mem::take(&mut *lock(&group.idle));
-                for idle in idle {
-                    let _ = idle.connection.close().await;
-                }
-            }
-        };
-        let _ = tokio::time::timeout(deadline, wait_for_all).await;
-    }
-
-    fn release(&self, group: usize, mut connection: PgConnection, check: Check) {
-        let pool = self.clone();
-        let back = move |connection: Option<PgConnection>| {
-            let group = &pool.inner.groups[group];
-            if let Some(connection) = connection {
-                lock(&group.idle).push(Idle {
-                    connection,
-                    since: Instant::now(),
-                });
-            }
-            group.free.add_permits(1);
-        };
-        let closed = self.inner.closed.load(Ordering::Acquire);
-        if check == Check::None && !closed {
-            return back(Some(connection));
+        let inner = &self.inner;
+        let all_back = inner.permits.acquire_many(inner.size);
+        if let Ok(Ok(permits)) = tokio::time::timeout(deadline, all_back).await {
+            permits.forget();
         }
-        tokio::spawn(async move {
-            if closed {
-                let _ = connection.close().await;
-                return back(None);
+        inner.permits.close();
+        for group in &inner.groups {
+            for conn in group.retain(|_, _| false).removed {
+                let _ = conn.connection.close().await;
             }
-            let usable = match check {
-                Check::None => true,
-                Check::Rollback => connection.execute("ROLLBACK").await.is_ok(),
-                Check::Ping => connection.ping().await.is_ok(),
-            };
-            back(usable.then_some(connection));
-        });
+            group.close();
+        }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Check {
-    None,
-    Rollback,
-    Ping,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
+fn sqlx_error(error: PoolError<sqlx::Error>) -> sqlx::Error {
+    match error {
+        PoolError::Backend(error) => error,
+        PoolError::Closed => sqlx::Error::PoolClosed,
+        _ => sqlx::Error::PoolTimedOut,
+    }
 }
 
 /// A connection taken from a [`Pool`]; it goes back when dropped.
 pub struct Pooled {
-    connection: Option<PgConnection>,
+    object: Option<Object<Manager>>,
+    permit: Option<OwnedSemaphorePermit>,
     group: usize,
-    pool: Pool,
-    /// The count of connection failures when it was taken (see `error::connection_failures`).
-    failures: u64,
+    /// The longest its rollback may take when it comes back inside a transaction.
+    timeout: Duration,
+    /// Set before `BEGIN` is sent, so that a request dropped while waiting for its answer
+    /// still has the connection rolled back.
     in_transaction: bool,
+    /// The connection failed under one of the pool's own statements: it is dropped.
+    broken: bool,
 }
 
 impl Pooled {
     /// Starts a transaction; one still open when this is dropped is rolled back.
     pub async fn begin(&mut self) -> Result<(), sqlx::Error> {
-        self.execute("BEGIN").await?;
         self.in_transaction = true;
-        Ok(())
+        self.run("BEGIN").await
     }
 
-    /// Commits the transaction [`Pooled::begin`] started, if there is one.
+    /// Commits the transaction [`Pooled::begin`] started; without one, that is a bug in the
+    /// caller, reported as an error rather than ignored.
     pub async fn commit(&mut self) -> Result<(), sqlx::Error> {
         if !self.in_transaction {
-            return Ok(());
+            return Err(sqlx::Error::InvalidArgument(
+                "commit() on a connection without a transaction: start one with Ctx::begin".into(),
+            ));
         }
-        let committed = self.execute("COMMIT").await;
-        // A failed COMMIT ends the transaction too (PostgreSQL rolls it back), unless the
-        // connection failed, which the failure count then tells `Drop`.
+        let committed = self.run("COMMIT").await;
+        // A failed COMMIT ends the transaction too (PostgreSQL rolls it back); a connection
+        // that failed under it is marked broken by `run`.
         self.in_transaction = false;
-        committed.map(drop)
+        committed
+    }
+
+    async fn run(&mut self, statement: &'static str) -> Result<(), sqlx::Error> {
+        let result = self.execute(statement).await;
+        if let Err(error) = &result {
+            self.broken |= is_connection_failure(error);
+        }
+        result.map(drop)
     }
 
     /// Which pool group it came from.
@@ -243,28 +286,228 @@ impl Deref for Pooled {
     type Target = PgConnection;
 
     fn deref(&self) -> &PgConnection {
-        self.connection.as_ref().expect("present until dropped")
+        &self
+            .object
+            .as_ref()
+            .expect("present until dropped")
+            .connection
     }
 }
 
 impl DerefMut for Pooled {
     fn deref_mut(&mut self) -> &mut PgConnection {
-        self.connection.as_mut().expect("present until dropped")
+        &mut self
+            .object
+            .as_mut()
+            .expect("present until dropped")
+            .connection
     }
 }
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        let Some(connection) = self.connection.take() else {
+        let (Some(mut object), Some(permit)) = (self.object.take(), self.permit.take()) else {
             return;
         };
-        let check = if self.in_transaction {
-            Check::Rollback
-        } else if connection_failures() != self.failures {
-            Check::Ping
-        } else {
-            Check::None
-        };
-        self.pool.release(self.group, connection, check);
+        object.returned = Instant::now();
+        if self.broken {
+            drop(Object::take(object));
+            return drop(permit);
+        }
+        if !self.in_transaction {
+            return drop((object, permit));
+        }
+        // Back only once rolled back; until then it stays out, and counts as out. The
+        // connection goes back before the permit, so that whoever gets the permit finds it.
+        let timeout = self.timeout;
+        tokio::spawn(async move {
+            let rollback = object.connection.execute("ROLLBACK");
+            match tokio::time::timeout(timeout, rollback).await {
+                Ok(Ok(_)) => {
+                    object.returned = Instant::now();
+                    drop(object);
+                }
+                _ => drop(Object::take(object)),
+            }
+            drop(permit);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{SlowProxy, database_url};
+
+    const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+    const LONG_AGO: Duration = Duration::from_secs(3600);
+
+    /// The test database's options, once it accepts connections (a throwaway one may still
+    /// be starting).
+    async fn database() -> PgConnectOptions {
+        let url = database_url();
+        crate::core::database::connect(url, 1).await.unwrap();
+        url.parse().unwrap()
+    }
+
+    async fn behind_a_proxy(sizes: &[u32]) -> (Pool, SlowProxy) {
+        let options = database().await;
+        let proxy = SlowProxy::start(&options).await;
+        let pool = Pool::new(sizes, proxy.options(&options), ACQUIRE_TIMEOUT, LONG_AGO);
+        (pool, proxy)
+    }
+
+    /// Every connection of the pool at once: none was lost.
+    async fn take_all(pool: &Pool, count: usize) -> Vec<Pooled> {
+        let mut taken = Vec::new();
+        for n in 0..count {
+            let connection = pool.acquire(0).await;
+            taken.push(connection.unwrap_or_else(|e| panic!("connection {n} of {count}: {e}")));
+        }
+        taken
+    }
+
+    async fn pid(connection: &mut Pooled) -> i32 {
+        sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut **connection)
+            .await
+            .unwrap()
+    }
+
+    /// Gives it time to be idle for long enough to be pinged when taken again.
+    async fn idle(connection: Pooled) {
+        drop(connection);
+        tokio::time::sleep(PING_AFTER_IDLE + Duration::from_millis(50)).await;
+    }
+
+    #[tokio::test]
+    async fn requests_dropped_while_connecting_give_their_place_back() {
+        let (pool, proxy) = behind_a_proxy(&[2, 2]).await;
+        proxy.delay_connects(Duration::from_secs(3));
+        for _ in 0..3 {
+            let gave_up = tokio::time::timeout(Duration::from_millis(200), pool.acquire(0)).await;
+            assert!(gave_up.is_err(), "still connecting");
+        }
+        proxy.delay_connects(Duration::ZERO);
+        take_all(&pool, 4).await;
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_during_the_idle_ping_gives_its_place_back() {
+        let (pool, proxy) = behind_a_proxy(&[1]).await;
+        idle(pool.acquire(0).await.unwrap()).await;
+        proxy.hold(true);
+        let gave_up = tokio::time::timeout(Duration::from_millis(200), pool.acquire(0)).await;
+        assert!(gave_up.is_err(), "still pinging");
+        proxy.hold(false);
+        take_all(&pool, 1).await;
+    }
+
+    #[tokio::test]
+    async fn a_ping_that_gets_no_answer_ends_within_the_timeouts() {
+        let (pool, proxy) = behind_a_proxy(&[1]).await;
+        idle(pool.acquire(0).await.unwrap()).await;
+        proxy.hold(true);
+        // Far beyond the ping's and the new connection's timeouts, so never reached unless a
+        // wait has none.
+        let bound = ACQUIRE_TIMEOUT * 6;
+        let acquired = tokio::time::timeout(bound, pool.acquire(0)).await;
+        assert!(matches!(acquired, Ok(Err(_))), "an error, not a hang");
+        proxy.hold(false);
+        take_all(&pool, 1).await;
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_between_begin_and_its_answer_leaves_no_transaction_open() {
+        let (pool, proxy) = behind_a_proxy(&[1]).await;
+        let mut connection = pool.acquire(0).await.unwrap();
+        proxy.hold(true);
+        let gave_up = tokio::time::timeout(Duration::from_millis(200), connection.begin()).await;
+        assert!(gave_up.is_err(), "BEGIN held by the proxy");
+        drop(connection);
+        proxy.hold(false);
+        let mut connection = take_all(&pool, 1).await.pop().unwrap();
+        let savepoint = sqlx::query("SAVEPOINT probe")
+            .execute(&mut *connection)
+            .await;
+        let error = savepoint.expect_err("no transaction to make a savepoint in");
+        let code = error.as_database_error().and_then(|e| e.code());
+        assert_eq!(code.as_deref(), Some("25P01"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_connection_whose_commit_failed_is_not_handed_out_again() {
+        let options = database().await;
+        let pool = Pool::new(&[1], options.clone(), ACQUIRE_TIMEOUT, LONG_AGO);
+        let mut connection = pool.acquire(0).await.unwrap();
+        connection.begin().await.unwrap();
+        let backend = pid(&mut connection).await;
+        let mut other = PgConnection::connect_with(&options).await.unwrap();
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(backend)
+            .execute(&mut other)
+            .await
+            .unwrap();
+        connection.commit().await.expect_err("its backend is gone");
+        drop(connection);
+        // At once, before an idle connection would be pinged.
+        let mut connection = pool.acquire(0).await.unwrap();
+        assert_ne!(pid(&mut connection).await, backend);
+    }
+
+    #[tokio::test]
+    async fn commit_without_a_transaction_is_an_error() {
+        let pool = Pool::new(&[1], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
+        let mut connection = pool.acquire(0).await.unwrap();
+        let error = connection.commit().await.unwrap_err();
+        assert!(
+            error.to_string().contains("without a transaction"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_in_order_whichever_group_frees_a_connection() {
+        let pool = Pool::new(&[1, 1], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
+        let _home_of_the_first = pool.acquire(0).await.unwrap();
+        let home_of_the_second = pool.acquire(1).await.unwrap();
+        let first = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.acquire(0).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.acquire(1).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop(home_of_the_second);
+        let served = tokio::time::timeout(ACQUIRE_TIMEOUT / 2, first).await;
+        let served = served
+            .expect("the first waiter is served")
+            .unwrap()
+            .unwrap();
+        assert_eq!(served.group(), 1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!second.is_finished(), "the second waits for the next one");
+    }
+
+    #[tokio::test]
+    async fn connections_are_replaced_after_their_lifetime() {
+        let lifetime = Duration::from_millis(300);
+        let pool = Pool::new(&[1], database().await, ACQUIRE_TIMEOUT, lifetime);
+        let mut connection = pool.acquire(0).await.unwrap();
+        let first = pid(&mut connection).await;
+        drop(connection);
+        let mut connection = pool.acquire(0).await.unwrap();
+        assert_eq!(
+            pid(&mut connection).await,
+            first,
+            "reused within its lifetime"
+        );
+        drop(connection);
+        tokio::time::sleep(lifetime).await;
+        let mut connection = pool.acquire(0).await.unwrap();
+        assert_ne!(pid(&mut connection).await, first);
     }
 }
