@@ -209,15 +209,19 @@ pub async fn tenant_list(database_url: &str) -> anyhow::Result<()> {
     let pool = database::connect(database_url, 1).await?;
     let latest = migrations::latest_tenant_version();
     let tenants = registry::select(&pool, &[]).await?;
-    println!("{:<24} {:<31} {:<20} version", "slug", "schema", "created");
+    println!(
+        "{:<24} {:<31} {:<20} {:<36} version",
+        "slug", "schema", "created", "id"
+    );
     for row in &tenants {
         let version = match row.schema_version {
             Some(v) if v >= latest => v.to_string(),
             Some(v) => format!("{v} (behind: run `{BIN} migrate`)"),
             None => format!("unknown (run `{BIN} migrate`)"),
         };
+        let id = row.id.map_or("-".to_owned(), |id| id.to_string());
         println!(
-            "{:<24} {:<31} {:<20} {version}",
+            "{:<24} {:<31} {:<20} {id:<36} {version}",
             row.slug,
             row.schema,
             row.created_at.format("%Y-%m-%d %H:%M:%S")
@@ -231,18 +235,18 @@ pub async fn tenant_delete(database_url: &str, slug: &str, yes: bool) -> anyhow:
     let slug = TenantSlug::parse(slug).map_err(anyhow::Error::msg)?;
     let pool = database::connect(database_url, 1).await?;
     // Checked before asking, so that a typo is not answered with a question.
-    registry::select(&pool, std::slice::from_ref(&slug)).await?;
+    let rows = registry::select(&pool, std::slice::from_ref(&slug)).await?;
+    let schema = &rows[0].schema;
     if !yes {
         if !std::io::stdin().is_terminal() {
             bail!(
-                "deleting tenant {slug} drops schema {} and all its data: pass --yes to confirm",
-                slug.schema()
+                "deleting tenant {slug} drops schema {schema} and all its data: pass --yes to \
+                 confirm"
             );
         }
         eprint!(
-            "Delete tenant {slug} and drop schema {} with all its data? Type the slug to \
-             confirm: ",
-            slug.schema()
+            "Delete tenant {slug} and drop schema {schema} with all its data? Type the slug \
+             to confirm: "
         );
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
@@ -251,8 +255,8 @@ pub async fn tenant_delete(database_url: &str, slug: &str, yes: bool) -> anyhow:
         }
     }
     match registry::delete(&pool, &slug).await {
-        Ok(()) => {
-            println!("deleted tenant {slug} (schema {} dropped)", slug.schema());
+        Ok(schema) => {
+            println!("deleted tenant {slug} (schema {schema} dropped)");
             Ok(())
         }
         Err(AppError::NotFound(message)) => bail!(message),

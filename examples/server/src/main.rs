@@ -57,6 +57,9 @@ enum Command {
     #[command(subcommand)]
     Tenant(TenantCommand),
     /// Print a signed token (HS256 JWT) for local use and tests.
+    ///
+    /// The token carries the tenant's id from the registry (`tid`): it is refused once the
+    /// tenant is deleted, even if a tenant of the same slug is created again.
     Token {
         /// The tenant slug the token is for.
         #[arg(long)]
@@ -95,7 +98,7 @@ enum TenantCommand {
         /// Lower-case letters, digits and underscores, starting with a letter.
         slug: String,
     },
-    /// List the tenants: slug, schema, creation time and schema version.
+    /// List the tenants: slug, schema, creation time, id and schema version.
     List,
     /// Drop a tenant's schema with all its data and remove it from the registry.
     Delete {
@@ -131,10 +134,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Tenant(TenantCommand::Create { slug }) => {
             let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;
             let pool = database::connect(config.database_url()?, 2).await?;
-            registry::create(&pool, &slug)
+            let row = registry::create(&pool, &slug)
                 .await
                 .with_context(|| format!("creating tenant {slug}"))?;
-            println!("created tenant {slug} (schema {})", slug.schema());
+            let id = row.id.map(|id| id.to_string()).unwrap_or_default();
+            println!("created tenant {slug} (schema {}, id {id})", row.schema);
             Ok(())
         }
         Command::Tenant(TenantCommand::List) => commands::tenant_list(config.database_url()?).await,
@@ -148,10 +152,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             ttl,
         } => {
             let tenant = TenantSlug::parse(&tenant).map_err(anyhow::Error::msg)?;
-            println!(
-                "{}",
-                Keys::new(config.jwt_secret()?).mint(&tenant, &user, &permissions, ttl)
-            );
+            let keys = Keys::new(config.jwt_secret()?);
+            let pool = database::connect(config.database_url()?, 1).await?;
+            let rows = registry::select(&pool, std::slice::from_ref(&tenant)).await?;
+            let tenant = rows[0].tenant()?;
+            println!("{}", keys.mint(&tenant, &user, &permissions, ttl));
             Ok(())
         }
     }

@@ -43,6 +43,28 @@ fn unique_slug() -> String {
     format!("bin_{}", uuid::Uuid::new_v4().simple())
 }
 
+/// A new tenant, after `migrate` (which is safe to run at once with other tests').
+fn new_tenant() -> String {
+    let migrate = run(&["migrate"]);
+    assert!(migrate.status.success(), "{}", stderr(&migrate));
+    let slug = unique_slug();
+    let created = run(&["tenant", "create", &slug]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    slug
+}
+
+/// `server token` for `slug` with both project permissions, with extra environment.
+fn token(slug: &str, env: &[(&str, &str)]) -> String {
+    let output = server()
+        .envs(env.iter().copied())
+        .args(["token", "--tenant", slug, "--user", "alice"])
+        .args(["--permissions", "projects:read,projects:write"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+}
+
 struct Running(Child);
 
 impl Drop for Running {
@@ -105,10 +127,11 @@ fn without_a_secret_only_explicit_development_mode_runs() {
             assert!(stderr.contains("export JWT_SECRET="), "{stderr}");
         }
     }
+    let slug = new_tenant();
     let development = server()
         .env_remove("JWT_SECRET")
         .env("APP_ENV", "development")
-        .args(["token", "--tenant", "acme", "--user", "u"])
+        .args(["token", "--tenant", &slug, "--user", "u"])
         .output()
         .unwrap();
     assert!(development.status.success(), "{}", stderr(&development));
@@ -164,8 +187,23 @@ fn token_ttls_are_bounded_and_checked() {
         );
         assert!(stderr(&output).contains("--ttl"), "{}", stderr(&output));
     }
-    let year = run(&["token", "--tenant", "acme", "--user", "u", "--ttl", "365d"]);
+    let slug = new_tenant();
+    let year = run(&["token", "--tenant", &slug, "--user", "u", "--ttl", "365d"]);
     assert!(year.status.success(), "{}", stderr(&year));
+}
+
+/// A token carries its tenant's id, which only the registry knows: `token` refuses a tenant
+/// that is not registered.
+#[test]
+fn token_needs_a_registered_tenant() {
+    assert!(run(&["migrate"]).status.success());
+    let unknown = run(&["token", "--tenant", &unique_slug(), "--user", "u"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("no tenant bin_"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[tokio::test]
@@ -498,4 +536,86 @@ async fn wait_until_accepted(address: &str) {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// `GET /api/projects` with `token`: the status, and the names listed when it is a 200.
+async fn list(base: &str, token: &str) -> (u16, Vec<String>) {
+    let response = reqwest::Client::new()
+        .get(format!("{base}/api/projects"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let names = body["items"]
+        .as_array()
+        .map(|items| {
+            let names = items.iter().map(|item| item["name"].as_str().unwrap());
+            names.map(str::to_owned).collect()
+        })
+        .unwrap_or_default();
+    (status, names)
+}
+
+async fn create_project(base: &str, token: &str, name: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/api/projects"))
+        .bearer_auth(token)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Two server processes on one database, as behind a load balancer: both have served a tenant
+/// (and remember its schema) when it is deleted and its slug created again for someone else.
+/// The old token is refused by both, and never reaches the new tenant's rows; the new token
+/// works on both.
+#[tokio::test]
+async fn a_token_serves_only_the_tenant_it_was_minted_for_on_every_server() {
+    let slug = new_tenant();
+    let old = token(&slug, &[]);
+    let (_first, first) = serve(&[]).await;
+    let (_second, second) = serve(&[]).await;
+    for base in [&first, &second] {
+        assert_eq!(
+            create_project(base, &old, "the first customer's").await,
+            201
+        );
+        assert_eq!(list(base, &old).await.0, 200);
+    }
+
+    let deleted = run(&["tenant", "delete", &slug, "--yes"]);
+    assert!(deleted.status.success(), "{}", stderr(&deleted));
+    let created = run(&["tenant", "create", &slug]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(
+        stdout(&created).contains(&format!("tenant_{slug}_2")),
+        "a new schema: {}",
+        stdout(&created)
+    );
+    let new = token(&slug, &[]);
+    assert_eq!(
+        create_project(&second, &new, "the second customer's").await,
+        201
+    );
+
+    for base in [&first, &second] {
+        assert_eq!(list(base, &old).await, (401, vec![]), "{base}");
+        assert_eq!(create_project(base, &old, "intruder").await, 401, "{base}");
+        assert_eq!(
+            list(base, &new).await,
+            (200, vec!["the second customer's".to_owned()]),
+            "{base}"
+        );
+        // Once the new tenant is looked up, the old token is refused by the look-up.
+        assert_eq!(list(base, &old).await, (401, vec![]), "{base}");
+    }
+    // A server that never saw the first tenant refuses its token too.
+    let (_third, third) = serve(&[]).await;
+    assert_eq!(list(&third, &old).await, (401, vec![]));
+    assert_eq!(list(&third, &new).await.0, 200);
 }

@@ -161,7 +161,7 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
         .expect(StatusCode::CREATED);
     let leftover = format!(
         "SET search_path = {0}; BEGIN; INSERT INTO projects (name) VALUES ('leftover')",
-        tenants[0].schema()
+        tenants[0].first_schema()
     );
     let mut connection = app.app_connection().await;
     sqlx::raw_sql(sqlx::AssertSqlSafe(leftover))

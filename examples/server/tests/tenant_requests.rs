@@ -109,3 +109,62 @@ async fn a_tenant_behind_the_migrations_gets_503_not_a_database_error() {
         .await
         .expect(StatusCode::OK);
 }
+
+/// A tenant deleted and created again under the same slug is another tenant: the first one's
+/// token is refused, whether this process remembers the first tenant's schema or not, and
+/// never reads the second one's rows.
+#[tokio::test]
+async fn a_token_for_a_deleted_tenant_is_refused_after_its_slug_is_created_again() {
+    let app = TestApp::new().await;
+    let first = app.new_tenant().await;
+    let old = app.client_for(&first, PERMISSIONS);
+    old.post("/api/projects", &json!({ "name": "first's" }))
+        .await
+        .expect(StatusCode::CREATED);
+
+    registry::delete(app.pool(), &first).await.unwrap();
+    let row = registry::create(app.pool(), &first).await.unwrap();
+    assert_eq!(row.schema, format!("{}_2", first.first_schema()));
+    let second = row.tenant().unwrap();
+    assert_ne!(second.id(), first.id());
+
+    // The second tenant's row, written beside the application, which has not looked it up.
+    let insert = format!(
+        "INSERT INTO {}.projects (name) VALUES ('second''s')",
+        row.schema
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
+        .execute(app.pool())
+        .await
+        .unwrap();
+
+    // This process remembers the first tenant's schema, and finds it dropped.
+    old.get("/api/projects")
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED);
+    let new = app.client_for(&second, PERMISSIONS);
+    let listed = new.get("/api/projects").await.expect(StatusCode::OK);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"][0]["name"], "second's");
+    // It has looked up the second tenant: the look-up refuses the first's token.
+    let problem = old
+        .get("/api/projects")
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("was deleted"),
+        "{problem}"
+    );
+    // So does a process that never saw the first tenant.
+    let fresh = TestApp::new().await;
+    fresh
+        .client_for(&first, PERMISSIONS)
+        .post("/api/projects", &json!({ "name": "intruder" }))
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED);
+    fresh
+        .client_for(&second, PERMISSIONS)
+        .get("/api/projects")
+        .await
+        .expect(StatusCode::OK);
+}

@@ -10,13 +10,15 @@ use crate::core::database::{ClientGone, Database};
 use crate::core::db::Ctx;
 use crate::core::error::AppError;
 use crate::core::list::CursorKey;
-use crate::core::tenant::TenantSlug;
+use crate::core::tenant::{TenantId, TenantSlug};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+/// What a token says about its caller. The claim this server adds to them (`tid`) is in
+/// [`Token`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// The user id.
@@ -26,6 +28,18 @@ pub struct Claims {
     pub permissions: Vec<String>,
     pub iat: u64,
     pub exp: u64,
+}
+
+/// A token as it is signed: the [`Claims`], and the id of the tenant's incarnation it was
+/// minted for.
+#[derive(Serialize, Deserialize)]
+struct Token {
+    #[serde(flatten)]
+    claims: Claims,
+    /// The tenant's id (`public.tenants.id`): a token whose tenant was deleted never serves
+    /// another tenant created under the same slug. Required by [`Keys::verify`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tid: Option<TenantId>,
 }
 
 /// HS256 signing and verification keys, derived once from `JWT_SECRET`, and the key list
@@ -52,7 +66,8 @@ impl Keys {
         }
     }
 
-    /// Signs a token that expires `ttl` from now.
+    /// Signs a token for `tenant` that expires `ttl` from now. Its tenant id is `tenant`'s
+    /// (see [`TenantSlug::with_id`]); a slug bound to none gives a token no server accepts.
     pub fn mint(
         &self,
         tenant: &TenantSlug,
@@ -63,24 +78,50 @@ impl Keys {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
-        self.sign(&Claims {
-            sub: user.to_owned(),
-            tenant: tenant.as_str().to_owned(),
-            permissions: permissions.to_vec(),
-            iat: now.as_secs(),
-            exp: (now + ttl).as_secs(),
-        })
+        self.sign_token(
+            Claims {
+                sub: user.to_owned(),
+                tenant: tenant.as_str().to_owned(),
+                permissions: permissions.to_vec(),
+                iat: now.as_secs(),
+                exp: (now + ttl).as_secs(),
+            },
+            tenant.id(),
+        )
     }
 
+    /// Signs `claims` as they are, with no tenant id: a token [`Keys::verify`] refuses, for
+    /// tests of refusals (an expired token, say).
     pub fn sign(&self, claims: &Claims) -> String {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+        self.sign_token(claims.clone(), None)
+    }
+
+    fn sign_token(&self, claims: Claims, tid: Option<TenantId>) -> String {
+        let token = Token { claims, tid };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &token, &self.encoding)
             .expect("HS256 signing with an in-memory key cannot fail")
     }
 
-    pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| AppError::Unauthorized(rejected_token(e.kind())))
+    /// The caller a token names: signed with this secret, not expired, and naming a tenant
+    /// and its id.
+    pub fn verify(&self, token: &str) -> Result<CurrentUser, AppError> {
+        let Token { claims, tid, .. } =
+            jsonwebtoken::decode::<Token>(token, &self.decoding, &self.validation)
+                .map(|data| data.claims)
+                .map_err(|e| AppError::Unauthorized(rejected_token(e.kind())))?;
+        let tenant = TenantSlug::parse(&claims.tenant).map_err(AppError::Unauthorized)?;
+        let tid = tid.ok_or_else(|| {
+            AppError::Unauthorized(
+                "invalid bearer token: it has no `tid` claim, the id of its tenant; it was \
+                 minted before tenants had ids, or elsewhere: ask for a new token"
+                    .to_owned(),
+            )
+        })?;
+        Ok(CurrentUser {
+            id: claims.sub,
+            tenant: tenant.with_id(tid),
+            permissions: claims.permissions,
+        })
     }
 }
 
@@ -99,7 +140,7 @@ fn rejected_token(kind: &jsonwebtoken::errors::ErrorKind) -> String {
         ErrorKind::MissingRequiredClaim(claim) => format!("it has no `{claim}` claim"),
         ErrorKind::InvalidClaimFormat(claim) => format!("its `{claim}` claim is malformed"),
         ErrorKind::Json(_) => {
-            "its claims are not what this server issues (sub, tenant, permissions, iat, exp)"
+            "its claims are not what this server issues (sub, tenant, tid, permissions, iat, exp)"
                 .to_owned()
         }
         _ => "it is malformed: a JWT is three base64url parts separated by dots".to_owned(),
@@ -111,6 +152,7 @@ fn rejected_token(kind: &jsonwebtoken::errors::ErrorKind) -> String {
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: String,
+    /// The token's tenant, bound to the id the token names.
     pub tenant: TenantSlug,
     pub permissions: Vec<String>,
 }
@@ -142,13 +184,7 @@ where
                     "the Authorization header must be `Bearer <token>`".to_owned(),
                 )
             })?;
-        let claims = Arc::<Keys>::from_ref(state).verify(token.trim())?;
-        let tenant = TenantSlug::parse(&claims.tenant).map_err(AppError::Unauthorized)?;
-        Ok(CurrentUser {
-            id: claims.sub,
-            tenant,
-            permissions: claims.permissions,
-        })
+        Arc::<Keys>::from_ref(state).verify(token.trim())
     }
 }
 
@@ -225,12 +261,20 @@ mod tests {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap()
     }
 
+    const TID: &str = "0b5b8a3c-5d2e-4b7a-9c1e-2f3a4b5c6d7e";
+
+    fn acme() -> TenantSlug {
+        TenantSlug::parse("acme")
+            .unwrap()
+            .with_id(TenantId::from(uuid::Uuid::parse_str(TID).unwrap()))
+    }
+
     #[test]
     fn a_token_not_valid_yet_is_refused() {
         let keys = Keys::new("0123456789abcdef0123456789abcdef");
         let claims = |nbf: u64| {
             json!({
-                "sub": "u", "tenant": "acme", "permissions": [],
+                "sub": "u", "tenant": "acme", "tid": TID, "permissions": [],
                 "iat": now(), "exp": now() + 600, "nbf": nbf,
             })
         };
@@ -240,6 +284,19 @@ mod tests {
             "{later:?}"
         );
         assert!(keys.verify(&signed(&keys, claims(now() - 1))).is_ok());
+    }
+
+    #[test]
+    fn a_minted_token_names_the_tenant_and_its_id() {
+        let keys = Keys::new("secret");
+        let user = keys
+            .verify(&keys.mint(&acme(), "alice", &["p".into()], Duration::from_secs(60)))
+            .unwrap();
+        assert_eq!(user.tenant, acme());
+        assert_eq!(
+            (user.id.as_str(), user.permissions),
+            ("alice", vec!["p".into()])
+        );
     }
 
     fn refusal(keys: &Keys, token: &str) -> String {
@@ -252,30 +309,47 @@ mod tests {
     #[test]
     fn a_refused_token_says_what_is_wrong_with_it() {
         let keys = Keys::new("secret");
-        let tenant = TenantSlug::parse("acme").unwrap();
-        let expired = keys.sign(&Claims {
-            sub: "alice".into(),
-            tenant: "acme".into(),
-            permissions: vec![],
-            iat: 1,
-            exp: 2,
-        });
-        let forged = Keys::new("other").mint(&tenant, "alice", &[], Duration::from_secs(60));
         let claims = json!({
-            "sub": "alice", "tenant": "acme", "permissions": [], "iat": now(), "exp": now() + 600,
+            "sub": "alice", "tenant": "acme", "tid": TID, "permissions": [], "iat": now(),
+            "exp": now() + 600,
         });
         let with = |key: &str, value: serde_json::Value| {
             let mut claims = claims.clone();
             claims[key] = value;
             signed(&keys, claims)
         };
+        let without = |key: &str| {
+            let mut claims = claims.clone();
+            claims.as_object_mut().unwrap().remove(key);
+            signed(&keys, claims)
+        };
+        let expired = with("exp", json!(2));
+        let forged = Keys::new("other").mint(&acme(), "alice", &[], Duration::from_secs(60));
         let immature = with("nbf", json!(now() + 300));
         let malformed_nbf = with("nbf", json!("soon"));
-        let mut no_tenant = claims.clone();
-        no_tenant.as_object_mut().unwrap().remove("tenant");
-        let no_tenant = signed(&keys, no_tenant);
+        let malformed_tid = with("tid", json!("acme-1"));
+        let no_tenant = without("tenant");
+        let no_tid = without("tid");
+        let unbound = keys.mint(
+            &TenantSlug::parse("acme").unwrap(),
+            "alice",
+            &[],
+            Duration::from_secs(60),
+        );
+        let signed_claims = keys.sign(&Claims {
+            sub: "alice".into(),
+            tenant: "acme".into(),
+            permissions: vec![],
+            iat: now(),
+            exp: now() + 60,
+        });
         let hs384 =
             jsonwebtoken::encode(&Header::new(Algorithm::HS384), &claims, &keys.encoding).unwrap();
+        let no_tid_message = "invalid bearer token: it has no `tid` claim, the id of its tenant; \
+                              it was minted before tenants had ids, or elsewhere: ask for a new \
+                              token";
+        let not_ours = "invalid bearer token: its claims are not what this server issues (sub, \
+                        tenant, tid, permissions, iat, exp)";
         for (token, expected) in [
             (
                 immature.as_str(),
@@ -289,11 +363,11 @@ mod tests {
                 malformed_nbf.as_str(),
                 "invalid bearer token: its `nbf` claim is malformed",
             ),
-            (
-                no_tenant.as_str(),
-                "invalid bearer token: its claims are not what this server issues (sub, tenant, \
-                 permissions, iat, exp)",
-            ),
+            (no_tenant.as_str(), not_ours),
+            (malformed_tid.as_str(), not_ours),
+            (no_tid.as_str(), no_tid_message),
+            (unbound.as_str(), no_tid_message),
+            (signed_claims.as_str(), no_tid_message),
             (
                 expired.as_str(),
                 "invalid bearer token: it has expired; ask for a new token",

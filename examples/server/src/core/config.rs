@@ -53,6 +53,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// `SHUTDOWN_TIMEOUT`: how long requests in flight may finish after SIGTERM.
     pub shutdown_timeout: Duration,
+    /// `TENANT_CACHE_SIZE`: tenants a server process remembers (their share of the pool and
+    /// what their look-up found); the least recently used is forgotten first.
+    pub tenant_cache: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +71,7 @@ impl Default for Limits {
             max_connections: 1024,
             header_read_timeout: Duration::from_secs(10),
             shutdown_timeout: Duration::from_secs(20),
+            tenant_cache: 10_000,
         }
     }
 }
@@ -140,6 +144,7 @@ impl Config {
             max_connections: count("HTTP_MAX_CONNECTIONS", defaults.max_connections, 1 << 20)?,
             header_read_timeout: seconds("HTTP_HEADER_READ_TIMEOUT", defaults.header_read_timeout)?,
             shutdown_timeout: seconds("SHUTDOWN_TIMEOUT", defaults.shutdown_timeout)?,
+            tenant_cache: count("TENANT_CACHE_SIZE", defaults.tenant_cache, 1 << 24)?,
         };
         Ok(Config {
             bind_addr,
@@ -329,9 +334,11 @@ mod tests {
             ("DATABASE_POOL_SIZE", "8"),
             ("DATABASE_STATEMENT_TIMEOUT", "250ms"),
             ("DATABASE_LOCK_TIMEOUT", "3"),
+            ("TENANT_CACHE_SIZE", "500"),
         ])
         .unwrap();
         assert_eq!(config.limits.pool_size, 8);
+        assert_eq!(config.limits.tenant_cache, 500);
         assert_eq!(config.limits.statement_timeout, Duration::from_millis(250));
         assert_eq!(config.limits.lock_timeout, Duration::from_secs(3));
         assert_eq!(
@@ -343,6 +350,7 @@ mod tests {
             ("DATABASE_POOL_SIZE", "many"),
             ("DATABASE_STATEMENT_TIMEOUT", "5 minutes"),
             ("DATABASE_LOCK_TIMEOUT", "99999999999999999999s"),
+            ("TENANT_CACHE_SIZE", "0"),
         ] {
             let error = format!("{:#}", super::tests::config(&[(name, value)]).unwrap_err());
             assert!(error.contains(name), "{error}");

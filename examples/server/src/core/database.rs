@@ -11,10 +11,11 @@
 //! group: each connection then prepares the statements of a share of the tenants, and each
 //! backend caches the catalogs of that share rather than of all of them.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use hashlink::LinkedHashMap;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -25,7 +26,7 @@ use crate::core::error::{AppError, is_connection_failure};
 use crate::core::migrations::latest_tenant_version;
 use crate::core::pool::{Pool, Pooled};
 use crate::core::registry;
-use crate::core::tenant::TenantSlug;
+use crate::core::tenant::{TenantId, TenantSlug};
 
 /// A pool for commands (`migrate`, `tenant create`) and tests; the server wraps its pool in a
 /// [`Database`].
@@ -119,8 +120,9 @@ impl Database {
                 tenant_share: (limits.pool_size / 2).max(1),
                 limits,
                 tenants: Mutex::new(Tenants {
-                    slots: HashMap::new(),
+                    slots: LinkedHashMap::new(),
                     per_group: vec![0; sizes.len()],
+                    capacity: limits.tenant_cache,
                 }),
                 down: AtomicBool::new(false),
                 probing: AtomicBool::new(false),
@@ -158,25 +160,33 @@ impl Database {
         self.inner.ready.close().await;
     }
 
-    /// The tenant's share of the pool and its home group; a tenant seen for the first time
-    /// gets the group with the fewest tenants.
-    fn tenant_slot(&self, tenant: &TenantSlug) -> TenantSlot {
-        let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = tenants.slots.get(tenant.as_str()) {
-            return slot.clone();
-        }
-        let Tenants { slots, per_group } = &mut *tenants;
-        let home = (0..per_group.len())
-            .min_by_key(|&group| per_group[group])
-            .expect("at least one group");
-        per_group[home] += 1;
-        let slot = TenantSlot {
-            share: Arc::new(Semaphore::new(self.inner.tenant_share as usize)),
-            home,
-            schema: None,
+    /// The tenant's share of the pool, its home group, and its schema if a look-up found it
+    /// for the incarnation `tenant` names; a tenant seen for the first time gets the group with
+    /// the fewest tenants. A tenant whose look-up was refused (401) for that incarnation in the
+    /// last [`REFUSAL_KEPT`] is refused again at once, without a round trip.
+    fn tenant_slot(&self, tenant: &TenantSlug) -> Result<TenantSlot, AppError> {
+        let Some(id) = tenant.id() else {
+            return Err(AppError::Unauthorized(format!(
+                "no id of tenant {tenant} was given"
+            )));
         };
-        slots.insert(tenant.as_str().to_owned(), slot.clone());
-        slot
+        let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = tenants.entry(tenant.as_str(), self.inner.tenant_share as usize);
+        if let Some(refusal) = &entry.refused
+            && refusal.id == id
+            && refusal.until > Instant::now()
+        {
+            return Err(AppError::Unauthorized(refusal.why.clone()));
+        }
+        Ok(TenantSlot {
+            share: entry.share.clone(),
+            home: entry.home,
+            schema: entry
+                .found
+                .as_ref()
+                .filter(|(found, _)| *found == id)
+                .map(|(_, schema)| schema.clone()),
+        })
     }
 
     /// A connection for `tenant`'s request, once the tenant's share of the pool and then the
@@ -191,7 +201,7 @@ impl Database {
         }
         let acquire_timeout = self.inner.limits.acquire_timeout;
         let waits = async {
-            let slot = self.tenant_slot(tenant);
+            let slot = self.tenant_slot(tenant)?;
             let permit = tokio::time::timeout(acquire_timeout, slot.share.acquire_owned())
                 .await
                 .map_err(|_| {
@@ -236,24 +246,37 @@ impl Database {
     }
 
     /// The tenant's quoted schema, looked up with [`registry::LOOKUP`] on `connection`, which
-    /// refuses a tenant that is not registered, is being deleted or is behind this binary's
-    /// migrations; then kept in the tenant's slot.
+    /// refuses a tenant that is not registered, is another incarnation than the token's, is
+    /// being deleted or is behind this binary's migrations; then kept in the tenant's slot with
+    /// the incarnation's id. A refusal with 401 is kept too, for [`REFUSAL_KEPT`].
     async fn look_up_schema(
         &self,
         tenant: &TenantSlug,
         connection: &mut PgConnection,
     ) -> Result<Arc<str>, AppError> {
+        let id = tenant.id();
         let row = sqlx::query_as(registry::LOOKUP)
             .bind(tenant.as_str())
             .bind(latest_tenant_version())
+            .bind(id)
             .fetch_optional(connection)
             .await?;
-        let schema: Arc<str> = registry::entered(tenant, row)?.into();
+        let entered = registry::entered(tenant, row).map(Arc::<str>::from);
         let mut tenants = self.inner.tenants.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(slot) = tenants.slots.get_mut(tenant.as_str()) {
-            slot.schema = Some(schema.clone());
+        if let (Some(entry), Some(id)) = (tenants.slots.get_mut(tenant.as_str()), id) {
+            match &entered {
+                Ok(schema) => entry.found = Some((id, schema.clone())),
+                Err(AppError::Unauthorized(why)) => {
+                    entry.refused = Some(Refusal {
+                        id,
+                        until: Instant::now() + REFUSAL_KEPT,
+                        why: why.clone(),
+                    });
+                }
+                Err(_) => {}
+            }
         }
-        Ok(schema)
+        entered
     }
 
     /// Checks, with a connection of its own, whether the database answers; if not, answers
@@ -293,21 +316,92 @@ impl Database {
 /// Connections per group: a tenant's requests prefer the connections of one group.
 const GROUP_SIZE: u32 = 4;
 
+/// How long a tenant whose look-up was refused with 401 (not registered, another incarnation,
+/// being deleted) is refused again without one: a token for a tenant that does not exist costs
+/// a round trip this often, not on every request.
+const REFUSAL_KEPT: Duration = Duration::from_secs(5);
+
+/// The tenants this process has served, the least recently used first: at most `capacity` of
+/// them, beyond which the least recently used that no request is using is forgotten (to be
+/// looked up again when it comes back). An ordered map rather than an LRU cache crate, because
+/// the choice of whom to forget is ours: never a tenant with requests waiting for or holding
+/// its share of the pool, whose share would otherwise start over at full, and each forgotten
+/// tenant leaves its home group's count.
 struct Tenants {
-    slots: HashMap<String, TenantSlot>,
+    slots: LinkedHashMap<String, Entry>,
     /// How many tenants each group is home to.
     per_group: Vec<usize>,
+    capacity: usize,
 }
 
-#[derive(Clone)]
-struct TenantSlot {
+impl Tenants {
+    /// `slug`'s entry, made if it has none, as the most recently used.
+    fn entry(&mut self, slug: &str, share: usize) -> &mut Entry {
+        if !self.slots.contains_key(slug) {
+            if self.slots.len() >= self.capacity {
+                self.forget_one();
+            }
+            let home = (0..self.per_group.len())
+                .min_by_key(|&group| self.per_group[group])
+                .expect("at least one group");
+            self.per_group[home] += 1;
+            let entry = Entry {
+                share: Arc::new(Semaphore::new(share)),
+                home,
+                found: None,
+                refused: None,
+            };
+            self.slots.insert(slug.to_owned(), entry);
+        }
+        self.slots
+            .to_back(slug)
+            .expect("the entry was there or is now")
+    }
+
+    /// Forgets the least recently used tenant that no request is using: none holds its share
+    /// (a permit holds the semaphore) or is on its way to it (a `TenantSlot` holds it too).
+    /// When every tenant is in use, none is, and the map stays over capacity until one is not:
+    /// it is bounded by the capacity and the requests in flight.
+    fn forget_one(&mut self) {
+        let idle = self
+            .slots
+            .iter()
+            .find(|(_, entry)| Arc::strong_count(&entry.share) == 1)
+            .map(|(slug, _)| slug.clone());
+        if let Some(entry) = idle.and_then(|slug| self.slots.remove(&slug)) {
+            self.per_group[entry.home] -= 1;
+        }
+    }
+}
+
+/// What this process knows of one tenant.
+struct Entry {
     /// The tenant's share of the pool: permits for at most half the connections.
     share: Arc<Semaphore>,
     /// The group the tenant's requests prefer.
     home: usize,
-    /// The tenant's quoted schema, once looked up (see [`Database::look_up_schema`]). Never
-    /// stale in a way that matters: a deleted tenant's statements find no schema (answered
-    /// 401, see `AppError`), and it is only kept once the tenant's schema is migrated.
+    /// The incarnation a look-up found and its quoted schema (see
+    /// [`Database::look_up_schema`]), only for tokens of that incarnation. It fails closed
+    /// once stale: a deleted tenant's schema is dropped and its name never used again
+    /// (`registry::create`), so its statements find no schema (answered 401, see `AppError`),
+    /// in this process and every other that kept it, even after the slug is created again.
+    /// It is only kept once the tenant's schema is migrated.
+    found: Option<(TenantId, Arc<str>)>,
+    /// The last refusal with 401, for tokens of the incarnation it was for.
+    refused: Option<Refusal>,
+}
+
+struct Refusal {
+    id: TenantId,
+    until: Instant,
+    why: String,
+}
+
+/// What a request gets of its tenant's [`Entry`].
+struct TenantSlot {
+    share: Arc<Semaphore>,
+    home: usize,
+    /// The tenant's quoted schema, if looked up for the token's incarnation.
     schema: Option<Arc<str>>,
 }
 
@@ -345,6 +439,13 @@ mod tests {
         Database::new(url, limits).unwrap()
     }
 
+    /// `slug` bound to a new id, as a verified token names a tenant.
+    fn bound(slug: &str) -> TenantSlug {
+        TenantSlug::parse(slug)
+            .unwrap()
+            .with_id(TenantId::from(uuid::Uuid::new_v4()))
+    }
+
     #[tokio::test]
     async fn tenants_prefer_their_home_group_and_take_any_idle_connection_before_waiting() {
         let limits = Limits {
@@ -357,7 +458,7 @@ mod tests {
         // Homes are handed out to the group with the fewest tenants, and kept.
         let homes: Vec<usize> = ["a", "b", "c", "a", "d"]
             .iter()
-            .map(|slug| database.tenant_slot(&TenantSlug::parse(slug).unwrap()).home)
+            .map(|slug| database.tenant_slot(&bound(slug)).unwrap().home)
             .collect();
         assert_eq!(homes, [0, 1, 0, 0, 1]);
 
@@ -409,5 +510,79 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((same, rows), (pid, 0));
+    }
+
+    /// The map of tenants is bounded: past its capacity the least recently used tenant is
+    /// forgotten, unless a request is using it.
+    #[tokio::test]
+    async fn the_least_recently_used_tenant_not_in_use_is_forgotten() {
+        let limits = Limits {
+            pool_size: 8,
+            tenant_cache: 3,
+            ..Limits::default()
+        };
+        let database = database(limits).await;
+        let touch = |slug: &str| database.tenant_slot(&bound(slug)).unwrap();
+        let remembered = || {
+            let tenants = database.inner.tenants.lock().unwrap();
+            let homes: usize = tenants.per_group.iter().sum();
+            assert_eq!(
+                homes,
+                tenants.slots.len(),
+                "each tenant counted in one group"
+            );
+            tenants.slots.keys().cloned().collect::<Vec<_>>()
+        };
+        let in_use = touch("a");
+        touch("b");
+        touch("c");
+        assert_eq!(remembered(), ["a", "b", "c"]);
+        // a is the least recently used, but a request holds its slot: b goes.
+        touch("d");
+        assert_eq!(remembered(), ["a", "c", "d"]);
+        touch("c");
+        drop(in_use);
+        touch("e");
+        assert_eq!(remembered(), ["d", "c", "e"]);
+    }
+
+    /// A tenant whose look-up was refused is refused again at once for a while, without a
+    /// connection; another incarnation of its slug is looked up.
+    #[tokio::test]
+    async fn a_refused_tenant_is_refused_again_without_a_round_trip() {
+        let limits = Limits {
+            pool_size: 1,
+            acquire_timeout: Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let database = database(limits).await;
+        let pool = connect(crate::testing::database_url(), 1).await.unwrap();
+        crate::core::migrations::run_public(&pool).await.unwrap();
+        let unknown = bound(&format!("never_{}", uuid::Uuid::new_v4().simple()));
+        let answer = |result: Result<TenantConnection, AppError>| match result {
+            Ok(_) => "served".to_owned(),
+            Err(AppError::Unauthorized(message)) => format!("401 {message}"),
+            Err(other) => format!("{} {other}", other.status().as_u16()),
+        };
+        let refused = answer(database.connection(&unknown, None).await);
+        assert_eq!(refused, format!("401 tenant {unknown} is not registered"));
+
+        // The pool's one connection held: a look-up would wait for it, and then be a 503.
+        let held = database.connection_for_tests().await.unwrap();
+        assert_eq!(answer(database.connection(&unknown, None).await), refused);
+        let reborn = TenantSlug::parse(unknown.as_str())
+            .unwrap()
+            .with_id(TenantId::from(uuid::Uuid::new_v4()));
+        let waited = answer(database.connection(&reborn, None).await);
+        assert!(waited.starts_with("503 "), "{waited}");
+        // Once the refusal is old, the tenant is looked up again.
+        {
+            let mut tenants = database.inner.tenants.lock().unwrap();
+            let entry = tenants.slots.get_mut(unknown.as_str()).unwrap();
+            entry.refused.as_mut().unwrap().until = Instant::now();
+        }
+        let waited = answer(database.connection(&unknown, None).await);
+        assert!(waited.starts_with("503 "), "{waited}");
+        drop(held);
     }
 }

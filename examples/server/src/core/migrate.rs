@@ -92,12 +92,13 @@ async fn migrate_tenant(pool: &PgPool, tenant: &TenantRow) -> Outcome {
     let result = async {
         let mut tx = pool.begin().await?;
         // Shared with requests, exclusive for `tenant delete`: a tenant being deleted waits
-        // for its migration, and one deleted meanwhile is no longer registered.
+        // for its migration, and one deleted meanwhile (and perhaps created again, with
+        // another schema) is no longer registered.
         sqlx::query(registry::LOCK_SHARED)
             .bind(&tenant.slug)
             .execute(&mut *tx)
             .await?;
-        if !registry::is_registered(&mut tx, &tenant.slug).await? {
+        if !registry::is_registered(&mut tx, tenant).await? {
             return Ok(None);
         }
         let applied = apply_pending(&mut tx, &tenant.schema, TENANT).await?;

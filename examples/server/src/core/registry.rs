@@ -1,11 +1,11 @@
 //! The registry of tenants, `public.tenants`: creating and deleting a tenant with its schema,
 //! listing them, and the look-up a request makes before it first serves a tenant.
 
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use crate::core::error::AppError;
 use crate::core::migrations::{TENANT, apply_pending, latest_tenant_version};
-use crate::core::tenant::TenantSlug;
+use crate::core::tenant::{TenantId, TenantSlug};
 
 /// A registered tenant as `public.tenants` records it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -16,6 +16,24 @@ pub struct TenantRow {
     /// The tenant migration version its schema is at; None before the public migration that
     /// records it.
     pub schema_version: Option<i64>,
+    /// This incarnation's id, which its tokens carry; None before the public migration that
+    /// records it.
+    pub id: Option<TenantId>,
+}
+
+impl TenantRow {
+    /// The tenant's slug bound to its id: what a token for it names.
+    pub fn tenant(&self) -> Result<TenantSlug, AppError> {
+        let slug =
+            TenantSlug::parse(&self.slug).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+        let id = self.id.ok_or_else(|| {
+            AppError::Unavailable(format!(
+                "tenant {slug} has no id yet: an operator must run `{} migrate`",
+                env!("CARGO_PKG_NAME")
+            ))
+        })?;
+        Ok(slug.with_id(id))
+    }
 }
 
 /// Taken by `migrate` (shared) and exclusively by `tenant delete`, which waits for a migration
@@ -25,35 +43,66 @@ pub(crate) const LOCK_SHARED: &str =
     "SELECT pg_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || $1))";
 const LOCK_EXCLUSIVE: &str = "SELECT pg_advisory_xact_lock(hashtext('scaffold.tenant.' || $1))";
 
-/// Registers the tenant, creates its schema and migrates it, all in one transaction: a failure
-/// leaves nothing behind.
-pub async fn create(pool: &PgPool, slug: &TenantSlug) -> Result<(), AppError> {
-    let schema = slug.schema();
+/// Registers the tenant with a new id, creates its schema and migrates it, all in one
+/// transaction: a failure leaves nothing behind.
+pub async fn create(pool: &PgPool, slug: &TenantSlug) -> Result<TenantRow, AppError> {
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(
+    let schema = unused_schema(&mut tx, slug).await?;
+    let row: Option<TenantRow> = sqlx::query_as(
         "INSERT INTO public.tenants (slug, schema_name, schema_version) VALUES ($1, $2, $3) \
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (slug) DO NOTHING \
+         RETURNING slug, schema_name AS schema, created_at, schema_version, id",
     )
     .bind(slug.as_str())
     .bind(&schema)
     .bind(latest_tenant_version())
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if inserted.rows_affected() == 0 {
+    let Some(row) = row else {
         return Err(AppError::Conflict(format!("tenant {slug} already exists")));
-    }
+    };
     sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
         .execute(&mut *tx)
         .await?;
     apply_pending(&mut tx, &schema, TENANT).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(row)
+}
+
+/// The first of `tenant_<slug>`, `tenant_<slug>_2`, `tenant_<slug>_3`... (the slug cut short
+/// where the number would not fit PostgreSQL's 63 bytes) that no tenant has and no deleted
+/// tenant had. A name is never used twice, so a server process that remembers the schema of a
+/// deleted tenant finds it gone, never the schema of the tenant created after it.
+async fn unused_schema(conn: &mut PgConnection, slug: &TenantSlug) -> Result<String, AppError> {
+    let first = slug.first_schema();
+    let mut n = 1;
+    loop {
+        let candidate = match n {
+            1 => first.clone(),
+            n => {
+                let suffix = format!("_{n}");
+                format!("{}{suffix}", &first[..first.len().min(63 - suffix.len())])
+            }
+        };
+        let unused: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT FROM public.tenants WHERE schema_name = $1) \
+                AND NOT EXISTS (SELECT FROM public.dropped_schemas WHERE schema_name = $1)",
+        )
+        .bind(&candidate)
+        .fetch_one(&mut *conn)
+        .await?;
+        if unused {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
 }
 
 /// Drops the tenant's schema with all its data and removes it from the registry, in one
-/// transaction. Waits for the tenant's requests in flight (bounded by `lock_timeout`); requests
-/// that arrive meanwhile, and all after, are refused with 401.
-pub async fn delete(pool: &PgPool, slug: &TenantSlug) -> Result<(), AppError> {
+/// transaction, and records the schema's name as never to be used again. Waits for the
+/// tenant's requests in flight (bounded by `lock_timeout`); requests that arrive meanwhile,
+/// and all after, are refused with 401. Returns the schema dropped.
+pub async fn delete(pool: &PgPool, slug: &TenantSlug) -> Result<String, AppError> {
     let mut tx = pool.begin().await?;
     // No notice listing every dropped table: the command says what it did.
     sqlx::query(
@@ -66,11 +115,15 @@ pub async fn delete(pool: &PgPool, slug: &TenantSlug) -> Result<(), AppError> {
         .bind(slug.as_str())
         .execute(&mut *tx)
         .await?;
-    let schema: Option<String> =
-        sqlx::query_scalar("DELETE FROM public.tenants WHERE slug = $1 RETURNING schema_name")
-            .bind(slug.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
+    let schema: Option<String> = sqlx::query_scalar(
+        "WITH gone AS (DELETE FROM public.tenants WHERE slug = $1 RETURNING schema_name), \
+              kept AS (INSERT INTO public.dropped_schemas (schema_name) \
+                       SELECT schema_name FROM gone ON CONFLICT DO NOTHING) \
+         SELECT schema_name FROM gone",
+    )
+    .bind(slug.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
     let Some(schema) = schema else {
         return Err(AppError::NotFound(format!(
             "tenant {slug} does not exist; `tenant list` shows the tenants"
@@ -85,7 +138,7 @@ pub async fn delete(pool: &PgPool, slug: &TenantSlug) -> Result<(), AppError> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(())
+    Ok(schema)
 }
 
 fn quote_ident(name: &str) -> String {
@@ -95,11 +148,12 @@ fn quote_ident(name: &str) -> String {
 /// The tenants in `only` (every tenant when empty), ordered by slug; an unknown slug in
 /// `only` is an error. Empty when the registry does not exist yet.
 pub async fn select(pool: &PgPool, only: &[TenantSlug]) -> Result<Vec<TenantRow>, AppError> {
-    // to_jsonb reads schema_version whether or not the public migration adding it has run:
-    // `migrate --status` must work on a database that is behind too.
+    // to_jsonb reads schema_version and id whether or not the public migrations adding them
+    // have run: `migrate --status` must work on a database that is behind too.
     let rows: Vec<TenantRow> = match sqlx::query_as(
         "SELECT slug, schema_name AS schema, created_at, \
-                (to_jsonb(t) ->> 'schema_version')::bigint AS schema_version \
+                (to_jsonb(t) ->> 'schema_version')::bigint AS schema_version, \
+                (to_jsonb(t) ->> 'id')::uuid AS id \
          FROM public.tenants t \
          WHERE cardinality($1::text[]) = 0 OR slug = ANY($1) ORDER BY slug",
     )
@@ -124,14 +178,19 @@ pub async fn select(pool: &PgPool, only: &[TenantSlug]) -> Result<Vec<TenantRow>
     Ok(rows)
 }
 
+/// Whether `row`'s tenant is still registered: the same slug with the same schema, not a
+/// tenant created under its slug since.
 pub(crate) async fn is_registered(
-    conn: &mut sqlx::PgConnection,
-    slug: &str,
+    conn: &mut PgConnection,
+    row: &TenantRow,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT FROM public.tenants WHERE slug = $1)")
-        .bind(slug)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT FROM public.tenants WHERE slug = $1 AND schema_name = $2)",
+    )
+    .bind(&row.slug)
+    .bind(&row.schema)
+    .fetch_one(conn)
+    .await
 }
 
 /// How many tenants are registered, and how many of them are behind this binary's tenant
@@ -147,12 +206,14 @@ pub async fn count_behind(pool: &PgPool) -> Result<(i64, i64), AppError> {
 }
 
 /// Looks a tenant up for requests (see `database::Database::connection`), once per tenant and server
-/// process: one round trip checks that the tenant is registered, that its schema has every
-/// migration this binary needs, and that it is not being deleted (the shared lock is taken
-/// and, outside a transaction, let go at once: a probe), and gives its schema. Binds: `$1` the
-/// slug, `$2` [`latest_tenant_version`]. Its row (if any) goes to [`entered`].
+/// process: one round trip checks that the tenant is registered, that it is the incarnation the
+/// token was minted for, that its schema has every migration this binary needs, and that it is
+/// not being deleted (the shared lock is taken and, outside a transaction, let go at once: a
+/// probe), and gives its schema. Binds: `$1` the slug, `$2` [`latest_tenant_version`], `$3` the
+/// token's tenant id. Its row (if any) goes to [`entered`].
 pub(crate) const LOOKUP: &str = "\
     SELECT schema_name, \
+           id = $3, \
            pg_try_advisory_xact_lock_shared(hashtext('scaffold.tenant.' || slug)), \
            schema_version >= $2 \
     FROM public.tenants WHERE slug = $1";
@@ -161,21 +222,25 @@ pub(crate) const LOOKUP: &str = "\
 /// not go on.
 pub(crate) fn entered(
     slug: &TenantSlug,
-    row: Option<(String, bool, bool)>,
+    row: Option<(String, bool, bool, bool)>,
 ) -> Result<String, AppError> {
     match row {
         None => Err(AppError::Unauthorized(format!(
             "tenant {slug} is not registered"
         ))),
-        Some((_, false, _)) => Err(AppError::Unauthorized(format!(
+        Some((_, false, _, _)) => Err(AppError::Unauthorized(format!(
+            "the token is for a tenant {slug} that was deleted; the tenant of that name now is \
+             another one: ask for a new token"
+        ))),
+        Some((_, true, false, _)) => Err(AppError::Unauthorized(format!(
             "tenant {slug} is being deleted"
         ))),
-        Some((_, true, false)) => Err(AppError::Unavailable(format!(
+        Some((_, true, true, false)) => Err(AppError::Unavailable(format!(
             "tenant {slug}'s data is not yet migrated to this version of the server; \
              an operator must run `{} migrate`",
             env!("CARGO_PKG_NAME")
         ))),
-        Some((schema, true, true)) => Ok(quote_ident(&schema)),
+        Some((schema, true, true, true)) => Ok(quote_ident(&schema)),
     }
 }
 
@@ -186,9 +251,9 @@ mod tests {
     #[test]
     fn enter_refusals_name_the_tenant_and_the_reason() {
         let slug = TenantSlug::parse("acme").unwrap();
-        let message = |row: Option<(&str, bool, bool)>| match entered(
+        let message = |row: Option<(&str, bool, bool, bool)>| match entered(
             &slug,
-            row.map(|(s, l, v)| (s.to_owned(), l, v)),
+            row.map(|(s, i, l, v)| (s.to_owned(), i, l, v)),
         ) {
             Ok(schema) => format!("ok {schema}"),
             Err(AppError::Unauthorized(m)) => format!("401 {m}"),
@@ -197,18 +262,23 @@ mod tests {
         };
         assert_eq!(message(None), "401 tenant acme is not registered");
         assert_eq!(
-            message(Some(("tenant_acme", false, true))),
+            message(Some(("tenant_acme_2", false, true, true))),
+            "401 the token is for a tenant acme that was deleted; the tenant of that name now \
+             is another one: ask for a new token"
+        );
+        assert_eq!(
+            message(Some(("tenant_acme", true, false, true))),
             "401 tenant acme is being deleted"
         );
-        let behind = message(Some(("tenant_acme", true, false)));
+        let behind = message(Some(("tenant_acme", true, true, false)));
         assert!(
             behind.starts_with("503 tenant acme's data is not yet migrated"),
             "{behind}"
         );
         assert_eq!(
-            message(Some(("tenant_acme", true, true))),
+            message(Some(("tenant_acme", true, true, true))),
             "ok \"tenant_acme\""
         );
-        assert_eq!(message(Some(("a\"b", true, true))), "ok \"a\"\"b\"");
+        assert_eq!(message(Some(("a\"b", true, true, true))), "ok \"a\"\"b\"");
     }
 }

@@ -22,7 +22,7 @@ use crate::core::database::{self, Database};
 use crate::core::migrations;
 use crate::core::pool::Pooled;
 use crate::core::registry;
-use crate::core::tenant::TenantSlug;
+use crate::core::tenant::{TenantId, TenantSlug};
 
 pub const JWT_SECRET: &str = "test-secret-at-least-32-bytes-long";
 
@@ -148,14 +148,15 @@ impl TestApp {
         &self.pool
     }
 
-    /// Registers a new tenant with a unique slug and migrates its schema.
+    /// Registers a new tenant with a unique slug and migrates its schema; the slug comes
+    /// bound to the tenant's id, which the tokens minted for it carry.
     pub async fn new_tenant(&self) -> TenantSlug {
         let slug = format!("t_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
         let slug = TenantSlug::parse(&slug).unwrap();
         registry::create(self.pool(), &slug)
             .await
-            .expect("create test tenant");
-        slug
+            .and_then(|row| row.tenant())
+            .expect("create test tenant")
     }
 
     pub fn token(&self, tenant: &TenantSlug, permissions: &[&str]) -> String {
@@ -186,10 +187,16 @@ impl TestApp {
     }
 }
 
-/// A token for `test-user`, valid for longer than any test runs.
+/// A token for `test-user`, valid for longer than any test runs. A slug bound to no tenant id
+/// (one that `TenantSlug::parse` made, for a tenant never created) gets an id no tenant has,
+/// so that its requests are refused where a deleted tenant's are: in the registry.
 fn test_token(keys: &Keys, tenant: &TenantSlug, permissions: &[&str]) -> String {
     let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
-    keys.mint(tenant, "test-user", &permissions, Duration::from_secs(600))
+    let tenant = match tenant.id() {
+        Some(_) => tenant.clone(),
+        None => tenant.clone().with_id(TenantId::from(uuid::Uuid::new_v4())),
+    };
+    keys.mint(&tenant, "test-user", &permissions, Duration::from_secs(600))
 }
 
 /// Sends requests to the in-memory app with an optional bearer token.

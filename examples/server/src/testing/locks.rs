@@ -31,7 +31,13 @@ pub async fn lock_rows(
     table: &str,
 ) -> (Transaction<'static, Postgres>, i32) {
     let mut lock = pool.begin().await.unwrap();
-    let sql = format!("SELECT id FROM {}.{table} FOR UPDATE", tenant.schema());
+    let schema: String =
+        sqlx::query_scalar("SELECT quote_ident(schema_name) FROM public.tenants WHERE slug = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&mut *lock)
+            .await
+            .unwrap();
+    let sql = format!("SELECT id FROM {schema}.{table} FOR UPDATE");
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .execute(&mut *lock)
         .await

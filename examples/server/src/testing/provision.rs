@@ -117,6 +117,21 @@ fn remove_what_this_process_made() -> Result<(), String> {
                 .await
                 .map_err(|e| format!("tenant {slug}: {e}"))?;
         }
+        // The names the deletions recorded, so that the database does not grow by them: no
+        // server of this process is left to remember these schemas.
+        let forgotten = sqlx::query(
+            "DELETE FROM public.dropped_schemas \
+             WHERE schema_name LIKE 'tenant\\_t\\_' || $1 || '\\_%'",
+        )
+        .bind(tag)
+        .execute(&pool)
+        .await;
+        match forgotten {
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {}
+            other => {
+                other.map_err(|e| e.to_string())?;
+            }
+        }
         let databases: Vec<String> = sqlx::query_scalar(
             "SELECT datname FROM pg_database WHERE datname LIKE 'test\\_' || $1 || '\\_%'",
         )
