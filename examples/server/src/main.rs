@@ -21,9 +21,9 @@ mod commands;
 /// bearer token.
 ///
 /// Configuration comes from the environment: DATABASE_URL (required), JWT_SECRET (required, at
-/// least 32 bytes; only APP_ENV=development falls back to a development secret), BIND_ADDR
-/// (default 127.0.0.1:8080), RUST_LOG (default info), DATABASE_POOL_SIZE (default 16) and the
-/// timeouts in the README's "Operations" section.
+/// least 32 bytes; only APP_ENV=development falls back to a development secret), JWT_ISSUER and
+/// JWT_AUDIENCE (optional), BIND_ADDR (default 127.0.0.1:8080), RUST_LOG (default info),
+/// DATABASE_POOL_SIZE (default 16) and the timeouts in the README's "Operations" section.
 #[derive(Parser)]
 #[command(
     version,
@@ -152,7 +152,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             ttl,
         } => {
             let tenant = TenantSlug::parse(&tenant).map_err(anyhow::Error::msg)?;
-            let keys = Keys::new(config.jwt_secret()?);
+            let keys = keys(&config)?;
             let pool = database::connect(config.database_url()?, 1).await?;
             let rows = registry::select(&pool, std::slice::from_ref(&tenant)).await?;
             let tenant = rows[0].tenant()?;
@@ -162,8 +162,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// The token keys: `JWT_SECRET`, and `JWT_ISSUER` and `JWT_AUDIENCE` when set.
+fn keys(config: &Config) -> anyhow::Result<Keys> {
+    Ok(Keys::new(config.jwt_secret()?)
+        .for_service(config.jwt_issuer.as_deref(), config.jwt_audience.as_deref()))
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let keys = Arc::new(Keys::new(config.jwt_secret()?));
+    let keys = Arc::new(keys(&config)?);
     config.check_bind_addr()?;
     let limits = config.limits;
     // Connects on first use: the server starts, and answers 503, while the database is down.

@@ -619,3 +619,35 @@ async fn a_token_serves_only_the_tenant_it_was_minted_for_on_every_server() {
     assert_eq!(list(&third, &old).await, (401, vec![]));
     assert_eq!(list(&third, &new).await.0, 200);
 }
+
+/// With `JWT_ISSUER` and `JWT_AUDIENCE` set, a token signed with the same secret for another
+/// audience, or with none, is refused.
+#[tokio::test]
+async fn tokens_for_another_audience_are_refused() {
+    let slug = new_tenant();
+    let ours = [
+        ("JWT_ISSUER", "https://auth.example"),
+        ("JWT_AUDIENCE", "projects"),
+    ];
+    let (_server, base) = serve(&ours).await;
+    assert_eq!(list(&base, &token(&slug, &ours)).await.0, 200);
+    let billing = [
+        ("JWT_ISSUER", "https://auth.example"),
+        ("JWT_AUDIENCE", "billing"),
+    ];
+    for env in [&billing[..], &[]] {
+        let response = reqwest::Client::new()
+            .get(format!("{base}/api/projects"))
+            .bearer_auth(token(&slug, env))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401, "{env:?}");
+        let problem: Value = response.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("`aud`") || detail.contains("`iss`"),
+            "{detail}"
+        );
+    }
+}

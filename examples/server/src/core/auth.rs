@@ -17,8 +17,8 @@ use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-/// What a token says about its caller. The claim this server adds to them (`tid`) is in
-/// [`Token`].
+/// What a token says about its caller. The claims this server adds to them (`tid`, `iss`,
+/// `aud`) are in [`Token`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// The user id.
@@ -30,8 +30,8 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// A token as it is signed: the [`Claims`], and the id of the tenant's incarnation it was
-/// minted for.
+/// A token as it is signed: the [`Claims`], the id of the tenant's incarnation it was minted
+/// for, and the issuer and audience, when the server is configured with them.
 #[derive(Serialize, Deserialize)]
 struct Token {
     #[serde(flatten)]
@@ -40,6 +40,11 @@ struct Token {
     /// another tenant created under the same slug. Required by [`Keys::verify`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     tid: Option<TenantId>,
+    /// Checked by the JWT validation itself, never read back.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
 }
 
 /// HS256 signing and verification keys, derived once from `JWT_SECRET`, and the key list
@@ -49,6 +54,8 @@ pub struct Keys {
     decoding: DecodingKey,
     validation: Validation,
     cursors: CursorKey,
+    issuer: Option<String>,
+    audience: Option<String>,
 }
 
 impl Keys {
@@ -63,7 +70,28 @@ impl Keys {
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
             cursors: CursorKey::derive(secret.as_bytes()),
+            issuer: None,
+            audience: None,
         }
+    }
+
+    /// Tokens minted name `issuer` (`iss`) and `audience` (`aud`), and tokens verified must
+    /// name them: a token signed with the same secret for another service is refused. Either
+    /// may be None: then it is not put in, and a token with an `aud` is refused.
+    pub fn for_service(mut self, issuer: Option<&str>, audience: Option<&str>) -> Keys {
+        let mut required = vec!["exp", "sub"];
+        if let Some(issuer) = issuer {
+            self.validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        if let Some(audience) = audience {
+            self.validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        self.validation.set_required_spec_claims(&required);
+        self.issuer = issuer.map(str::to_owned);
+        self.audience = audience.map(str::to_owned);
+        self
     }
 
     /// Signs a token for `tenant` that expires `ttl` from now. Its tenant id is `tenant`'s
@@ -97,13 +125,18 @@ impl Keys {
     }
 
     fn sign_token(&self, claims: Claims, tid: Option<TenantId>) -> String {
-        let token = Token { claims, tid };
+        let token = Token {
+            claims,
+            tid,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+        };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &token, &self.encoding)
             .expect("HS256 signing with an in-memory key cannot fail")
     }
 
-    /// The caller a token names: signed with this secret, not expired, and naming a tenant
-    /// and its id.
+    /// The caller a token names: signed with this secret, for this issuer and audience, not
+    /// expired, and naming a tenant and its id.
     pub fn verify(&self, token: &str) -> Result<CurrentUser, AppError> {
         let Token { claims, tid, .. } =
             jsonwebtoken::decode::<Token>(token, &self.decoding, &self.validation)
@@ -134,6 +167,8 @@ fn rejected_token(kind: &jsonwebtoken::errors::ErrorKind) -> String {
         ErrorKind::InvalidSignature => {
             "its signature does not match: it was not signed with this server's secret".to_owned()
         }
+        ErrorKind::InvalidIssuer => "it was issued by another issuer (`iss`)".to_owned(),
+        ErrorKind::InvalidAudience => "it is meant for another service (`aud`)".to_owned(),
         ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
             "it must be signed with HS256".to_owned()
         }
@@ -385,5 +420,42 @@ mod tests {
         ] {
             assert_eq!(refusal(&keys, token), expected);
         }
+    }
+
+    /// Services that share a secret still refuse each other's tokens once each names itself.
+    #[test]
+    fn a_token_for_another_issuer_or_audience_is_refused() {
+        const SECRET: &str = "0123456789abcdef0123456789abcdef";
+        let ours = Keys::new(SECRET).for_service(Some("https://auth.example"), Some("projects"));
+        let mint = |keys: &Keys| keys.mint(&acme(), "alice", &[], Duration::from_secs(60));
+        assert_eq!(ours.verify(&mint(&ours)).unwrap().tenant, acme());
+
+        let billing = Keys::new(SECRET).for_service(Some("https://auth.example"), Some("billing"));
+        let elsewhere =
+            Keys::new(SECRET).for_service(Some("https://other.example"), Some("projects"));
+        let plain = Keys::new(SECRET);
+        for (token, why) in [
+            (mint(&billing), "it is meant for another service (`aud`)"),
+            (mint(&elsewhere), "it was issued by another issuer (`iss`)"),
+            (
+                mint(&Keys::new(SECRET).for_service(None, Some("projects"))),
+                "it has no `iss` claim",
+            ),
+            (
+                mint(&Keys::new(SECRET).for_service(Some("https://auth.example"), None)),
+                "it has no `aud` claim",
+            ),
+        ] {
+            assert_eq!(
+                refusal(&ours, &token),
+                format!("invalid bearer token: {why}")
+            );
+        }
+        // A server that names no audience refuses tokens that name one.
+        assert_eq!(
+            refusal(&plain, &mint(&billing)),
+            "invalid bearer token: it is meant for another service (`aud`)"
+        );
+        assert!(plain.verify(&mint(&plain)).is_ok());
     }
 }

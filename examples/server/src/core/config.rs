@@ -23,6 +23,10 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     database_url: Option<String>,
     jwt_secret: Option<String>,
+    /// `JWT_ISSUER`: the `iss` tokens carry and must carry.
+    pub jwt_issuer: Option<String>,
+    /// `JWT_AUDIENCE`: the `aud` tokens carry and must carry.
+    pub jwt_audience: Option<String>,
     development: bool,
     pub limits: Limits,
 }
@@ -89,6 +93,8 @@ impl fmt::Debug for Config {
                 "jwt_secret",
                 &self.jwt_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
             .field("development", &self.development)
             .field("limits", &self.limits)
             .finish()
@@ -150,6 +156,8 @@ impl Config {
             bind_addr,
             database_url: var("DATABASE_URL"),
             jwt_secret: var("JWT_SECRET"),
+            jwt_issuer: var("JWT_ISSUER"),
+            jwt_audience: var("JWT_AUDIENCE"),
             development: var("APP_ENV").is_some_and(|env| env == "development"),
             limits,
         })
@@ -293,6 +301,19 @@ mod tests {
         assert!(local.check_bind_addr().is_ok());
         let secret = config(&[("JWT_SECRET", GOOD_SECRET), ("BIND_ADDR", "0.0.0.0:8080")]).unwrap();
         assert!(secret.check_bind_addr().is_ok());
+    }
+
+    #[test]
+    fn the_issuer_and_audience_are_optional() {
+        let none = config(&[]).unwrap();
+        assert_eq!((none.jwt_issuer, none.jwt_audience), (None, None));
+        let both = config(&[
+            ("JWT_ISSUER", "https://auth.example"),
+            ("JWT_AUDIENCE", "projects"),
+        ])
+        .unwrap();
+        assert_eq!(both.jwt_issuer.as_deref(), Some("https://auth.example"));
+        assert_eq!(both.jwt_audience.as_deref(), Some("projects"));
     }
 
     #[test]
