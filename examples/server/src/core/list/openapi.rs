@@ -3,7 +3,7 @@
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Required, Type};
 
-use super::parse::{DEFAULT_LIMIT, MAX_LIMIT, RESERVED};
+use super::parse::{DEFAULT_LIMIT, MAX_LIMIT, MAX_SEARCH_CHARS, RESERVED};
 use super::spec::{BUILT_IN, ListKind, ListSpec, OPS, Op};
 
 impl ListSpec {
@@ -44,7 +44,7 @@ impl ListSpec {
                 Type::String,
                 format!(
                     "Rows whose {} contains this text, ignoring case; % and _ are plain \
-                     characters",
+                     characters. At most {MAX_SEARCH_CHARS} characters",
                     searched.join(" or ")
                 ),
             ));

@@ -2,6 +2,8 @@
 //! reported by name, and what is left is a [`ListQuery`] of known fields, operators and typed
 //! values.
 
+use std::collections::HashSet;
+
 use uuid::Uuid;
 
 use super::cursor::Cursors;
@@ -12,6 +14,15 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 /// Values one `[in]` filter may list.
 pub const MAX_IN_VALUES: usize = 100;
+/// Query parameters one list request may have: far more than any real one needs (five of its
+/// own and one or two filters a field), few enough that a request of thousands is refused
+/// before any of them is looked at.
+pub const MAX_PARAMETERS: usize = 64;
+/// Problems one refused request reports; past them, the answer says how many more there were.
+pub const MAX_REPORTED: usize = 20;
+/// Characters `q` may have. Search is a scan of every string and text column of the tenant's
+/// rows (with `count=true`, of all of them): its cost grows with the text, so it is bounded.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 /// The parameters that are not filters. A field with one of these names is filtered with
 /// `<field>[eq]=` instead of `<field>=`.
@@ -29,6 +40,17 @@ pub(crate) enum Condition {
 pub(crate) struct Filter {
     pub(crate) field: &'static ListField,
     pub(crate) condition: Condition,
+}
+
+impl Filter {
+    fn order(&self) -> (&'static str, u8) {
+        let rank = match &self.condition {
+            Condition::Compare(op, _) => *op as u8,
+            Condition::In(_) => Op::In as u8,
+            Condition::Null(_) => Op::Null as u8,
+        };
+        (self.field.name, rank)
+    }
 }
 
 /// A checked list request.
@@ -70,15 +92,23 @@ impl ListQuery {
             limit: DEFAULT_LIMIT,
             count: false,
         };
+        if pairs.len() > MAX_PARAMETERS {
+            return Err(AppError::Validation(vec![FieldError {
+                field: "query".to_owned(),
+                message: format!(
+                    "has {} parameters; a list takes at most {MAX_PARAMETERS}",
+                    pairs.len()
+                ),
+            }]));
+        }
         let mut sort = None;
         let mut after = None;
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen = HashSet::with_capacity(pairs.len());
         for (param, value) in pairs {
-            if seen.contains(&param.as_str()) {
+            if !seen.insert(param.as_str()) {
                 error(param, "is given more than once".to_owned());
                 continue;
             }
-            seen.push(param);
             if value.contains('\0') {
                 error(
                     param,
@@ -90,6 +120,10 @@ impl ListQuery {
                 "q" if spec.names(|f| f.kind.searchable()).is_empty() => error(
                     param,
                     "this list has no string or text field to search".to_owned(),
+                ),
+                "q" if value.chars().count() > MAX_SEARCH_CHARS => error(
+                    param,
+                    format!("must be at most {MAX_SEARCH_CHARS} characters"),
                 ),
                 "q" => query.search = (!value.is_empty()).then(|| value.clone()),
                 "sort" => sort = Some(value.as_str()),
@@ -127,10 +161,20 @@ impl ListQuery {
             }
         }
         if errors.is_empty() {
-            Ok(query)
-        } else {
-            Err(AppError::Validation(errors))
+            // The statement's text, and so the prepared statement it becomes, depends only on
+            // which filters there are, not on the order a client wrote them in.
+            query.filters.sort_by_key(Filter::order);
+            return Ok(query);
         }
+        if errors.len() > MAX_REPORTED {
+            let more = errors.len() - MAX_REPORTED;
+            errors.truncate(MAX_REPORTED);
+            errors.push(FieldError {
+                field: "query".to_owned(),
+                message: format!("has {more} more problems, not listed"),
+            });
+        }
+        Err(AppError::Validation(errors))
     }
 
     /// The list narrowed to the rows whose `field` is `id`: a parent's children, for the
@@ -253,6 +297,7 @@ impl ListSpec {
 
 #[cfg(test)]
 mod tests {
+    use super::{MAX_PARAMETERS, MAX_REPORTED, MAX_SEARCH_CHARS};
     use crate::core::list::fixture::{error_fields, parse, sql};
 
     #[test]
@@ -285,6 +330,39 @@ mod tests {
             assert_eq!(error_fields(query), [field], "{query}");
         }
         assert_eq!(error_fields("limit=0&sort=x&z=1"), ["limit", "z", "sort"]);
+    }
+
+    #[test]
+    fn a_request_of_many_parameters_gets_a_short_answer() {
+        let many: Vec<String> = (0..50_000).map(|n| format!("p{n}=1")).collect();
+        let errors = parse(&many.join("&")).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "query");
+        assert!(errors[0].message.contains("50000 parameters"), "{errors:?}");
+        // Within the limit, every bad one is checked, and the answer lists twenty of them.
+        let unknown: Vec<String> = (0..MAX_PARAMETERS).map(|n| format!("p{n}=1")).collect();
+        let errors = parse(&unknown.join("&")).unwrap_err();
+        assert_eq!(errors.len(), MAX_REPORTED + 1);
+        assert_eq!(errors[0].field, "p0");
+        let more = format!("has {} more problems", MAX_PARAMETERS - MAX_REPORTED);
+        assert!(
+            errors[MAX_REPORTED].message.starts_with(&more),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_statement_is_the_same_whatever_order_the_filters_come_in() {
+        let one = sql("title=a&order[gte]=2&status[in]=open&notes[null]=false&order[lt]=9");
+        let other = sql("order[lt]=9&notes[null]=false&status[in]=open&order[gte]=2&title=a");
+        assert_eq!(one, other);
+    }
+
+    #[test]
+    fn search_text_is_bounded() {
+        let longest = "é".repeat(MAX_SEARCH_CHARS);
+        assert!(parse(&format!("q={longest}")).is_ok());
+        assert_eq!(error_fields(&format!("q={longest}x")), ["q"]);
     }
 
     #[test]
