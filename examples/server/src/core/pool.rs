@@ -63,8 +63,8 @@ pub struct Conn {
     returned: Instant,
     /// When it is closed rather than handed out again.
     expires: Instant,
-    /// `connection_failures()` when it was handed out: if the count has moved by the time it
-    /// comes back, a connection failed somewhere while it was out, maybe this one.
+    /// `connection_failures()` when it was last handed out: if the count has moved by the
+    /// time it is handed out again, a connection failed somewhere meanwhile, maybe this one.
     failures_then: u64,
 }
 
@@ -155,11 +155,6 @@ impl Pool {
         self.inner.groups.iter().map(size).collect()
     }
 
-    /// How many connections are free to hand out: idle ones and unopened ones.
-    pub fn available(&self) -> usize {
-        self.inner.permits.available_permits()
-    }
-
     /// A connection for a tenant whose home group is `home`: an idle one of its home group,
     /// else an idle one of any group, else a new one of a group (home first) that has not
     /// opened all its connections, else the next one any group frees, waiting at most the
@@ -186,8 +181,7 @@ impl Pool {
         };
         for group in order().filter(idle).chain(order()) {
             match inner.groups[group].timeout_get(&now).await {
-                Ok(mut object) => {
-                    object.failures_then = connection_failures();
+                Ok(object) => {
                     return Ok(Pooled {
                         object: Some(object),
                         permit: Some(permit),
@@ -206,8 +200,9 @@ impl Pool {
         Err(sqlx::Error::PoolTimedOut)
     }
 
-    /// Refuses new requests, waits at most `deadline` for the connections in use to come
-    /// back, and closes every connection.
+    /// Waits at most `deadline` for the connections in use to come back, then closes every
+    /// connection. Requests that ask meanwhile wait in line behind this and are refused with
+    /// `PoolClosed` once it closes (or give up at their acquire timeout).
     pub async fn close(&self, deadline: Duration) {
         let inner = &self.inner;
         let all_back = inner.permits.acquire_many(inner.size);
