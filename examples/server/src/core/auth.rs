@@ -47,6 +47,9 @@ struct Token {
     aud: Option<String>,
 }
 
+/// The registered claims every token must have; `Keys::for_service` adds `iss` and `aud`.
+const REQUIRED_CLAIMS: [&str; 2] = ["exp", "sub"];
+
 /// HS256 signing and verification keys, derived once from `JWT_SECRET`, and the key list
 /// cursors are signed with.
 pub struct Keys {
@@ -62,7 +65,7 @@ impl Keys {
     pub fn new(secret: &str) -> Keys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.set_required_spec_claims(&REQUIRED_CLAIMS);
         // A token that is not valid yet (`nbf` in the future) is refused like an expired one.
         validation.validate_nbf = true;
         Keys {
@@ -79,7 +82,7 @@ impl Keys {
     /// name them: a token signed with the same secret for another service is refused. Either
     /// may be None: then it is not put in, and a token with an `aud` is refused.
     pub fn for_service(mut self, issuer: Option<&str>, audience: Option<&str>) -> Keys {
-        let mut required = vec!["exp", "sub"];
+        let mut required = REQUIRED_CLAIMS.to_vec();
         if let Some(issuer) = issuer {
             self.validation.set_issuer(&[issuer]);
             required.push("iss");

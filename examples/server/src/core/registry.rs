@@ -5,7 +5,7 @@ use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 
 use crate::core::error::AppError;
 use crate::core::migrations::{TENANT, apply_pending, latest_tenant_version};
-use crate::core::tenant::{TenantId, TenantSlug};
+use crate::core::tenant::{MAX_IDENTIFIER_LEN, TenantId, TenantSlug};
 
 /// A registered tenant as `public.tenants` records it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,7 +81,8 @@ async fn unused_schema(conn: &mut PgConnection, slug: &TenantSlug) -> Result<Str
             1 => first.clone(),
             n => {
                 let suffix = format!("_{n}");
-                format!("{}{suffix}", &first[..first.len().min(63 - suffix.len())])
+                let kept = first.len().min(MAX_IDENTIFIER_LEN - suffix.len());
+                format!("{}{suffix}", &first[..kept])
             }
         };
         let unused: bool = sqlx::query_scalar(

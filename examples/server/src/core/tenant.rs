@@ -40,8 +40,11 @@ impl fmt::Display for TenantId {
 /// What every tenant schema's name starts with: `tenant_<slug>`.
 pub const SCHEMA_PREFIX: &str = "tenant_";
 
-/// PostgreSQL's identifiers are at most 63 bytes, and a schema is named `tenant_<slug>`.
-pub const MAX_SLUG_LEN: usize = 63 - SCHEMA_PREFIX.len();
+/// PostgreSQL's identifiers are at most this many bytes.
+pub const MAX_IDENTIFIER_LEN: usize = 63;
+
+/// A schema is named `tenant_<slug>`, and an identifier is at most 63 bytes.
+pub const MAX_SLUG_LEN: usize = MAX_IDENTIFIER_LEN - SCHEMA_PREFIX.len();
 
 impl TenantSlug {
     pub fn parse(slug: &str) -> Result<TenantSlug, String> {
