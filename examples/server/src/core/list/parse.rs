@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::cursor::Cursors;
-use super::spec::{ID, ListField, ListSpec, OPS, Op, SortKey, Value};
+use super::spec::{BUILT_IN, ID, ListField, ListSpec, OPS, Op, SortKey, Value};
 use crate::core::error::{AppError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -43,13 +43,13 @@ pub(crate) struct Filter {
 }
 
 impl Filter {
-    fn order(&self) -> (&'static str, u8) {
-        let rank = match &self.condition {
+    /// Its operator's place in [`Op`].
+    fn rank(&self) -> u8 {
+        match &self.condition {
             Condition::Compare(op, _) => *op as u8,
             Condition::In(_) => Op::In as u8,
             Condition::Null(_) => Op::Null as u8,
-        };
-        (self.field.name, rank)
+        }
     }
 }
 
@@ -162,8 +162,13 @@ impl ListQuery {
         }
         if errors.is_empty() {
             // The statement's text, and so the prepared statement it becomes, depends only on
-            // which filters there are, not on the order a client wrote them in.
-            query.filters.sort_by_key(Filter::order);
+            // which filters there are, not on the order a client wrote them in: fields in the
+            // spec's order, each field's operators in `Op`'s.
+            let fields = || BUILT_IN.iter().chain(spec.fields);
+            let place = |field: &ListField| fields().position(|f| f.name == field.name);
+            query
+                .filters
+                .sort_by_key(|filter| (place(filter.field), filter.rank()));
             return Ok(query);
         }
         if errors.len() > MAX_REPORTED {
