@@ -585,4 +585,24 @@ mod tests {
         assert!(waited.starts_with("503 "), "{waited}");
         drop(held);
     }
+
+    /// Every connection busy says nothing of the database: no probe, no 503s for everyone.
+    #[tokio::test]
+    async fn a_pool_timeout_is_not_taken_for_the_database_gone() {
+        let limits = Limits {
+            pool_size: 1,
+            acquire_timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let database = database(limits).await;
+        let held = database.connection_for_tests().await.unwrap();
+        let waited = database.connection(&bound("busy"), None).await;
+        assert!(matches!(waited, Err(AppError::Unavailable(_))));
+        assert!(
+            !database.inner.probing.load(Ordering::Acquire),
+            "no probe started"
+        );
+        assert!(!database.inner.down.load(Ordering::Acquire));
+        drop(held);
+    }
 }
