@@ -121,3 +121,27 @@ impl Ctx {
         Ok(self.db().await?.begin().await?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::config::Limits;
+
+    #[tokio::test]
+    async fn a_context_names_its_tenant_and_user_and_nothing_else() {
+        let database = Database::new("postgres://nobody@127.0.0.1/none", Limits::default());
+        let tenant = TenantSlug::parse("acme").unwrap();
+        let key = CursorKey::derive(b"a secret that must not be shown");
+        let ctx = Ctx::new(database.unwrap(), key, tenant, "user-7".to_owned(), None);
+        assert_eq!((ctx.tenant().as_str(), ctx.user_id()), ("acme", "user-7"));
+        let shown = format!("{ctx:?}");
+        assert!(
+            shown.contains("acme") && shown.contains("user-7"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("secret") && !shown.contains("cursor"),
+            "{shown}"
+        );
+    }
+}

@@ -80,15 +80,12 @@ impl managed::Manager for Manager {
         let connection = tokio::time::timeout(self.timeout, connection)
             .await
             .map_err(|_| sqlx::Error::Io(timed_out()))??;
-        // Lifetimes spread over their last tenth, so that connections opened together (at
-        // start, after an outage) are not all replaced at once.
         let n = self.opened.fetch_add(1, Ordering::Relaxed);
-        let spread = self.lifetime / 10 * ((n * 7) % 10) as u32 / 10;
         let now = Instant::now();
         Ok(Conn {
             connection,
             returned: now,
-            expires: now + self.lifetime - spread,
+            expires: now + lifetime_of(n, self.lifetime),
             failures_then: connection_failures(),
         })
     }
@@ -108,6 +105,14 @@ impl managed::Manager for Manager {
         conn.failures_then = connection_failures();
         Ok(())
     }
+}
+
+/// The lifetime of the `n`-th connection a group opens: `lifetime` less up to a tenth, in ten
+/// steps that neighbouring connections do not share, so that connections opened together (at
+/// start, after an outage) are not all replaced at once.
+fn lifetime_of(n: u64, lifetime: Duration) -> Duration {
+    let step = (n * 7) % 10;
+    lifetime - lifetime / 100 * step as u32
 }
 
 impl Pool {
@@ -451,6 +456,27 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn after_a_connection_failure_anywhere_a_connection_is_pinged_before_its_next_use() {
+        let options = database().await;
+        let pool = Pool::new(&[1], options.clone(), ACQUIRE_TIMEOUT, LONG_AGO);
+        let mut other = PgConnection::connect_with(&options).await.unwrap();
+        let mut connection = pool.acquire(0).await.unwrap();
+        let backend = pid(&mut connection).await;
+        drop(connection);
+        sqlx::query("SELECT pg_terminate_backend($1)")
+            .bind(backend)
+            .execute(&mut other)
+            .await
+            .unwrap();
+        // A request somewhere saw its connection fail (see `error::connection_failures`).
+        let failed = sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        drop(crate::core::error::AppError::from(failed));
+        // Taken again at once, before an idle connection would be pinged anyway.
+        let mut connection = pool.acquire(0).await.unwrap();
+        assert_ne!(pid(&mut connection).await, backend);
+    }
+
+    #[tokio::test]
     async fn commit_without_a_transaction_is_an_error() {
         let pool = Pool::new(&[1], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
         let mut connection = pool.acquire(0).await.unwrap();
@@ -485,6 +511,68 @@ mod tests {
         assert_eq!(served.group(), 1);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second waits for the next one");
+    }
+
+    #[test]
+    fn lifetimes_spread_over_their_last_tenth() {
+        let lifetime = Duration::from_secs(1000);
+        let ten: Vec<Duration> = (0..10).map(|n| lifetime_of(n, lifetime)).collect();
+        assert_eq!(ten[0], lifetime);
+        assert!(
+            ten.iter().all(|&l| l <= lifetime && l > lifetime * 9 / 10),
+            "{ten:?}"
+        );
+        let mut distinct = ten.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 10, "{ten:?}");
+        assert_ne!(
+            ten[1],
+            ten[0] - lifetime / 100,
+            "neighbours are not one step apart"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_idle_connection_elsewhere_comes_before_a_new_one_at_home() {
+        let pool = Pool::new(&[2, 2], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
+        let mut first = pool.acquire(0).await.unwrap();
+        let backend = pid(&mut first).await;
+        drop(first);
+        let mut second = pool.acquire(1).await.unwrap();
+        assert_eq!((second.group(), pid(&mut second).await), (0, backend));
+    }
+
+    #[tokio::test]
+    async fn close_waits_for_connections_in_use_then_refuses_requests() {
+        let pool = Pool::new(&[1, 1], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
+        let in_use = pool.acquire(0).await.unwrap();
+        let closing = tokio::spawn({
+            let pool = pool.clone();
+            async move { pool.close(Duration::from_secs(5)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!closing.is_finished(), "a connection is still in use");
+        drop(in_use);
+        tokio::time::timeout(ACQUIRE_TIMEOUT, closing)
+            .await
+            .unwrap()
+            .unwrap();
+        let refused = pool.acquire(0).await.err().expect("closed");
+        assert!(matches!(refused, sqlx::Error::PoolClosed), "{refused}");
+    }
+
+    #[tokio::test]
+    async fn a_database_that_refuses_connections_is_a_connection_failure() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let nowhere = database().await.host("127.0.0.1").port(port);
+        let pool = Pool::new(&[1], nowhere, ACQUIRE_TIMEOUT, LONG_AGO);
+        let error = pool.acquire(0).await.err().expect("nothing listens there");
+        assert!(is_connection_failure(&error), "{error}");
     }
 
     #[tokio::test]
