@@ -605,4 +605,58 @@ mod tests {
         assert!(!database.inner.down.load(Ordering::Acquire));
         drop(held);
     }
+
+    /// Polls `condition` for up to ten seconds.
+    async fn eventually(condition: impl Fn() -> bool) -> bool {
+        for _ in 0..200 {
+            if condition() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn while_the_database_is_unreachable_requests_are_refused_at_once_until_it_is_back() {
+        let url = crate::testing::database_url();
+        let pool = connect(url, 1).await.unwrap();
+        crate::core::migrations::run_public(&pool).await.unwrap();
+        let options: PgConnectOptions = url.parse().unwrap();
+        let proxy = crate::testing::SlowProxy::start(&options).await;
+        let limits = Limits {
+            pool_size: 1,
+            acquire_timeout: Duration::from_millis(500),
+            ..Limits::default()
+        };
+        let database = Database::new(&proxy.url(url, &options), limits).unwrap();
+        let down = || database.inner.down.load(Ordering::Acquire);
+        let tenant = bound(&format!("never_{}", uuid::Uuid::new_v4().simple()));
+
+        proxy.refuse(true);
+        let failed = database.connection(&tenant, None).await.err().unwrap();
+        assert!(matches!(failed, AppError::Unavailable(_)), "{failed:?}");
+        assert!(eventually(down).await, "the probe found the database gone");
+        let refused = database.connection(&tenant, None).await.err().unwrap();
+        assert_eq!(refused.to_string(), AppError::unavailable().to_string());
+
+        proxy.refuse(false);
+        assert!(
+            eventually(|| !down()).await,
+            "the probe found the database back"
+        );
+        let answered = database.connection(&tenant, None).await.err().unwrap();
+        assert!(
+            matches!(answered, AppError::Unauthorized(_)),
+            "{answered:?}"
+        );
+
+        database.close(Duration::from_secs(1)).await;
+        let closed = database
+            .connection(&bound("after"), None)
+            .await
+            .err()
+            .unwrap();
+        assert!(closed.to_string().contains("shutting down"), "{closed}");
+    }
 }

@@ -23,6 +23,8 @@ struct Knobs {
     connect_delay_ms: AtomicU64,
     /// While set, nothing is passed on in either direction.
     held: AtomicBool,
+    /// While set, new connections are closed as soon as they are accepted.
+    refused: AtomicBool,
 }
 
 impl SlowProxy {
@@ -35,6 +37,9 @@ impl SlowProxy {
         let shared = knobs.clone();
         let accepting = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
+                if shared.refused.load(Ordering::Relaxed) {
+                    continue;
+                }
                 let (knobs, target) = (shared.clone(), target.clone());
                 tokio::spawn(async move {
                     let delay = knobs.connect_delay_ms.load(Ordering::Relaxed);
@@ -61,6 +66,12 @@ impl SlowProxy {
         options.clone().host("127.0.0.1").port(self.port)
     }
 
+    /// A database URL whose server is `options`' pointed at the proxy.
+    pub fn url(&self, url: &str, options: &PgConnectOptions) -> String {
+        let server = format!("{}:{}", options.get_host(), options.get_port());
+        url.replacen(&server, &format!("127.0.0.1:{}", self.port), 1)
+    }
+
     /// New connections reach PostgreSQL only after `delay`.
     pub fn delay_connects(&self, delay: Duration) {
         let millis = delay.as_millis() as u64;
@@ -70,6 +81,12 @@ impl SlowProxy {
     /// Holds every byte in both directions (`true`) until released (`false`).
     pub fn hold(&self, held: bool) {
         self.knobs.held.store(held, Ordering::Relaxed);
+    }
+
+    /// Closes new connections at once (`true`), as a database that is down would refuse them,
+    /// until told otherwise (`false`).
+    pub fn refuse(&self, refused: bool) {
+        self.knobs.refused.store(refused, Ordering::Relaxed);
     }
 }
 
