@@ -439,6 +439,15 @@ mod tests {
         Database::new(url, limits).unwrap()
     }
 
+    /// The test database's URL, with the tenant registry migrated, for tests that look tenants
+    /// up.
+    async fn with_registry() -> &'static str {
+        let url = crate::testing::database_url();
+        let pool = connect(url, 1).await.expect("the test database starts");
+        crate::core::migrations::run_public(&pool).await.unwrap();
+        url
+    }
+
     /// `slug` bound to a new id, as a verified token names a tenant.
     fn bound(slug: &str) -> TenantSlug {
         TenantSlug::parse(slug)
@@ -555,9 +564,7 @@ mod tests {
             acquire_timeout: Duration::from_millis(300),
             ..Limits::default()
         };
-        let database = database(limits).await;
-        let pool = connect(crate::testing::database_url(), 1).await.unwrap();
-        crate::core::migrations::run_public(&pool).await.unwrap();
+        let database = Database::new(with_registry().await, limits).unwrap();
         let unknown = bound(&format!("never_{}", uuid::Uuid::new_v4().simple()));
         let answer = |result: Result<TenantConnection, AppError>| match result {
             Ok(_) => "served".to_owned(),
@@ -619,9 +626,7 @@ mod tests {
 
     #[tokio::test]
     async fn while_the_database_is_unreachable_requests_are_refused_at_once_until_it_is_back() {
-        let url = crate::testing::database_url();
-        let pool = connect(url, 1).await.unwrap();
-        crate::core::migrations::run_public(&pool).await.unwrap();
+        let url = with_registry().await;
         let options: PgConnectOptions = url.parse().unwrap();
         let proxy = crate::testing::SlowProxy::start(&options).await;
         let limits = Limits {
