@@ -84,6 +84,8 @@ pub fn app(state: AppState) -> Router {
     let api = api
         .fallback(not_found)
         .with_state(state.clone())
+        // For the layers of links (`core::links::counts`), which run outside any handler.
+        .layer(axum::Extension(state.clone()))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .layer(middleware::from_fn_with_state(
             state.in_flight.clone(),

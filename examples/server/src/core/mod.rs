@@ -3,7 +3,7 @@
 //!
 //! Each file uses only those listed before it (`config`, `patch` and `migration_sql` use none):
 //! `tenant`, `error`, `extract`, `migrations`, `registry`, `migrate`, `pool`, `list`,
-//! `database`, `db`, `auth`.
+//! `database`, `db`, `auth`, `links`.
 
 pub mod auth;
 pub mod config;
@@ -11,6 +11,7 @@ pub mod database;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod links;
 pub mod list;
 pub mod migrate;
 pub mod migration_sql;

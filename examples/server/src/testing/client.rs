@@ -274,6 +274,10 @@ impl Client {
         self.send(Method::PATCH, uri, Some(body.to_string())).await
     }
 
+    pub async fn put(&self, uri: &str, body: &Value) -> TestResponse {
+        self.send(Method::PUT, uri, Some(body.to_string())).await
+    }
+
     pub async fn delete(&self, uri: &str) -> TestResponse {
         self.send(Method::DELETE, uri, None).await
     }

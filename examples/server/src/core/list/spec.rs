@@ -108,8 +108,8 @@ impl ListKind {
     }
 }
 
-/// One field of a module, as lists see it.
-#[derive(Debug)]
+/// One field of a module, as lists see it. Copy: a link's lists join two modules' fields.
+#[derive(Debug, Clone, Copy)]
 pub struct ListField {
     /// The JSON name, which query parameters use.
     pub name: &'static str,

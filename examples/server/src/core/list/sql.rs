@@ -24,7 +24,21 @@ impl ListQuery {
     /// page. `schema` is the tenant's, quoted (`db::Db::schema`).
     pub fn select(&self, schema: &str, columns: &str) -> QueryBuilder<Postgres> {
         let table = self.spec.table;
-        let mut sql = QueryBuilder::new(format!("SELECT {columns} FROM {schema}.{table}"));
+        self.select_from(columns, |sql| {
+            sql.push(format_args!("{schema}.{table}"));
+        })
+    }
+
+    /// [`ListQuery::select`] over the rows `from` pushes (a table, or a parenthesised
+    /// statement with an alias and bound values of its own) instead of the spec's table: a
+    /// join whose columns are the spec's fields, say. The spec's columns are written unqualified.
+    pub fn select_from(
+        &self,
+        columns: &str,
+        from: impl FnOnce(&mut QueryBuilder<Postgres>),
+    ) -> QueryBuilder<Postgres> {
+        let mut sql = QueryBuilder::new(format!("SELECT {columns} FROM "));
+        from(&mut sql);
         let mut clauses = Clauses::new(&mut sql);
         self.push_filters(&mut clauses);
         if let Some(after) = &self.after {
@@ -48,7 +62,18 @@ impl ListQuery {
     /// `SELECT count(*)` of the rows the filters match, on every page.
     pub fn count(&self, schema: &str) -> QueryBuilder<Postgres> {
         let table = self.spec.table;
-        let mut sql = QueryBuilder::new(format!("SELECT count(*) FROM {schema}.{table}"));
+        self.count_from(|sql| {
+            sql.push(format_args!("{schema}.{table}"));
+        })
+    }
+
+    /// [`ListQuery::count`] over the rows `from` pushes, as [`ListQuery::select_from`].
+    pub fn count_from(
+        &self,
+        from: impl FnOnce(&mut QueryBuilder<Postgres>),
+    ) -> QueryBuilder<Postgres> {
+        let mut sql = QueryBuilder::new("SELECT count(*) FROM ");
+        from(&mut sql);
         self.push_filters(&mut Clauses::new(&mut sql));
         sql
     }
