@@ -86,6 +86,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         .unwrap_or_else(|| record.command.clone());
     record.command = change.new.command.clone();
     record.create_command = Some(create_command).filter(|c| *c != record.command);
+    record.reshape(change.new.shape);
     next.modules.insert(module.clone(), record);
     let ws = Workspace {
         manifest: next,

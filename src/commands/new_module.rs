@@ -80,10 +80,11 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         MigrationVersion::at(now()?),
     )?;
     format::format_rust(&mut plan, &project.root, renderer.templates())?;
-    if let Some(previous) = previous.filter(|record| record.create_command.is_some()) {
+    if let Some(previous) = previous.filter(|record| record.has_create_history()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();
-        let created = ModuleSpec::parse(words.request(), &facts)?;
+        let mut created = ModuleSpec::parse(words.request(), &facts)?;
+        created.shape = previous.create_shape();
         if let Some(content) = plan::create_migration(&created, &renderer)? {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);
         }

@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
+use crate::generate::plan::{self, MigrationVersion, Op};
+use crate::generate::spec_diff;
 use crate::input::cli::Upgrade;
-use crate::write::lifecycle::Workspace;
+use crate::input::spec::TABLE_SHAPE;
+use crate::write::lifecycle::{self, Workspace};
 use crate::write::manifest;
 use crate::write::merge::{Rules, Upgrader};
 
@@ -34,15 +37,34 @@ pub fn run(start: &Path, args: &Upgrade) -> anyhow::Result<()> {
         headers: args.all || modules.len() > 1,
         force: false,
     };
+    let existing = ws.project.migration_files()?;
+    let mut version = plan::next_version(&existing, MigrationVersion::at(lifecycle::now()?));
     let mut upgrade = Upgrader::new(&ws, rules);
     for module in &modules {
-        let plan = match &plans[module] {
-            Ok(plan) => plan,
+        let mut plan = match &plans[module] {
+            Ok(plan) => plan.clone(),
             Err(error) => {
                 anyhow::bail!("cannot render `{module}` again: {error}\nnothing was changed")
             }
         };
-        upgrade.module(module, plan, &fingerprint);
+        // The templates' table shape has moved on since the module was created: the code
+        // now expects the new columns, so a migration adds them.
+        let old = ws
+            .spec(module)
+            .map_err(|error| anyhow::anyhow!("`{module}`: {error}"))?;
+        let migration = spec_diff::shape_migration(&old, TABLE_SHAPE);
+        if let Some(content) = migration.clone() {
+            let name = format!("{}_upgrade_{module}.sql", version.0);
+            version = MigrationVersion(version.0 + 1);
+            plan.ops.push(Op::CreateFile {
+                path: ws.project.config.paths.migrations.join(name),
+                content,
+            });
+        }
+        upgrade.module(module, &plan, &fingerprint);
+        if let (Some(_), Some(record)) = (migration, upgrade.manifest.modules.get_mut(module)) {
+            record.reshape(TABLE_SHAPE);
+        }
     }
     upgrade.finish("upgraded")
 }

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::generate::ddl::{self, ConstraintNames};
+use crate::generate::link_context::LinkView;
 use crate::input::fields::{EnumVariant, Field, FieldType};
 use crate::input::names::ModuleNames;
 use crate::input::spec::ModuleSpec;
@@ -51,10 +52,16 @@ pub struct ModuleContext<'a> {
     pub has_search: bool,
     /// The index of the list order, `(created_at, id)`.
     pub sort_index: String,
+    /// The definitions of the columns after the fields (`created_at`, ..., `version`), for
+    /// the table's shape (see `ddl::system_columns`).
+    pub system_columns: Vec<&'static str>,
     /// The JSON names of some groups of `fields`, in field order, for lists that templates
     /// write out (`["title", "done"]`). A loop that needs more of each field goes over
     /// `fields` with an `if`.
     pub json_names: FieldGroups,
+    /// For a link: its sides, columns and directions (see `link_context`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkView<'a>>,
 }
 
 /// See [`ModuleContext::json_names`]. Grouped here rather than with Tera's `filter` in the
@@ -260,8 +267,10 @@ impl<'a> ModuleContext<'a> {
             has_defaults: any(|f| f.has_default),
             has_search: any(|f| f.searchable),
             sort_index: ddl::sort_index(&names.module),
+            system_columns: ddl::system_columns(spec.shape),
             json_names: FieldGroups::new(&fields),
             fields,
+            link: spec.link.as_ref().map(|link| LinkView::new(spec, link)),
         }
     }
 

@@ -37,6 +37,46 @@ impl ConstraintNames {
     }
 }
 
+/// A column every table of a [`TABLE_SHAPE`](crate::input::spec::TABLE_SHAPE) has, after
+/// the fields.
+struct SystemColumn {
+    definition: &'static str,
+    /// The first shape that has it.
+    since: u32,
+}
+
+const SYSTEM_COLUMNS: &[SystemColumn] = &[
+    SystemColumn {
+        definition: "created_at TIMESTAMPTZ NOT NULL DEFAULT now()",
+        since: 1,
+    },
+    SystemColumn {
+        definition: "updated_at TIMESTAMPTZ NOT NULL DEFAULT now()",
+        since: 1,
+    },
+    // Optimistic concurrency: bumped by every UPDATE, the row's ETag.
+    SystemColumn {
+        definition: "version BIGINT NOT NULL DEFAULT 1",
+        since: 2,
+    },
+];
+
+/// The definitions of the columns a table of `shape` has after its fields.
+pub fn system_columns(shape: u32) -> Vec<&'static str> {
+    let present = SYSTEM_COLUMNS.iter().filter(|c| c.since <= shape);
+    present.map(|c| c.definition).collect()
+}
+
+/// The statements that take `table` from shape `from` to shape `to`.
+pub fn shape_statements(table: &str, from: u32, to: u32) -> Vec<String> {
+    let added = SYSTEM_COLUMNS
+        .iter()
+        .filter(|c| from < c.since && c.since <= to);
+    added
+        .map(|c| format!("ALTER TABLE {table} ADD COLUMN {};", c.definition))
+        .collect()
+}
+
 /// The index lists are sorted by, which every table has.
 pub fn sort_index(table: &str) -> String {
     format!("{table}_created_at_id_idx")
@@ -108,6 +148,20 @@ pub fn create_index(table: &str, field: &Field) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shapes_add_columns_and_the_upgrade_adds_the_difference() {
+        assert_eq!(system_columns(1).len(), 2);
+        assert_eq!(
+            system_columns(2).last(),
+            Some(&"version BIGINT NOT NULL DEFAULT 1")
+        );
+        assert_eq!(
+            shape_statements("projects", 1, 2),
+            ["ALTER TABLE projects ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"]
+        );
+        assert!(shape_statements("projects", 2, 2).is_empty());
+    }
 
     #[test]
     fn names_fit_postgres_and_stay_distinct() {

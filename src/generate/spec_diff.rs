@@ -295,9 +295,29 @@ impl SpecDiff {
             ));
             sql.extend(ddl::create_index(table, field));
         }
+        sql.extend(ddl::shape_statements(table, self.old.shape, self.new.shape));
         sql
     }
+}
 
+/// The migration that brings a module created at an older table shape to `spec`'s: what
+/// `scaffold upgrade` writes beside the merged code. `None` when the shape is current.
+pub fn shape_migration(old: &ModuleSpec, shape: u32) -> Option<String> {
+    let statements = ddl::shape_statements(&old.names.module, old.shape, shape);
+    if statements.is_empty() {
+        return None;
+    }
+    let mut text = format!(
+        "-- {}: brought to the current table shape by `scaffold upgrade`.\n",
+        capitalize(&old.names.human_plural)
+    );
+    for statement in statements {
+        let _ = writeln!(text, "{statement}");
+    }
+    Some(text)
+}
+
+impl SpecDiff {
     /// The migration file: what made it, then the statements.
     pub fn migration(&self, command: &str) -> String {
         let mut text = format!(
@@ -514,6 +534,10 @@ pub fn parser<'a>(
             with_tests: old.with_tests,
             ..recorded
         };
-        ModuleSpec::parse(request, facts).map_err(|e| e.to_string())
+        let spec = ModuleSpec::parse(request, facts).map_err(|e| e.to_string())?;
+        match &old.link {
+            Some(link) => spec.with_link(link.clone()).map_err(|e| e.to_string()),
+            None => Ok(spec),
+        }
     }
 }

@@ -7,6 +7,7 @@ use std::fmt;
 use heck::ToSnakeCase;
 
 use crate::input::fields::{self, Field, FieldContext, FieldError, FieldType};
+use crate::input::link::{LinkRequest, LinkSpec};
 use crate::input::names::{ModuleNames, NameError, NameRequest, TAKEN_TYPE_NAMES};
 use crate::input::project::ProjectFacts;
 use crate::input::shell;
@@ -16,9 +17,14 @@ const RESERVED_MODULES: &[&str] = &[
     "alloc", "app", "core", "lib", "main", "mod", "modules", "std", "test", "tests",
 ];
 
-/// Tables the server itself keeps: migration records in every schema, the tenant registry in
-/// `public`. A module's table of the same name would collide with them.
-const SERVER_TABLES: &[&str] = &["schema_migrations", "tenants"];
+/// Tables the server itself keeps: migration records and idempotency keys in every schema, the
+/// tenant registry in `public`. A module's table of the same name would collide with them.
+const SERVER_TABLES: &[&str] = &["idempotency_keys", "schema_migrations", "tenants"];
+
+/// The shape of the table new modules get, beyond the fields (`generate::ddl::system_columns`):
+/// 1 has `id`, `created_at` and `updated_at`; 2 adds `version`. A module created at an older
+/// shape is brought to this one by the migration `scaffold upgrade` writes.
+pub const TABLE_SHAPE: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleSpec {
@@ -27,6 +33,11 @@ pub struct ModuleSpec {
     pub with_tests: bool,
     /// The arguments to `scaffold new module` that generate this module again.
     pub command: String,
+    /// For a link (`scaffold new link`): the two modules it joins. Its command then holds
+    /// `--link A:B` and the link's other flags after the name.
+    pub link: Option<LinkSpec>,
+    /// [`TABLE_SHAPE`] for a new module; the manifest's record for an existing one.
+    pub shape: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -128,7 +139,60 @@ impl ModuleSpec {
             fields,
             with_tests: request.with_tests,
             command,
+            shape: TABLE_SHAPE,
+            link: None,
         })
+    }
+
+    /// This spec as the link `request` asks for: its sides resolved like `ref` targets.
+    pub fn into_link(self, request: &LinkRequest, facts: &ProjectFacts) -> Result<Self, SpecError> {
+        let side = |target: &str| {
+            resolve_ref(target, &self.names, facts).map_err(|message| NameError(message))
+        };
+        let (a, b) = (side(request.a)?, side(request.b)?);
+        let link = LinkSpec::new(&self.names, a, b, request, &facts.inflections)?;
+        self.with_link(link)
+    }
+
+    /// This spec as a link of `link`'s sides: its fields checked against the link's columns,
+    /// its command given the link's words.
+    pub fn with_link(mut self, link: LinkSpec) -> Result<Self, SpecError> {
+        let taken = [link.a_column.as_str(), link.b_column.as_str(), "linked_at"];
+        let mut errors = Vec::new();
+        for field in &self.fields {
+            let column = field.column();
+            let problem = if taken.contains(&column.as_str()) {
+                Some(format!("`{column}` is a column every row of this link has"))
+            } else if matches!(&field.ty, FieldType::Ref { target, .. } if *target == self.names) {
+                Some("a link has no id of its own for a reference to point at".to_owned())
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                let word = field.syntax();
+                errors.push(FieldError {
+                    span: 0..word.find(':').unwrap_or(word.len()),
+                    word,
+                    message,
+                    help: Some("choose another field".into()),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(SpecError::Fields(errors));
+        }
+        let (name, rest) = self
+            .command
+            .split_once(' ')
+            .unwrap_or((self.command.as_str(), ""));
+        let mut words = vec![name.to_owned()];
+        words.extend(link.words());
+        if !rest.is_empty() {
+            words.push(rest.to_owned());
+        }
+        self.command = words.join(" ");
+        self.link = Some(link);
+        Ok(self)
     }
 }
 
@@ -235,6 +299,20 @@ impl fmt::Display for ModuleSpec {
             n.write_permission()
         )?;
         write!(f, "words   {} / {}", n.human_singular, n.human_plural)?;
+        if let Some(link) = &self.link {
+            write!(
+                f,
+                "\nlink    {} <-> {}, key ({}, {})",
+                link.a.module, link.b.module, link.a_column, link.b_column
+            )?;
+            for (side, direction) in [(&link.a, &link.forward), (&link.b, &link.backward)] {
+                write!(
+                    f,
+                    "\nroutes  /api/{}/{{id}}/{}",
+                    side.route, direction.route
+                )?;
+            }
+        }
         for field in &self.fields {
             write!(f, "\nfield   {}", field.syntax())?;
         }

@@ -16,7 +16,7 @@ use crate::generate::render::{Renderer, TemplateSet};
 use crate::input::names::{ModuleNames, NameRequest};
 use crate::input::project::Project;
 use crate::input::project::ProjectFacts;
-use crate::input::spec::ModuleSpec;
+use crate::input::spec::{ModuleSpec, TABLE_SHAPE};
 use crate::write::apply;
 use crate::write::manifest::{self, CommandWords, Injection, Manifest, ModuleRecord};
 use crate::write::stage::{self, ProjectLock};
@@ -94,19 +94,31 @@ impl Workspace {
         )
     }
 
-    /// The module's spec, parsed again from its recorded command.
+    /// The module's spec, parsed again from its recorded command, at its table's shape.
     pub fn spec(&self, module: &str) -> Result<ModuleSpec, String> {
-        self.parse(module, &self.manifest.modules[module].words())
+        let record = &self.manifest.modules[module];
+        let mut spec = self.parse(module, &record.words())?;
+        spec.shape = record.shape;
+        Ok(spec)
     }
 
     /// The spec the module's create migration was generated from.
     pub fn create_spec(&self, module: &str) -> Result<ModuleSpec, String> {
-        self.parse(module, &self.manifest.modules[module].create_words())
+        let record = &self.manifest.modules[module];
+        let mut spec = self.parse(module, &record.create_words())?;
+        spec.shape = record.create_shape();
+        Ok(spec)
     }
 
     fn parse(&self, module: &str, words: &CommandWords) -> Result<ModuleSpec, String> {
         let record = &self.manifest.modules[module];
-        let spec = ModuleSpec::parse(words.request(), &self.facts).map_err(|e| e.to_string())?;
+        let mut spec =
+            ModuleSpec::parse(words.request(), &self.facts).map_err(|e| e.to_string())?;
+        if let Some(link) = words.link_request() {
+            spec = spec
+                .into_link(&link, &self.facts)
+                .map_err(|e| e.to_string())?;
+        }
         if spec.names.module != module {
             return Err(format!(
                 "its command `{}` now names the module `{}` (have the [inflections] in \
@@ -142,10 +154,13 @@ impl Workspace {
             } else {
                 &recorded
             };
-            let plan = self.spec(module).and_then(|spec| {
+            let plan = self.spec(module).and_then(|mut spec| {
+                // The code is always rendered for the current shape: `upgrade` writes the
+                // migration that brings the table there.
+                spec.shape = TABLE_SHAPE;
                 let mut plan = plan::plan(&spec, renderer, &self.project.config, existing, now)
                     .map_err(|e| e.to_string())?;
-                if record.create_command.is_some() {
+                if record.has_create_history() {
                     let created = self.create_spec(module)?;
                     if let Some(content) =
                         plan::create_migration(&created, renderer).map_err(|e| e.to_string())?

@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::generate::digest::hash;
 use crate::generate::plan::{Op, Plan};
+use crate::input::link::LinkRequest;
 use crate::input::names::NameRequest;
 use crate::input::spec::{ModuleSpec, SpecRequest};
 use crate::write::stage::Write;
@@ -96,6 +97,14 @@ pub struct ModuleRecord {
     /// migrations (recorded in `files`) hold the differences.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_command: Option<String>,
+    /// The table shape its migrations bring it to ([`crate::input::spec::TABLE_SHAPE`]); 1
+    /// for modules recorded before shapes were.
+    #[serde(default = "first_shape")]
+    pub shape: u32,
+    /// The shape its create migration has, once `upgrade` or `change module` has moved
+    /// `shape` on: the create migration keeps rendering at it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_shape: Option<u32>,
     /// [`crate::generate::render::TemplateSet::fingerprint`] of the templates it was rendered with.
     pub templates: String,
     /// Every file written (the migration included) -> hash of its content as generated.
@@ -108,6 +117,10 @@ pub struct ModuleRecord {
     /// Every line registered in another file, as generated.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub injections: Vec<Injection>,
+}
+
+fn first_shape() -> u32 {
+    1
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,6 +298,8 @@ impl ModuleRecord {
         Self {
             command: spec.command.clone(),
             create_command: None,
+            shape: spec.shape,
+            create_shape: None,
             templates: fingerprint.to_string(),
             files,
             conflicts: BTreeMap::new(),
@@ -293,9 +308,13 @@ impl ModuleRecord {
     }
 
     /// Keeps what `old`, the record of the same module, knows beyond one rendering: the
-    /// command of its create migration and the change migrations, which no plan contains.
+    /// command and shape of its create migration, its table's shape and the change
+    /// migrations, which no plan contains.
     pub fn keep_history(&mut self, old: &ModuleRecord, is_migration: impl Fn(&str) -> bool) {
         self.create_command.clone_from(&old.create_command);
+        // The table stays as its migrations left it; `upgrade` moves it to the current shape.
+        self.shape = old.shape;
+        self.create_shape = old.create_shape;
         for (path, hash) in &old.files {
             if is_migration(path) && !self.files.contains_key(path) {
                 self.files.insert(path.clone(), hash.clone());
@@ -306,6 +325,22 @@ impl ModuleRecord {
     /// The command's words, as `scaffold new module` parses them.
     pub fn words(&self) -> CommandWords {
         words(&self.command)
+    }
+
+    /// The shape of the table its create migration makes.
+    pub fn create_shape(&self) -> u32 {
+        self.create_shape.unwrap_or(self.shape)
+    }
+
+    /// Whether its create migration renders from another command or shape than its code.
+    pub fn has_create_history(&self) -> bool {
+        self.create_command.is_some() || self.create_shape() != crate::input::spec::TABLE_SHAPE
+    }
+
+    /// Moves the table to `shape`, keeping the create migration's.
+    pub fn reshape(&mut self, shape: u32) {
+        self.create_shape = Some(self.create_shape.unwrap_or(self.shape)).filter(|s| *s != shape);
+        self.shape = shape;
     }
 
     /// The words of the command the create migration was generated from.
@@ -323,7 +358,7 @@ impl ModuleRecord {
                 fields.push(field);
             }
         }
-        fields
+        let mut refs: Vec<String> = fields
             .into_iter()
             .filter(|field| {
                 let ty = field.split(':').nth(1).unwrap_or_default();
@@ -331,7 +366,13 @@ impl ModuleRecord {
                     .and_then(|rest| rest.split(')').next())
                     .is_some_and(|target| target == module)
             })
-            .collect()
+            .collect();
+        // A link's rows name both its sides.
+        let link = self.words().link;
+        if let Some(link) = link.filter(|link| link.split(':').any(|side| side == module)) {
+            refs.push(format!("--link {link}"));
+        }
+        refs
     }
 }
 
@@ -347,6 +388,9 @@ fn words(command: &str) -> CommandWords {
             "--singular" => words.singular = iter.next(),
             "--plural" => words.plural = iter.next(),
             "--no-tests" => words.with_tests = false,
+            "--link" => words.link = iter.next(),
+            "--as" => words.directions = iter.next(),
+            "--allow-self" => words.allow_self = true,
             _ => words.fields.push(word),
         }
     }
@@ -361,6 +405,10 @@ pub struct CommandWords {
     pub plural: Option<String>,
     pub fields: Vec<String>,
     pub with_tests: bool,
+    /// A link's sides, `a:b` (`--link`), its `--as` and `--allow-self`.
+    pub link: Option<String>,
+    pub directions: Option<String>,
+    pub allow_self: bool,
 }
 
 impl CommandWords {
@@ -375,6 +423,17 @@ impl CommandWords {
             fields: &self.fields,
             with_tests: self.with_tests,
         }
+    }
+
+    /// A link's sides and options, when the command is a link's.
+    pub fn link_request(&self) -> Option<LinkRequest<'_>> {
+        let (a, b) = self.link.as_deref()?.split_once(':')?;
+        Some(LinkRequest {
+            a,
+            b,
+            directions: self.directions.as_deref(),
+            allow_self: self.allow_self,
+        })
     }
 }
 
@@ -419,6 +478,8 @@ mod tests {
                       parent:ref(people)? --no-tests"
                 .into(),
             create_command: None,
+            shape: 2,
+            create_shape: None,
             templates: "00".into(),
             files: [("src/modules/people/mod.rs".to_string(), "ab".to_string())].into(),
             conflicts: BTreeMap::new(),
@@ -466,6 +527,7 @@ mod tests {
                 plural: Some("folk".into()),
                 fields: vec!["name:string".into()],
                 with_tests: false,
+                ..CommandWords::default()
             }
         );
     }

@@ -17,8 +17,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::core::auth::Keys;
+use crate::core::config::WritePolicy;
 use crate::core::database::{ClientGone, Database};
 use crate::core::error::AppError;
+use crate::core::openapi;
 use crate::modules;
 
 /// Larger bodies are refused with 413 before any handler runs.
@@ -34,6 +36,7 @@ pub struct AppState {
     database: Database,
     pub keys: Arc<Keys>,
     in_flight: Arc<Semaphore>,
+    writes: WritePolicy,
 }
 
 impl AppState {
@@ -43,7 +46,13 @@ impl AppState {
             database,
             keys,
             in_flight: Arc::new(Semaphore::new(max_in_flight)),
+            writes: WritePolicy::default(),
         }
+    }
+
+    /// `REQUIRE_IF_MATCH` and `IDEMPOTENCY_RETENTION`, when not the defaults.
+    pub fn with_writes(self, writes: WritePolicy) -> AppState {
+        AppState { writes, ..self }
     }
 }
 
@@ -77,16 +86,31 @@ impl Modify for BearerSecurity {
     }
 }
 
-pub fn app(state: AppState) -> Router {
+/// Every module's routes, and the OpenAPI document that describes them.
+fn routes() -> (Router<AppState>, serde_json::Value) {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(modules::router())
         .split_for_parts();
+    let limits = openapi::Limits {
+        body_bytes: BODY_LIMIT_BYTES,
+        request_timeout: REQUEST_TIMEOUT,
+    };
+    (api, openapi::complete(&openapi, limits))
+}
+
+/// The OpenAPI document the server serves at `/openapi.json`, as `server openapi` prints it.
+pub fn openapi_document() -> serde_json::Value {
+    routes().1
+}
+
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = routes();
     let api = api
         .fallback(not_found)
         .with_state(state.clone())
         // For the layers of links (`core::links::counts`), which run outside any handler.
         .layer(axum::Extension(state.clone()))
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi))
         .layer(middleware::from_fn_with_state(
             state.in_flight.clone(),
             run_to_completion,

@@ -1,11 +1,12 @@
 //! The operator's commands over many tenants: `migrate`, `migrate --status`, `tenant list`,
-//! `tenant delete`. Results go to stdout, progress and failures to stderr.
+//! `tenant delete`, `purge-keys`. Results go to stdout, progress and failures to stderr.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
+use server::core::idempotency;
 use server::core::migrate::{self, Outcome, Report};
 use server::core::migrations::{self, MigrateError, Plan};
 use server::core::registry;
@@ -15,6 +16,34 @@ use server::core::{database, error::AppError};
 use crate::MigrateArgs;
 
 const BIN: &str = env!("CARGO_BIN_NAME");
+
+/// `purge-keys`: one statement per tenant, one tenant at a time; a tenant that fails is
+/// reported and the others go on.
+pub async fn purge_keys(database_url: &str, retention: Duration) -> anyhow::Result<()> {
+    let pool = database::connect(database_url, 1).await?;
+    let rows = registry::select(&pool, &[]).await?;
+    let (mut purged, mut failed) = (0, Vec::new());
+    for tenant in &rows {
+        let mut conn = pool.acquire().await?;
+        match idempotency::purge(&mut conn, &tenant.schema, retention).await {
+            Ok(count) => purged += count,
+            Err(error) => failed.push(format!("  {} ({}): {error}", tenant.slug, tenant.schema)),
+        }
+    }
+    println!(
+        "{}: {purged} expired idempotency keys deleted",
+        tenants(rows.len())
+    );
+    if !failed.is_empty() {
+        eprintln!("failed tenants:\n{}", failed.join("\n"));
+        bail!(
+            "{} of {} failed; run `{BIN} purge-keys` again",
+            failed.len(),
+            rows.len()
+        );
+    }
+    Ok(())
+}
 
 pub async fn migrate(database_url: &str, args: MigrateArgs) -> anyhow::Result<()> {
     let only = args

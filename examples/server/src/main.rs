@@ -3,13 +3,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use server::app::{AppState, app};
 use server::core::auth::Keys;
-use server::core::config::Config;
+use server::core::config::{self, Config};
 use server::core::database::{self, Database};
 use server::core::registry;
 use server::core::tenant::TenantSlug;
@@ -56,6 +56,14 @@ enum Command {
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Print the OpenAPI document the server serves at /openapi.json.
+    ///
+    /// openapi.json beside Cargo.toml is this output, and a test fails when they differ:
+    /// after changing a route, run `cargo run -q -- openapi > openapi.json` and commit it.
+    Openapi,
+    /// Delete the stored responses of `Idempotency-Key`s older than IDEMPOTENCY_RETENTION
+    /// (24h by default), in every tenant. Requests ignore them already; this frees the space.
+    PurgeKeys,
     /// Print a signed token (HS256 JWT) for local use and tests.
     ///
     /// The token carries the tenant's id from the registry (`tid`): it is refused once the
@@ -71,8 +79,8 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         permissions: Vec<String>,
         /// How long the token is valid: a number with s, m, h or d, such as 30m or 1h; at most
-        /// 365d.
-        #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+        /// 365d (a longer one is a standing key, not a session).
+        #[arg(long, default_value = "1h", value_parser = config::parse_period)]
         ttl: Duration,
     },
 }
@@ -127,10 +135,20 @@ fn main() -> ExitCode {
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
+    // The document describes the routes, not a deployment: it needs no configuration.
+    if matches!(command, Command::Openapi) {
+        let document = server::app::openapi_document();
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(());
+    }
     let config = Config::from_env()?;
     match command {
         Command::Serve => serve(config).await,
+        Command::Openapi => unreachable!("handled before the configuration is read"),
         Command::Migrate(args) => commands::migrate(config.database_url()?, args).await,
+        Command::PurgeKeys => {
+            commands::purge_keys(config.database_url()?, config.writes.idempotency_retention).await
+        }
         Command::Tenant(TenantCommand::Create { slug }) => {
             let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;
             let pool = database::connect(config.database_url()?, 2).await?;
@@ -152,7 +170,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             ttl,
         } => {
             let tenant = TenantSlug::parse(&tenant).map_err(anyhow::Error::msg)?;
-            let keys = keys(&config)?;
+            let keys = Keys::for_minting(&config)?;
             let pool = database::connect(config.database_url()?, 1).await?;
             let rows = registry::select(&pool, std::slice::from_ref(&tenant)).await?;
             let tenant = rows[0].tenant()?;
@@ -162,14 +180,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// The token keys: `JWT_SECRET`, and `JWT_ISSUER` and `JWT_AUDIENCE` when set.
-fn keys(config: &Config) -> anyhow::Result<Keys> {
-    Ok(Keys::new(config.jwt_secret()?)
-        .for_service(config.jwt_issuer.as_deref(), config.jwt_audience.as_deref()))
-}
-
 async fn serve(config: Config) -> anyhow::Result<()> {
-    let keys = Arc::new(keys(&config)?);
+    let keys = Arc::new(Keys::for_server(&config).await?);
     config.check_bind_addr()?;
     let limits = config.limits;
     // Connects on first use: the server starts, and answers 503, while the database is down.
@@ -180,7 +192,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         commands::warn_if_tenants_behind(&pool).await;
         pool.close().await;
     }
-    let state = AppState::new(database.clone(), keys, limits.max_in_flight);
+    let state =
+        AppState::new(database.clone(), keys, limits.max_in_flight).with_writes(config.writes);
     let listener = tokio::net::TcpListener::bind(config.bind_addr)
         .await
         .with_context(|| format!("binding {}", config.bind_addr))?;
@@ -214,26 +227,5 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
-    }
-}
-
-/// A token lives at most a year: a longer one is a standing key, not a session.
-const MAX_TTL_SECONDS: u64 = 365 * 86_400;
-
-fn parse_ttl(text: &str) -> anyhow::Result<Duration> {
-    let unit = text.chars().last().unwrap_or_default();
-    let Ok(number) = text[..text.len().saturating_sub(unit.len_utf8())].parse::<u64>() else {
-        bail!("expected a number followed by s, m, h or d, such as 30m or 1h");
-    };
-    let seconds_per_unit = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        _ => bail!("unknown unit {unit:?}: use s, m, h or d, such as 30m or 1h"),
-    };
-    match number.checked_mul(seconds_per_unit) {
-        Some(seconds) if seconds <= MAX_TTL_SECONDS => Ok(Duration::from_secs(seconds)),
-        _ => bail!("longer than the maximum of 365d"),
     }
 }

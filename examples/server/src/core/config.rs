@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 
+mod provider;
+
+pub use self::provider::{KeySource, ProviderConfig, checked_url};
+
 /// Used only when development mode is asked for (`APP_ENV=development`) and `JWT_SECRET` is
 /// unset. `scaffold new app` replaces it with a random value, so no two apps share it.
 const DEVELOPMENT_JWT_SECRET: &str =
@@ -27,8 +31,33 @@ pub struct Config {
     pub jwt_issuer: Option<String>,
     /// `JWT_AUDIENCE`: the `aud` tokens carry and must carry.
     pub jwt_audience: Option<String>,
+    /// Tokens from an identity provider, when `AUTH_JWKS_URL` or `AUTH_ISSUER` is set.
+    pub provider: Option<ProviderConfig>,
+    /// `CURSOR_SECRET`: signs list cursors when there is no `JWT_SECRET` to derive their key
+    /// from (tokens come only from an identity provider).
+    cursor_secret: Option<String>,
     development: bool,
     pub limits: Limits,
+    pub writes: WritePolicy,
+}
+
+/// How changes are guarded: optimistic concurrency and idempotent creates (see
+/// `core::precondition` and `core::idempotency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WritePolicy {
+    /// `REQUIRE_IF_MATCH=true`: PATCH and DELETE without `If-Match` are answered 428.
+    pub require_if_match: bool,
+    /// `IDEMPOTENCY_RETENTION`: how long a create's `Idempotency-Key` replays its response.
+    pub idempotency_retention: Duration,
+}
+
+impl Default for WritePolicy {
+    fn default() -> Self {
+        WritePolicy {
+            require_if_match: false,
+            idempotency_retention: Duration::from_secs(24 * 3600),
+        }
+    }
 }
 
 /// The bounds on every wait, each from its own environment variable (see the README's
@@ -95,8 +124,14 @@ impl fmt::Debug for Config {
             )
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("provider", &self.provider)
+            .field(
+                "cursor_secret",
+                &self.cursor_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("development", &self.development)
             .field("limits", &self.limits)
+            .field("writes", &self.writes)
             .finish()
     }
 }
@@ -158,9 +193,54 @@ impl Config {
             jwt_secret: var("JWT_SECRET"),
             jwt_issuer: var("JWT_ISSUER"),
             jwt_audience: var("JWT_AUDIENCE"),
+            provider: provider::from_vars(&var, &seconds)?,
+            cursor_secret: var("CURSOR_SECRET"),
             development: var("APP_ENV").is_some_and(|env| env == "development"),
             limits,
+            writes: WritePolicy {
+                require_if_match: match var("REQUIRE_IF_MATCH").as_deref() {
+                    None | Some("false") => false,
+                    Some("true") => true,
+                    Some(other) => bail!("REQUIRE_IF_MATCH={other:?}: expected true or false"),
+                },
+                idempotency_retention: match var("IDEMPOTENCY_RETENTION") {
+                    None => WritePolicy::default().idempotency_retention,
+                    Some(text) => parse_period(&text).with_context(|| {
+                        format!(
+                            "IDEMPOTENCY_RETENTION={text:?}: expected a period such as 24h or 7d"
+                        )
+                    })?,
+                },
+            },
         })
+    }
+
+    /// Whether HS256 tokens signed with `JWT_SECRET` are accepted: always without an identity
+    /// provider; beside one, only when `JWT_SECRET` is set, for development.
+    pub fn accepts_hs256(&self) -> bool {
+        self.provider.is_none() || self.jwt_secret.is_some()
+    }
+
+    /// The secret list cursors are signed with: `JWT_SECRET` when HS256 tokens are accepted,
+    /// else `CURSOR_SECRET`.
+    pub fn cursor_secret(&self) -> anyhow::Result<&str> {
+        if self.accepts_hs256() {
+            return self.jwt_secret();
+        }
+        match &self.cursor_secret {
+            Some(secret) if secret.len() < MIN_SECRET_BYTES => bail!(
+                "CURSOR_SECRET is {} bytes long; it must be at least {MIN_SECRET_BYTES}: \
+                 export CURSOR_SECRET=$(openssl rand -hex 32)",
+                secret.len()
+            ),
+            Some(secret) => Ok(secret),
+            None if self.development => Ok(DEVELOPMENT_JWT_SECRET),
+            None => bail!(
+                "CURSOR_SECRET is not set: tokens come from an identity provider and JWT_SECRET \
+                 is unset, so list cursors need a secret of their own, the same on every \
+                 instance: export CURSOR_SECRET=$(openssl rand -hex 32)"
+            ),
+        }
     }
 
     pub fn database_url(&self) -> anyhow::Result<&str> {
@@ -194,7 +274,18 @@ impl Config {
 
     /// Development mode's secret is public, so a server using it listens on loopback only.
     pub fn check_bind_addr(&self) -> anyhow::Result<()> {
-        if self.jwt_secret.is_none() && !self.bind_addr.ip().is_loopback() {
+        if self.bind_addr.ip().is_loopback() || self.jwt_secret.is_some() {
+            return Ok(());
+        }
+        if self.provider.is_some() && self.cursor_secret.is_none() {
+            bail!(
+                "BIND_ADDR={} is not a loopback address, and without CURSOR_SECRET list cursors \
+                 are signed with the development secret, which is public: export \
+                 CURSOR_SECRET=$(openssl rand -hex 32)",
+                self.bind_addr
+            );
+        }
+        if self.provider.is_none() {
             bail!(
                 "BIND_ADDR={} is not a loopback address, and without JWT_SECRET anyone could \
                  mint tokens for it: {SET_SECRET_HINT}",
@@ -247,6 +338,26 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     Ok(Duration::from_millis(millis))
 }
 
+/// `30s`, `30m`, `24h`, `7d`: a period of up to a year (token lifetimes, retention, purges).
+pub fn parse_period(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let unit = text.chars().last().unwrap_or_default();
+    let Ok(number) = text[..text.len().saturating_sub(unit.len_utf8())].parse::<u64>() else {
+        bail!("expected a number followed by s, m, h or d, such as 30m or 24h");
+    };
+    let seconds_per_unit = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => bail!("unknown unit {unit:?}: use s, m, h or d, such as 30m or 24h"),
+    };
+    match number.checked_mul(seconds_per_unit) {
+        Some(seconds) if (1..=365 * 86_400).contains(&seconds) => Ok(Duration::from_secs(seconds)),
+        _ => bail!("expected from 1s to the maximum of 365d"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -263,6 +374,35 @@ mod tests {
     }
 
     const GOOD_SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn write_policy_from_the_environment() {
+        assert_eq!(config(&[]).unwrap().writes, WritePolicy::default());
+        let set = config(&[
+            ("REQUIRE_IF_MATCH", "true"),
+            ("IDEMPOTENCY_RETENTION", "7d"),
+        ])
+        .unwrap()
+        .writes;
+        assert!(set.require_if_match);
+        assert_eq!(set.idempotency_retention, Duration::from_secs(7 * 86_400));
+        let error = config(&[("REQUIRE_IF_MATCH", "yes")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("expected true or false"), "{error}");
+        for bad in ["24", "0m", "2y", "366d", "-1h"] {
+            let error = format!(
+                "{:#}",
+                config(&[("IDEMPOTENCY_RETENTION", bad)]).unwrap_err()
+            );
+            assert!(error.contains("IDEMPOTENCY_RETENTION"), "{bad}: {error}");
+        }
+        assert_eq!(parse_period("90m").unwrap(), Duration::from_secs(5_400));
+        assert_eq!(
+            parse_period("365d").unwrap(),
+            Duration::from_secs(365 * 86_400)
+        );
+    }
 
     #[test]
     fn without_a_secret_only_explicit_development_mode_starts() {

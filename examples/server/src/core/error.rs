@@ -27,6 +27,12 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("{0}")]
     Conflict(String),
+    /// `If-Match` named a version the row is no longer at: 412.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// A change without `If-Match` on a server that requires one: 428.
+    #[error("{0}")]
+    PreconditionRequired(String),
     /// The server or its database cannot take the request now (overload, a timeout that rolled
     /// the request back, the database unreachable, the tenant's schema behind the binary's
     /// migrations until an operator runs `server migrate`); trying again later may work. A 503
@@ -90,6 +96,8 @@ impl AppError {
             AppError::Request(status, _) => *status,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TimedOut(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

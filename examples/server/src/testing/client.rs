@@ -17,7 +17,7 @@ use tower::ServiceExt;
 use super::provision::{database_url, run_tag};
 use crate::app::{AppState, app};
 use crate::core::auth::Keys;
-use crate::core::config::Limits;
+use crate::core::config::{Limits, WritePolicy};
 use crate::core::database::{self, Database};
 use crate::core::migrations;
 use crate::core::pool::Pooled;
@@ -108,6 +108,25 @@ impl TestApp {
         let app = TestApp::on_database(database_url(), limits, needed).await;
         PUBLIC_MIGRATED.store(true, Ordering::Release);
         app
+    }
+
+    /// The application verifying tokens with `keys` (an identity provider's, say).
+    pub async fn with_keys(keys: Keys) -> TestApp {
+        let mut test = TestApp::new().await;
+        test.state = AppState::new(
+            test.database.clone(),
+            Arc::new(keys),
+            Limits::default().max_in_flight,
+        );
+        test.router = app(test.state.clone());
+        test
+    }
+
+    /// The application with another write policy (`REQUIRE_IF_MATCH`, retention).
+    pub fn with_writes(mut self, writes: WritePolicy) -> TestApp {
+        self.state = self.state.with_writes(writes);
+        self.router = app(self.state.clone());
+        self
     }
 
     /// The application on the database at `url` (say, a
@@ -282,9 +301,34 @@ impl Client {
         self.send(Method::DELETE, uri, None).await
     }
 
+    /// A request with headers of its own: `If-Match`, `Idempotency-Key`.
+    pub async fn send_with(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let json = body.map(Value::to_string);
+        self.send_raw(method, uri, json, headers).await
+    }
+
     /// A request with a raw JSON body, for bodies that are not valid JSON.
     pub async fn send(&self, method: Method, uri: &str, json: Option<String>) -> TestResponse {
+        self.send_raw(method, uri, json, &[]).await
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        uri: &str,
+        json: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         let mut request = Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = &self.token {
             request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
         }

@@ -41,7 +41,8 @@ impl IntoParams for ProjectListParams {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// Serialize: a create's `Idempotency-Key` compares bodies by their JSON (`core::idempotency`).
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 pub struct CreateProject {
     #[garde(length(chars, min = 1, max = 200))]
     #[schema(min_length = 1, max_length = 200)]
@@ -70,6 +71,8 @@ pub struct ProjectResponse {
     pub description: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Changes on every update; the `ETag` of the project, for `If-Match`.
+    pub version: i64,
 }
 
 impl From<Project> for ProjectResponse {
@@ -80,6 +83,7 @@ impl From<Project> for ProjectResponse {
             description: row.description,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            version: row.version,
         }
     }
 }

@@ -151,16 +151,18 @@ async fn the_server_owns_id_and_timestamps() {
         "id": uuid::Uuid::new_v4(),
         "created_at": "2001-01-01T00:00:00Z",
         "updated_at": "2001-01-01T00:00:00Z",
+        "version": 99,
     });
     let mut body = sample(&client).await;
     for (key, value) in forged.as_object().unwrap() {
         body[key] = value.clone();
     }
     let created = create(&client, &body).await;
-    for key in ["id", "created_at", "updated_at"] {
+    for key in ["id", "created_at", "updated_at", "version"] {
         assert_ne!(created[key], forged[key], "{key} came from the body");
     }
     assert_eq!(created["created_at"], created["updated_at"]);
+    assert_eq!(created["version"], 1);
 
     let url = item_url(&created);
     let field = "name";
@@ -177,6 +179,159 @@ async fn the_server_owns_id_and_timestamps() {
         "updated_at moves forward: {updated}"
     );
     assert_eq!(client.get(&url).await.expect(StatusCode::OK), updated);
+}
+
+/// The strong ETag of a project at `version`.
+fn tag(version: &Value) -> String {
+    format!("\"{}\"", version.as_i64().expect("a version"))
+}
+
+#[tokio::test]
+async fn if_match_guards_changes_with_the_version() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let created = create(&client, &sample(&client).await).await;
+    let url = item_url(&created);
+    let first = tag(&created["version"]);
+
+    let response = client.get(&url).await;
+    assert_eq!(response.headers[header::ETAG], first.as_str());
+    let cached = client
+        .send_with(Method::GET, &url, None, &[("if-none-match", &first)])
+        .await;
+    assert_eq!(cached.status, StatusCode::NOT_MODIFIED);
+    assert_eq!(cached.body, Value::Null);
+    assert_eq!(cached.headers[header::ETAG], first.as_str());
+
+    let other = other_sample(&client).await;
+    let patch = |if_match: &str| {
+        let (url, other, if_match) = (url.clone(), other.clone(), if_match.to_owned());
+        let client = client.clone();
+        async move {
+            client
+                .send_with(
+                    Method::PATCH,
+                    &url,
+                    Some(&other),
+                    &[("if-match", &if_match)],
+                )
+                .await
+        }
+    };
+    let updated = patch(&first).await;
+    let second = updated.headers[header::ETAG].to_str().unwrap().to_owned();
+    let updated = updated.expect(StatusCode::OK);
+    assert_eq!(updated["version"], created["version"].as_i64().unwrap() + 1);
+    assert_eq!(second, tag(&updated["version"]));
+    let fetched = client
+        .send_with(Method::GET, &url, None, &[("if-none-match", &first)])
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(fetched, updated);
+
+    // A stale tag changes nothing, and the problem names the current version.
+    let stale = patch(&first)
+        .await
+        .expect_problem(StatusCode::PRECONDITION_FAILED);
+    assert!(
+        stale["detail"].as_str().unwrap().contains(&second),
+        "{stale}"
+    );
+    let deleted = client
+        .send_with(Method::DELETE, &url, None, &[("if-match", &first)])
+        .await;
+    deleted.expect_problem(StatusCode::PRECONDITION_FAILED);
+    assert_eq!(client.get(&url).await.expect(StatusCode::OK), updated);
+
+    patch("W/\"1\", 7")
+        .await
+        .expect_problem(StatusCode::BAD_REQUEST);
+    patch("*").await.expect(StatusCode::OK);
+    let current = tag(&client.get(&url).await.expect(StatusCode::OK)["version"]);
+    let deleted = client
+        .send_with(Method::DELETE, &url, None, &[("if-match", &current)])
+        .await;
+    deleted.expect(StatusCode::NO_CONTENT);
+    patch("*").await.expect_problem(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn of_two_writers_holding_the_same_version_one_wins() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let created = create(&client, &sample(&client).await).await;
+    let url = item_url(&created);
+    let held = tag(&created["version"]);
+    let other = other_sample(&client).await;
+    let if_match = [("if-match", held.as_str())];
+    let write = || client.send_with(Method::PATCH, &url, Some(&other), &if_match);
+    let (a, b) = tokio::join!(write(), write());
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::PRECONDITION_FAILED],
+        "{:#} {:#}",
+        a.body,
+        b.body
+    );
+    let now = client.get(&url).await.expect(StatusCode::OK);
+    assert_eq!(now["version"], created["version"].as_i64().unwrap() + 1);
+}
+
+#[tokio::test]
+async fn a_retried_create_with_its_idempotency_key_creates_once() {
+    let app = TestApp::new().await;
+    let client = app.client(&[READ, WRITE]).await;
+    let body = sample(&client).await;
+    let key = [("idempotency-key", "create-once-1")];
+
+    let first = client.send_with(Method::POST, URL, Some(&body), &key).await;
+    let location = first.headers[header::LOCATION].clone();
+    assert!(!first.headers.contains_key("idempotent-replayed"));
+    let first = first.expect(StatusCode::CREATED);
+    let again = client.send_with(Method::POST, URL, Some(&body), &key).await;
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers[header::LOCATION], location);
+    assert_eq!(again.expect(StatusCode::CREATED), first);
+    assert_eq!(
+        ids(&client.get(URL).await.expect(StatusCode::OK)),
+        [first["id"].clone()]
+    );
+
+    // The same key with another body is another request: refused, nothing created.
+    let other = other_sample(&client).await;
+    let before = total(&client).await;
+    let reused = client
+        .send_with(Method::POST, URL, Some(&other), &key)
+        .await;
+    reused.expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = [("idempotency-key", "has a space")];
+    let refused = client
+        .send_with(Method::POST, URL, Some(&other), &bad)
+        .await;
+    refused.expect_problem(StatusCode::BAD_REQUEST);
+    assert_eq!(total(&client).await, before);
+
+    // Another tenant's same key is a request of its own; without a key, a retry creates again.
+    let elsewhere = app.client(&[READ, WRITE]).await;
+    let theirs = sample(&elsewhere).await;
+    let created = elsewhere
+        .send_with(Method::POST, URL, Some(&theirs), &key)
+        .await;
+    assert_ne!(created.expect(StatusCode::CREATED)["id"], first["id"]);
+    let before = total(&elsewhere).await;
+    create(&elsewhere, &theirs).await;
+    create(&elsewhere, &theirs).await;
+    assert_eq!(total(&elsewhere).await, before + 2);
+}
+
+async fn total(client: &Client) -> i64 {
+    let page = client
+        .get(&format!("{URL}?count=true"))
+        .await
+        .expect(StatusCode::OK);
+    page["total"].as_i64().expect("a count")
 }
 
 #[tokio::test]
