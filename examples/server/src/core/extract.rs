@@ -60,15 +60,43 @@ fn is_json(content_type: &str) -> bool {
 }
 
 /// Parses a JSON body, naming the field at fault: a syntax error is a 400, a well-formed body
-/// of the wrong shape (a missing field, a string for a number, an unknown enum value) a 422.
+/// of the wrong shape (not an object, a missing field, a string for a number, an unknown enum
+/// value, a field the type does not have) a 422. The OpenAPI document says the same: every
+/// request body is an object without `additionalProperties` (see `core::openapi`).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let malformed = |error: serde_json::Error| {
         AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
     };
+    // serde's derived structs also read a JSON array, as their fields in order, so `[]` would
+    // be an empty patch.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            Ok(_) => Err(AppError::invalid("", "the body must be a JSON object")),
+            Err(error) => Err(malformed(error)),
+        };
+    }
+    let mut unknown = Vec::new();
+    let mut note_unknown = |path: serde_ignored::Path| unknown.push(path.to_string());
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let first = match serde_path_to_error::deserialize(&mut deserializer) {
+    let parsed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        &mut deserializer,
+        &mut note_unknown,
+    ));
+    let first = match parsed {
         Ok(value) => {
             deserializer.end().map_err(malformed)?;
+            if !unknown.is_empty() {
+                return Err(AppError::Validation(
+                    unknown
+                        .into_iter()
+                        .map(|field| FieldError {
+                            field,
+                            message: "is not a field of this request; check its spelling"
+                                .to_owned(),
+                        })
+                        .collect(),
+                ));
+            }
             return Ok(value);
         }
         Err(error) => error,
@@ -328,6 +356,32 @@ mod tests {
         // A body of the wrong shape as a whole is named by the empty field, like the database's
         // errors about no field in particular.
         assert_eq!(fields_of::<Create>(r#""a name""#), [""]);
+    }
+
+    #[test]
+    fn a_body_is_an_object() {
+        // serde alone reads `[]` as an `Update` with no field set: an empty patch.
+        assert!(serde_json::from_str::<Update>("[]").is_ok());
+        for json in ["[]", " [\"x\", 1]", "null", "7"] {
+            assert_eq!(fields_of::<Update>(json), [""], "{json}");
+        }
+        assert!(matches!(
+            parse_json::<Update>(b"[1,"),
+            Err(AppError::Request(status, _)) if status == StatusCode::BAD_REQUEST
+        ));
+        assert!(parse_json::<Update>(b" {}").is_ok());
+    }
+
+    #[test]
+    fn a_field_the_request_does_not_have_is_named() {
+        assert_eq!(
+            fields_of::<Update>(r#"{"title": "t", "titel": "t", "x": {"y": 1}}"#),
+            ["titel", "x"]
+        );
+        assert_eq!(
+            fields_of::<Create>(r#"{"name": "n", "count": 1, "cuont": 2}"#),
+            ["cuont"]
+        );
     }
 
     #[test]

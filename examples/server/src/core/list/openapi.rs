@@ -1,39 +1,45 @@
 //! A list's query parameters as the OpenAPI document describes them.
 
+use serde_json::json;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::{ObjectBuilder, Required, Type};
+use utoipa::openapi::{Required, Schema};
 
-use super::parse::{DEFAULT_LIMIT, MAX_LIMIT, MAX_SEARCH_CHARS, RESERVED};
+use super::parse::{DEFAULT_LIMIT, MAX_IN_VALUES, MAX_LIMIT, MAX_SEARCH_CHARS, RESERVED};
 use super::spec::{BUILT_IN, ListKind, ListSpec, OPS, Op};
+use crate::core::openapi::{DECIMAL, NO_NUL};
 
 impl ListSpec {
     /// The list's query parameters for the OpenAPI document, built from the spec so that the
     /// document and the parser cannot disagree (and a module of many fields does not compile
     /// into one enormous function).
     pub fn openapi_params(&self) -> Vec<Parameter> {
-        let sortable = self.names(|f| f.kind.sortable()).join(", ");
+        let sortable = self.names(|f| f.kind.sortable());
+        let sort_key = format!("-?({})", sortable.join("|"));
         let mut params = vec![
             query_param(
                 "sort",
-                Type::String,
+                json!({"type": "string", "pattern": format!("^{sort_key}(,{sort_key})*$")}),
                 format!(
-                    "Sort keys separated by commas, each one of {sortable}, with - for \
-                     descending; ties are broken by id. Default: created_at"
+                    "Sort keys separated by commas, each one of {}, with - for descending; \
+                     ties are broken by id. Default: created_at",
+                    sortable.join(", ")
                 ),
             ),
             query_param(
                 "limit",
-                Type::Integer,
+                json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
                 format!("Rows a page holds: 1 to {MAX_LIMIT}, {DEFAULT_LIMIT} if absent"),
             ),
             query_param(
                 "after",
-                Type::String,
-                "The `next` cursor of the previous page, with the same sort".to_owned(),
+                json!({"type": "string"}),
+                "The `next` cursor of the previous page, with the same sort (only a cursor \
+                 this list gave out is taken); empty for the first page"
+                    .to_owned(),
             ),
             query_param(
                 "count",
-                Type::Boolean,
+                json!({"type": "boolean"}),
                 "true: `total` counts the rows the filters match (a scan)".to_owned(),
             ),
         ];
@@ -41,7 +47,7 @@ impl ListSpec {
         if !searched.is_empty() {
             params.push(query_param(
                 "q",
-                Type::String,
+                json!({"type": "string", "maxLength": MAX_SEARCH_CHARS}),
                 format!(
                     "Rows whose {} contains this text, ignoring case; % and _ are plain \
                      characters. At most {MAX_SEARCH_CHARS} characters",
@@ -63,44 +69,81 @@ impl ListSpec {
                     Op::Eq => field.name.to_owned(),
                     _ => format!("{}[{op_name}]", field.name),
                 };
-                let (ty, what) = match (op, field.kind) {
+                let (schema, what) = match (op, field.kind) {
                     (Op::Null, _) => (
-                        Type::Boolean,
+                        json!({"type": "boolean"}),
                         "true: rows without a value; false: rows with one".to_owned(),
                     ),
-                    (Op::In, _) => (
-                        Type::String,
-                        format!("{} is one of these, separated by commas", field.name),
-                    ),
+                    (Op::In, kind) => {
+                        let one = kind.pattern();
+                        (
+                            json!({
+                                "type": "string",
+                                "pattern": format!("^{one}(,{one}){{0,{}}}$", MAX_IN_VALUES - 1),
+                            }),
+                            format!(
+                                "{} is one of these, separated by commas (at most \
+                                 {MAX_IN_VALUES})",
+                                field.name
+                            ),
+                        )
+                    }
                     (op, kind) => (
-                        kind.openapi_type(),
+                        kind.schema(),
                         format!("{} {} this{}", field.name, op.words(), kind.hint()),
                     ),
                 };
-                params.push(query_param(&name, ty, what));
+                params.push(query_param(&name, schema, what));
             }
         }
         params
     }
 }
 
-fn query_param(name: &str, ty: Type, description: String) -> Parameter {
+fn query_param(name: &str, schema: serde_json::Value, description: String) -> Parameter {
+    let schema: Schema = serde_json::from_value(schema).expect("a valid schema");
     ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Query)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(ty)))
+        .schema(Some(schema))
         .build()
 }
 
+/// A hyphenated UUID, the spelling the API writes.
+const UUID: &str = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+
 impl ListKind {
-    fn openapi_type(self) -> Type {
+    /// A filter value's schema: the type, format, range or spelling `ListKind::parse` takes.
+    fn schema(self) -> serde_json::Value {
         match self {
-            ListKind::Integer => Type::Integer,
-            ListKind::Float | ListKind::Decimal => Type::Number,
-            ListKind::Bool => Type::Boolean,
-            _ => Type::String,
+            ListKind::Integer => json!({"type": "integer", "format": "int64"}),
+            ListKind::Float => json!({
+                "type": "number",
+                "format": "double",
+                "minimum": f64::MIN,
+                "maximum": f64::MAX,
+            }),
+            ListKind::Decimal => {
+                json!({"type": "string", "format": "decimal", "pattern": DECIMAL})
+            }
+            ListKind::Bool => json!({"type": "boolean"}),
+            ListKind::Uuid => json!({"type": "string", "format": "uuid"}),
+            ListKind::Date => json!({"type": "string", "format": "date"}),
+            ListKind::DateTime => json!({"type": "string", "format": "date-time"}),
+            ListKind::Enum(variants) => json!({"type": "string", "enum": variants}),
+            ListKind::String | ListKind::Text | ListKind::Json | ListKind::UserId => {
+                json!({"type": "string", "pattern": NO_NUL})
+            }
+        }
+    }
+
+    /// One value of an `[in]` list, as a regular expression.
+    fn pattern(self) -> String {
+        match self {
+            ListKind::Enum(variants) => format!("({})", variants.join("|")),
+            _ => format!("({UUID})"),
         }
     }
 
@@ -133,6 +176,38 @@ impl Op {
 #[cfg(test)]
 mod tests {
     use crate::core::list::fixture::SPEC;
+
+    fn schema(name: &str) -> serde_json::Value {
+        let param = SPEC
+            .openapi_params()
+            .into_iter()
+            .find(|param| param.name == name)
+            .unwrap_or_else(|| panic!("no parameter {name}"));
+        serde_json::to_value(param.schema).unwrap()
+    }
+
+    #[test]
+    fn each_parameter_has_the_type_and_spelling_the_parser_takes() {
+        assert_eq!(schema("id")["format"], "uuid");
+        assert_eq!(schema("created_at[gte]")["format"], "date-time");
+        assert_eq!(schema("order[lt]")["type"], "integer");
+        assert_eq!(
+            schema("status")["enum"],
+            serde_json::json!(["open", "done"])
+        );
+        assert_eq!(schema("title")["pattern"], crate::core::openapi::NO_NUL);
+        assert_eq!(schema("limit")["maximum"], 200);
+        assert_eq!(schema("q")["maxLength"], 200);
+        assert_eq!(
+            schema("status[in]")["pattern"],
+            "^(open|done)(,(open|done)){0,99}$"
+        );
+        let sort = schema("sort")["pattern"].as_str().unwrap().to_owned();
+        assert!(
+            sort.starts_with("^-?(id|created_at|updated_at|title|order|status|count)(,"),
+            "{sort}"
+        );
+    }
 
     #[test]
     fn the_openapi_parameters_are_those_the_parser_takes() {

@@ -127,7 +127,8 @@ impl ListQuery {
                 ),
                 "q" => query.search = (!value.is_empty()).then(|| value.clone()),
                 "sort" => sort = Some(value.as_str()),
-                "after" => after = Some(value.as_str()),
+                // Empty is the first page, for a client that sends the last `next` as it is.
+                "after" => after = (!value.is_empty()).then_some(value.as_str()),
                 "limit" => match value.parse::<i64>() {
                     Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => query.limit = limit,
                     _ => error(param, format!("must be an integer from 1 to {MAX_LIMIT}")),
@@ -284,8 +285,10 @@ impl ListSpec {
                     allowed()
                 ));
             };
+            // Rows a key leaves tied are equal in that field, so a later key on the same field
+            // cannot change the order: it is dropped, as the OpenAPI document's pattern allows.
             if keys.iter().any(|key| key.field.name == name) {
-                return Err(format!("sorts by {name} twice"));
+                continue;
             }
             keys.push(SortKey { field, descending });
         }
@@ -314,7 +317,6 @@ mod tests {
             ("count=yes", "count"),
             ("sort=nope", "sort"),
             ("sort=notes", "sort"),
-            ("sort=title,-title", "sort"),
             ("sort=", "sort"),
             ("after=garbage", "after"),
             ("title[gt]=a", "title[gt]"),
@@ -368,6 +370,19 @@ mod tests {
         let longest = "é".repeat(MAX_SEARCH_CHARS);
         assert!(parse(&format!("q={longest}")).is_ok());
         assert_eq!(error_fields(&format!("q={longest}x")), ["q"]);
+    }
+
+    #[test]
+    fn an_empty_cursor_is_the_first_page() {
+        assert!(parse("after=").unwrap().after.is_none());
+        assert_eq!(sql("after=&limit=5"), sql("limit=5"));
+    }
+
+    #[test]
+    fn a_repeated_sort_key_is_dropped() {
+        // Rows the first key leaves tied are equal in that field, whatever the direction.
+        assert_eq!(sql("sort=title,-title,order"), sql("sort=title,order"));
+        assert_eq!(sql("sort=-id,id"), sql("sort=-id"));
     }
 
     #[test]

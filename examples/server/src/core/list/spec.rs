@@ -25,6 +25,9 @@ pub enum ListKind {
     Enum(&'static [&'static str]),
     /// Neither filtered (but for `[null]`) nor sorted.
     Json,
+    /// A user id (a token's `sub`: `created_by`, `owner_id`): equality and sorting, never
+    /// searched, since `q` is for what users wrote.
+    UserId,
 }
 
 impl ListKind {
@@ -52,7 +55,9 @@ impl ListKind {
     pub(crate) fn parse(self, text: &str) -> Result<Value, String> {
         let wrong = |what: &str| format!("must be {what}, not {text:?}");
         match self {
-            ListKind::String | ListKind::Text => Ok(Value::Text(text.to_owned())),
+            ListKind::String | ListKind::Text | ListKind::UserId => {
+                Ok(Value::Text(text.to_owned()))
+            }
             ListKind::Enum(variants) => {
                 if variants.contains(&text) {
                     Ok(Value::Text(text.to_owned()))
@@ -68,10 +73,11 @@ impl ListKind {
                 Ok(number) if number.is_finite() => Ok(Value::Float(number)),
                 _ => Err(wrong("a finite number")),
             },
-            ListKind::Decimal => text
-                .parse()
+            ListKind::Decimal => plain_decimal(text)
+                .then(|| text.parse().ok())
+                .flatten()
                 .map(Value::Decimal)
-                .map_err(|_| wrong("a decimal number such as 12.50")),
+                .ok_or_else(|| wrong("a decimal number such as 12.50")),
             ListKind::Bool => match text {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),
@@ -106,6 +112,16 @@ impl ListKind {
             _ => None,
         }
     }
+}
+
+/// `12.50`, `-3`: the spelling of `core::openapi::DECIMAL`. rust_decimal alone also reads
+/// `1_000` and `+.5`, which the OpenAPI document does not allow.
+fn plain_decimal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    [whole, fraction]
+        .iter()
+        .all(|part| (1..=28).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// One field of a module, as lists see it. Copy: a link's lists join two modules' fields.
@@ -209,4 +225,19 @@ pub(crate) enum Value {
 pub(crate) struct SortKey {
     pub(crate) field: &'static ListField,
     pub(crate) descending: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ListKind;
+
+    #[test]
+    fn a_decimal_filter_takes_the_documented_spelling_only() {
+        for good in ["12.50", "-3", "0", &"9".repeat(28)] {
+            assert!(ListKind::Decimal.parse(good).is_ok(), "{good}");
+        }
+        for bad in ["1_000", "+1", ".5", "1.", "1e3", "", "-", &"9".repeat(29)] {
+            assert!(ListKind::Decimal.parse(bad).is_err(), "{bad}");
+        }
+    }
 }
