@@ -1,21 +1,36 @@
 //! Bearer tokens and permissions: the analog of the guide's `get_current_user` and
 //! `require_permission`.
+//!
+//! Two kinds of token: HS256, signed with `JWT_SECRET` (`server token` mints them, for
+//! development and tests), and an identity provider's, signed with the keys it publishes
+//! (`jwks`) and read the provider's way (`claims`). The header's `alg` says which.
+
+mod claims;
+mod jwks;
 
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::core::config::{Config, ProviderConfig};
 use crate::core::database::{ClientGone, Database};
 use crate::core::db::Ctx;
 use crate::core::error::AppError;
 use crate::core::list::CursorKey;
 use crate::core::tenant::{TenantId, TenantSlug};
+use anyhow::bail;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use base64::Engine;
+use hashlink::LruCache;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+
+use self::claims::ClaimMapping;
+pub use self::jwks::MAX_DOCUMENT_BYTES;
+use self::jwks::{KeySet, Missing};
 
 /// What a token says about its caller. The claims this server adds to them (`tid`, `iss`,
 /// `aud`) are in [`Token`].
@@ -51,7 +66,7 @@ struct Token {
 const REQUIRED_CLAIMS: [&str; 2] = ["exp", "sub"];
 
 /// HS256 signing and verification keys, derived once from `JWT_SECRET`, and the key list
-/// cursors are signed with.
+/// cursors are signed with; and the identity provider's keys, when there is one.
 pub struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -59,6 +74,10 @@ pub struct Keys {
     cursors: CursorKey,
     issuer: Option<String>,
     audience: Option<String>,
+    /// False when tokens come from an identity provider and `JWT_SECRET` is not set: then the
+    /// secret above is `CURSOR_SECRET`, which signs cursors only.
+    accepts_hs256: bool,
+    provider: Option<Provider>,
 }
 
 impl Keys {
@@ -75,7 +94,47 @@ impl Keys {
             cursors: CursorKey::derive(secret.as_bytes()),
             issuer: None,
             audience: None,
+            accepts_hs256: true,
+            provider: None,
         }
+    }
+
+    /// The keys `serve` verifies with: HS256 with `JWT_SECRET` unless an identity provider is
+    /// configured without it, and the provider's, fetched once here (a provider that does not
+    /// answer is logged, and fetched again when a token needs it).
+    pub async fn for_server(config: &Config) -> anyhow::Result<Keys> {
+        let keys = Keys::new(config.cursor_secret()?)
+            .for_service(config.jwt_issuer.as_deref(), config.jwt_audience.as_deref());
+        let Some(provider) = &config.provider else {
+            return Ok(keys);
+        };
+        let keys = keys.with_provider(provider, config.accepts_hs256())?;
+        if let Some(provider) = &keys.provider {
+            provider.keys.refresh().await;
+        }
+        Ok(keys)
+    }
+
+    /// The keys `server token` signs with: `JWT_SECRET`'s, which the server accepts beside an
+    /// identity provider's only when it is set.
+    pub fn for_minting(config: &Config) -> anyhow::Result<Keys> {
+        if !config.accepts_hs256() {
+            bail!(
+                "tokens come from the identity provider (AUTH_JWKS_URL or AUTH_ISSUER) and \
+                 JWT_SECRET is not set, so the server accepts no token this command could mint: \
+                 ask the provider for one, or, for development, set JWT_SECRET beside it"
+            );
+        }
+        Ok(Keys::new(config.jwt_secret()?)
+            .for_service(config.jwt_issuer.as_deref(), config.jwt_audience.as_deref()))
+    }
+
+    /// Tokens from the identity provider `config` describes are accepted too; HS256 tokens
+    /// only if `hs256`.
+    pub fn with_provider(mut self, config: &ProviderConfig, hs256: bool) -> anyhow::Result<Keys> {
+        self.provider = Some(Provider::new(config)?);
+        self.accepts_hs256 = hs256;
+        Ok(self)
     }
 
     /// Tokens minted name `issuer` (`iss`) and `audience` (`aud`), and tokens verified must
@@ -141,6 +200,12 @@ impl Keys {
     /// The caller a token names: signed with this secret, for this issuer and audience, not
     /// expired, and naming a tenant and its id.
     pub fn verify(&self, token: &str) -> Result<CurrentUser, AppError> {
+        if !self.accepts_hs256 {
+            return Err(AppError::Unauthorized(
+                "invalid bearer token: this server accepts only its identity provider's tokens"
+                    .to_owned(),
+            ));
+        }
         let Token { claims, tid, .. } =
             jsonwebtoken::decode::<Token>(token, &self.decoding, &self.validation)
                 .map(|data| data.claims)
@@ -158,6 +223,213 @@ impl Keys {
             tenant: tenant.with_id(tid),
             permissions: claims.permissions,
         })
+    }
+}
+
+impl Keys {
+    /// The caller `token` names, whichever kind of token it is. A provider's token names its
+    /// tenant by slug only; it is bound to the tenant registered under that slug when the
+    /// token was issued (see [`Provider::bind`]).
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        database: &Database,
+    ) -> Result<CurrentUser, AppError> {
+        let Some(provider) = &self.provider else {
+            return self.verify(token);
+        };
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| AppError::Unauthorized(rejected_header(token, e.kind())))?;
+        if matches!(
+            header.alg,
+            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+        ) {
+            if self.accepts_hs256 {
+                return self.verify(token);
+            }
+            return Err(AppError::Unauthorized(format!(
+                "invalid bearer token: it is signed with {:?}, a shared secret; this server \
+                 accepts tokens signed by its identity provider ({})",
+                header.alg,
+                provider.algorithm_names()
+            )));
+        }
+        let mapped = provider.verify(token, &header).await?;
+        let tenant = TenantSlug::parse(&mapped.tenant).map_err(AppError::Unauthorized)?;
+        Ok(CurrentUser {
+            id: mapped.user,
+            tenant: provider.bind(database, tenant, mapped.issued_at).await?,
+            permissions: mapped.permissions,
+        })
+    }
+}
+
+/// Tokens from an identity provider: its keys, what a token must say, and where it says it.
+struct Provider {
+    keys: KeySet,
+    algorithms: Vec<Algorithm>,
+    /// `iss`, `aud`, `exp` and `nbf` with the leeway; its algorithm is set per token.
+    validation: Validation,
+    claims: ClaimMapping,
+    /// Each tenant slug's registered incarnation and its creation time, as looked up in the
+    /// last [`INCARNATION_KEPT`].
+    incarnations: Mutex<LruCache<String, (Instant, Option<(Option<TenantId>, i64)>)>>,
+}
+
+/// How long a slug's incarnation is used without a look-up. A stale one fails closed: the
+/// incarnation it names was deleted, and with it its schema (see `database`).
+const INCARNATION_KEPT: Duration = Duration::from_secs(5);
+
+impl Provider {
+    fn new(config: &ProviderConfig) -> anyhow::Result<Provider> {
+        let mut validation = Validation::new(config.algorithms[0]);
+        validation.leeway = config.leeway.as_secs();
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub", "iat"];
+        if let Some(issuer) = &config.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
+        }
+        if let Some(audience) = &config.audience {
+            validation.set_audience(&[audience]);
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
+        Ok(Provider {
+            keys: KeySet::new(config)?,
+            algorithms: config.algorithms.clone(),
+            validation,
+            claims: ClaimMapping::new(config),
+            incarnations: Mutex::new(LruCache::new(10_000)),
+        })
+    }
+
+    fn algorithm_names(&self) -> String {
+        let names: Vec<String> = self.algorithms.iter().map(|a| format!("{a:?}")).collect();
+        names.join(", ")
+    }
+
+    /// The claims of a token signed by one of the provider's keys, with an algorithm allowed
+    /// and fit for that key.
+    async fn verify(&self, token: &str, header: &Header) -> Result<claims::Mapped, AppError> {
+        let refused = |why: &str| AppError::Unauthorized(format!("invalid bearer token: {why}"));
+        if !self.algorithms.contains(&header.alg) {
+            return Err(refused(&format!(
+                "it is signed with {:?}; this server accepts {}",
+                header.alg,
+                self.algorithm_names()
+            )));
+        }
+        let kid = header
+            .kid
+            .as_deref()
+            .ok_or_else(|| refused("it has no `kid` header naming the key that signed it"))?;
+        let key = match self.keys.key(kid).await {
+            Ok(key) => key,
+            Err(Missing::Unknown) => {
+                return Err(refused(
+                    "its key (`kid`) is not one the identity provider publishes",
+                ));
+            }
+            Err(Missing::Unreachable) => {
+                return Err(AppError::Unavailable(
+                    "the identity provider's keys cannot be fetched, so the key this token \
+                     names cannot be checked; try again shortly"
+                        .to_owned(),
+                ));
+            }
+        };
+        if !key.verifies(header.alg) {
+            return Err(refused(&format!(
+                "its algorithm ({:?}) is not the one its key is for",
+                header.alg
+            )));
+        }
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![header.alg];
+        let claims = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &key.decoding,
+            &validation,
+        )
+        .map_err(|e| AppError::Unauthorized(rejected_provider_token(e.kind())))?
+        .claims;
+        self.claims.map(&claims).map_err(|why| refused(&why))
+    }
+
+    /// `tenant` bound to its incarnation registered when the token was issued: a token cannot
+    /// carry the incarnation's id (the provider does not know it), so one issued before the
+    /// tenant of its slug was created, for a deleted tenant of the same slug perhaps, is
+    /// refused.
+    async fn bind(
+        &self,
+        database: &Database,
+        tenant: TenantSlug,
+        issued_at: i64,
+    ) -> Result<TenantSlug, AppError> {
+        let kept = {
+            let mut kept = self.incarnations.lock().unwrap_or_else(|e| e.into_inner());
+            kept.get(tenant.as_str())
+                .filter(|(at, _)| at.elapsed() < INCARNATION_KEPT)
+                .map(|(_, registered)| *registered)
+        };
+        let registered = match kept {
+            Some(registered) => registered,
+            None => {
+                let registered = database.registered(&tenant).await?;
+                let mut kept = self.incarnations.lock().unwrap_or_else(|e| e.into_inner());
+                kept.insert(tenant.as_str().to_owned(), (Instant::now(), registered));
+                registered
+            }
+        };
+        match registered {
+            None => Err(AppError::Unauthorized(format!(
+                "tenant {tenant} is not registered"
+            ))),
+            Some((None, _)) => Err(AppError::Unavailable(format!(
+                "tenant {tenant} has no id yet: an operator must run `{} migrate`",
+                env!("CARGO_PKG_NAME")
+            ))),
+            Some((Some(_), created)) if issued_at < created => {
+                Err(AppError::Unauthorized(format!(
+                    "invalid bearer token: it was issued before tenant {tenant} was created, so \
+                     it may be for an earlier tenant of that name: ask for a new token"
+                )))
+            }
+            Some((Some(id), _)) => Ok(tenant.with_id(id)),
+        }
+    }
+}
+
+/// Why a token's header could not be read; an unsigned token (`alg` none) is named as such.
+fn rejected_header(token: &str, kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    let header = token.split('.').next().unwrap_or_default();
+    let alg = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .and_then(|header| header.get("alg")?.as_str().map(str::to_ascii_lowercase));
+    match alg.as_deref() {
+        Some("none") => "invalid bearer token: it is unsigned (`alg` none), which is never \
+                         accepted"
+            .to_owned(),
+        Some(_) => {
+            "invalid bearer token: its algorithm (`alg`) is not one this server knows".to_owned()
+        }
+        None => rejected_token(kind),
+    }
+}
+
+/// Why a provider's token was refused; as [`rejected_token`], but its signature is the
+/// provider's and its claims the provider's own.
+fn rejected_provider_token(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::InvalidSignature => "invalid bearer token: its signature does not match the \
+                                        identity provider's key it names"
+            .to_owned(),
+        ErrorKind::Json(_) => "invalid bearer token: its claims are not a JSON object".to_owned(),
+        other => rejected_token(other),
     }
 }
 
@@ -205,6 +477,7 @@ impl<S> FromRequestParts<S> for CurrentUser
 where
     S: Send + Sync,
     Arc<Keys>: FromRef<S>,
+    Database: FromRef<S>,
 {
     type Rejection = AppError;
 
@@ -222,7 +495,9 @@ where
                     "the Authorization header must be `Bearer <token>`".to_owned(),
                 )
             })?;
-        Arc::<Keys>::from_ref(state).verify(token.trim())
+        Arc::<Keys>::from_ref(state)
+            .authenticate(token.trim(), &Database::from_ref(state))
+            .await
     }
 }
 

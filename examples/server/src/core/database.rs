@@ -279,6 +279,31 @@ impl Database {
         entered
     }
 
+    /// `slug`'s registered incarnation (None before the migration that gives tenants ids)
+    /// and when it was created, in whole seconds since the epoch; None if it is not
+    /// registered. For tokens that name a tenant by slug only (`auth`'s identity provider).
+    pub(in crate::core) async fn registered(
+        &self,
+        slug: &TenantSlug,
+    ) -> Result<Option<(Option<TenantId>, i64)>, AppError> {
+        if self.inner.down.load(Ordering::Relaxed) {
+            return Err(AppError::unavailable());
+        }
+        let mut connection = self.inner.pool.acquire(0).await.inspect_err(|error| {
+            if is_connection_failure(error) {
+                self.watch_until_reachable();
+            }
+        })?;
+        let row = sqlx::query_as(
+            "SELECT id, floor(extract(epoch FROM created_at))::bigint \
+             FROM public.tenants WHERE slug = $1",
+        )
+        .bind(slug.as_str())
+        .fetch_optional(&mut *connection)
+        .await?;
+        Ok(row)
+    }
+
     /// Checks, with a connection of its own, whether the database answers; if not, answers
     /// every request 503 until a probe every 250 ms gets through.
     fn watch_until_reachable(&self) {

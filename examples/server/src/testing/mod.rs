@@ -11,15 +11,17 @@
 //! `postgres` starts a server; `provision` picks the database tests use and cleans up after
 //! them; `locks` holds row locks and watches what waits for them; `client` is the application
 //! in memory and requests to it; `proxy` stands between the server and PostgreSQL to slow it
-//! down.
+//! down; `jwks` is an identity provider's key server.
 
 mod client;
+mod jwks;
 mod locks;
 mod postgres;
 mod provision;
 mod proxy;
 
 pub use self::client::{Client, JWT_SECRET, TestApp, TestResponse, ids, object, param, query};
+pub use self::jwks::{JwksServer, Serve};
 pub use self::locks::{lock_rows, lock_waiters, wait_for_waiters};
 pub use self::postgres::DedicatedPostgres;
 pub use self::provision::{database_url, fresh_database};
