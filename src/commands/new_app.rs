@@ -148,10 +148,13 @@ fn collect(
     Ok(())
 }
 
-/// Build output never belongs in a new project.
+/// Build output never belongs in a new project, nor what npm and the TypeScript client's type
+/// generation leave in `clients/typescript` (its tests run them in a copy, but a developer may
+/// run them in place).
 fn skipped(path: &Path) -> bool {
-    path.components()
-        .any(|c| c == Component::Normal("target".as_ref()))
+    path.components().any(|c| {
+        c == Component::Normal("target".as_ref()) || c == Component::Normal("node_modules".as_ref())
+    }) || path == Path::new("clients/typescript/generated")
 }
 
 /// The reference server's own name, in the few places it appears, becomes the app's.
@@ -255,9 +258,34 @@ mod tests {
     }
 
     #[test]
+    fn build_and_npm_output_is_not_copied() {
+        for left in [
+            "target",
+            "clients/typescript/node_modules",
+            "clients/typescript/node_modules/typescript/lib",
+            "clients/typescript/generated",
+        ] {
+            assert!(skipped(Path::new(left)), "{left}");
+        }
+        for kept in [
+            "src/modules",
+            "clients/typescript/src",
+            "clients/typescript/test",
+            ".github/workflows",
+        ] {
+            assert!(!skipped(Path::new(kept)), "{kept}");
+        }
+    }
+
+    #[test]
     fn the_embedded_app_is_the_reference_server() {
         assert!(APP.get_file("src/modules/projects/service.rs").is_some());
         assert!(APP.get_file("scaffold.toml").is_some());
         assert!(APP.get_file(".scaffold/manifest.toml").is_some());
+        assert!(APP.get_file(".github/workflows/ci.yml").is_some());
+        assert!(
+            APP.get_file("clients/typescript/package-lock.json")
+                .is_some()
+        );
     }
 }
