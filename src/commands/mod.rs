@@ -6,6 +6,7 @@ mod destroy;
 mod lint;
 mod list;
 mod new_app;
+mod new_link;
 mod new_module;
 mod templates;
 mod upgrade;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::New(New::Module(args)) => new_module::run(&start, &args),
         Command::New(New::App(args)) => new_app::run(&start, &args),
+        Command::New(New::Link(args)) => new_link::run(&start, &args),
         Command::List => list::run(&start),
         Command::Check => check::run(&start),
         Command::Upgrade(args) => upgrade::run(&start, &args),

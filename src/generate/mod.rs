@@ -6,6 +6,7 @@ pub mod context;
 pub mod ddl;
 pub mod digest;
 pub mod format;
+pub mod link_context;
 pub mod plan;
 pub mod render;
 pub mod spec_diff;

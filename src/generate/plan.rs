@@ -14,6 +14,35 @@ use crate::input::spec::ModuleSpec;
 pub const MODULE_PREFIX: &str = "module/";
 pub const INJECT_PREFIX: &str = "inject/";
 pub const MIGRATION_TEMPLATE: &str = "migration.sql.tera";
+/// A link's (`scaffold new link`) counterparts of the three above.
+pub const LINK_PREFIX: &str = "link/";
+pub const LINK_INJECT_PREFIX: &str = "link_inject/";
+pub const LINK_MIGRATION_TEMPLATE: &str = "link_migration.sql.tera";
+
+/// The templates a spec renders from: a module's, or a link's.
+struct Kind {
+    files: &'static str,
+    inject: &'static str,
+    migration: &'static str,
+}
+
+impl Kind {
+    fn of(spec: &ModuleSpec) -> Self {
+        if spec.link.is_some() {
+            Kind {
+                files: LINK_PREFIX,
+                inject: LINK_INJECT_PREFIX,
+                migration: LINK_MIGRATION_TEMPLATE,
+            }
+        } else {
+            Kind {
+                files: MODULE_PREFIX,
+                inject: INJECT_PREFIX,
+                migration: MIGRATION_TEMPLATE,
+            }
+        }
+    }
+}
 
 /// Paths are relative to the project root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +111,10 @@ pub enum PlanError {
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(
-        "scaffold.toml registers `{0}`, but there is no template inject/{0}.tera; add the \
-         template or remove the entry from [registration]"
+        "scaffold.toml registers `{0}`, but there is no template {1}; add the template or \
+         remove the entry from [registration]"
     )]
-    NoInjectTemplate(String),
+    NoInjectTemplate(String, String),
     #[error(
         "template inject/{0}.tera has no registration point; add `{0} = \"<file with a \
          // scaffold:{0} line>\"` under [registration] in scaffold.toml"
@@ -103,10 +132,11 @@ pub fn plan(
     let context = ModuleContext::new(spec).to_tera();
     let names: Vec<&str> = renderer.templates().names().collect();
     let mut ops = Vec::new();
+    let kind = Kind::of(spec);
 
     let module_dir = config.paths.modules.join(&spec.names.module);
     for name in &names {
-        let Some(relative) = name.strip_prefix(MODULE_PREFIX) else {
+        let Some(relative) = name.strip_prefix(kind.files) else {
             continue;
         };
         let file_name = relative.rsplit('/').next().unwrap_or(relative);
@@ -123,7 +153,7 @@ pub fn plan(
         }
     }
 
-    if let Some(content) = render_migration(renderer, &context)? {
+    if let Some(content) = render_migration(renderer, kind.migration, &context)? {
         let file = migration_file_name(&spec.names.module, existing_migrations, now);
         ops.push(Op::CreateFile {
             path: config.paths.migrations.join(file),
@@ -143,9 +173,9 @@ pub fn plan(
         }
     }
     for (point, path) in &config.registration {
-        let template = format!("{INJECT_PREFIX}{point}.tera");
+        let template = format!("{}{point}.tera", kind.inject);
         if !renderer.has(&template) {
-            return Err(PlanError::NoInjectTemplate(point.clone()));
+            return Err(PlanError::NoInjectTemplate(point.clone(), template));
         }
         let line = renderer.render(&template, &context)?;
         let line = line.trim_matches('\n');
@@ -165,17 +195,19 @@ pub fn create_migration(
     spec: &ModuleSpec,
     renderer: &Renderer,
 ) -> Result<Option<String>, PlanError> {
-    render_migration(renderer, &ModuleContext::new(spec).to_tera())
+    let context = ModuleContext::new(spec).to_tera();
+    render_migration(renderer, Kind::of(spec).migration, &context)
 }
 
 fn render_migration(
     renderer: &Renderer,
+    template: &str,
     context: &tera::Context,
 ) -> Result<Option<String>, PlanError> {
-    if !renderer.has(MIGRATION_TEMPLATE) {
+    if !renderer.has(template) {
         return Ok(None);
     }
-    Ok(Some(renderer.render(MIGRATION_TEMPLATE, context)?))
+    Ok(Some(renderer.render(template, context)?))
 }
 
 /// Puts `content` in place of the create migration's in `plan`.

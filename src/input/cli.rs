@@ -81,6 +81,7 @@ pub enum Templates {
 const NEW_HELP: &str = "\
 Examples:
   scaffold new module tasks title:string done:bool
+  scaffold new link projects tags
   scaffold new app billing-api";
 
 const DESTROY_HELP: &str = "\
@@ -300,6 +301,73 @@ pub enum New {
     /// Create a new multi-tenant server project, ready for `new module`
     #[command(after_help = NEW_APP_HELP)]
     App(NewApp),
+    /// Link the rows of two modules, many to many, with fields of the link's own: a table of
+    /// pairs and the routes that link, unlink and list them under each side
+    #[command(after_help = NEW_LINK_HELP)]
+    Link(NewLink),
+}
+
+const NEW_LINK_HELP: &str = "\
+The link is a module of its own (recorded in the manifest, known to list, check, upgrade,
+destroy, change module and lint). Its table holds <a>_id and <b>_id (foreign keys, ON DELETE
+CASCADE both ways), the fields, and created_at; its primary key is the pair. Routes:
+  PUT    /api/<a>/{id}/<b>/{b_id}   link, or change the link's fields (201, then 200)
+  DELETE /api/<a>/{id}/<b>/{b_id}   unlink (204; 404 if not linked)
+  GET    /api/<a>/{id}/<b>          the linked B rows with the link's fields, as a list
+  GET    /api/<b>/{id}/<a>          the other direction (PUT and DELETE there too)
+and ?counts=<b> on A's list and GET (?counts=<a> on B's) adds <b>_count to each row.
+Permissions: <name>:read and <name>:write; a list also needs read on the side it lists.
+
+FIELD is the usual name:type[?][:unique][:index][=DEFAULT] (see `scaffold new module --help`).
+
+Examples:
+  scaffold new link projects tags
+  scaffold new link projects users 'role:enum(owner,member)=member' --name memberships \\
+      --as members:projects
+  scaffold new link people people --as followers:following
+  scaffold new link articles tags --dry-run";
+
+#[derive(Debug, Args)]
+pub struct NewLink {
+    /// One side: a module, in any case and number
+    pub a: String,
+
+    /// The other side (the same as A for a self link, which needs --as)
+    pub b: String,
+
+    /// The link's own fields, as name:type[?][:unique][:index][=DEFAULT]
+    #[arg(value_name = "FIELD")]
+    pub fields: Vec<String>,
+
+    /// The link's name: its module, table and permissions (default: <a_singular>_<b>,
+    /// `project_tags`)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The names of the two directions, as path segments and counts: B rows under A, then A
+    /// rows under B (`followers:following`)
+    #[arg(long = "as", value_name = "FORWARD:BACKWARD")]
+    pub directions: Option<String>,
+
+    /// A self link may link a row to itself
+    #[arg(long)]
+    pub allow_self: bool,
+
+    /// Print what would be written, with diffs, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Overwrite files that differ from the generated ones
+    #[arg(long)]
+    pub force: bool,
+
+    /// Never ask: conflicts are errors unless --force
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Do not generate the link's tests
+    #[arg(long)]
+    pub no_tests: bool,
 }
 
 const NEW_APP_HELP: &str = "\

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod fields;
 pub mod hints;
 pub mod idents;
+pub mod link;
 pub mod names;
 pub mod project;
 pub mod prompt;
