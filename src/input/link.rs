@@ -2,7 +2,10 @@
 //! the columns that hold the two ids. A link is a module without an `id` of its own: its rows
 //! are pairs, its primary key the pair.
 
-use crate::input::names::{Inflections, ModuleNames, NameError, NameRequest};
+use heck::{ToKebabCase, ToSnakeCase};
+
+use crate::input::idents;
+use crate::input::names::{Inflections, ModuleNames, NameError};
 
 /// PostgreSQL truncates identifiers longer than this many bytes.
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
@@ -79,17 +82,27 @@ impl LinkSpec {
                     ))
                 })?;
                 let direction = |word: &str| {
-                    ModuleNames::derive(NameRequest::new(word), inflections)
-                        .map(|names| {
-                            (
-                                Direction {
-                                    name: names.module.clone(),
-                                    route: names.route.clone(),
-                                },
-                                names.singular,
-                            )
-                        })
-                        .map_err(|e| NameError(format!("--as `{word}`: {e}")))
+                    let problem = if !idents::is_loose_identifier(word) {
+                        Some("start with a letter and use only letters, digits, `_` or `-`".to_owned())
+                    } else {
+                        let snake = word.to_snake_case();
+                        idents::is_rust_keyword(&snake)
+                            .then(|| format!("`{snake}` is a Rust keyword"))
+                    };
+                    if let Some(problem) = problem {
+                        return Err(NameError(format!(
+                            "--as `{word}` cannot name a direction: {problem}"
+                        )));
+                    }
+                    let name = word.to_snake_case();
+                    let singular = inflections.singularize(&name);
+                    Ok((
+                        Direction {
+                            route: name.to_kebab_case(),
+                            name,
+                        },
+                        singular,
+                    ))
                 };
                 (direction(forward)?, direction(backward)?)
             }
