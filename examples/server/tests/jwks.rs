@@ -498,19 +498,32 @@ async fn oversize_malformed_or_hanging_jwks_documents_are_not_taken() {
     padded["padding"] = json!("x".repeat(MAX_DOCUMENT_BYTES));
     let padded = padded.to_string();
     let cases = [
-        Serve::Document(padded.clone()),
-        Serve::Unsized(padded),
-        Serve::Document("<html>login</html>".to_owned()),
-        Serve::Document(r#"{"keys": "none"}"#.to_owned()),
-        Serve::Document(r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "k1"}]}"#.to_owned()),
-        Serve::Hang,
+        ("oversize", Serve::Document(padded.clone())),
+        ("oversize, no Content-Length", Serve::Unsized(padded)),
+        ("not JSON", Serve::Document("<html>login</html>".to_owned())),
+        (
+            "no key array",
+            Serve::Document(r#"{"keys": "none"}"#.to_owned()),
+        ),
+        (
+            "only a symmetric key",
+            Serve::Document(
+                r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "k1"}]}"#.to_owned(),
+            ),
+        ),
+        ("no answer", Serve::Hang),
     ];
-    for serve in cases {
-        let provider = JwksServer::start(serve.clone()).await;
+    for (case, serve) in cases {
+        let provider = JwksServer::start(serve).await;
         let config = config(&provider, &[("AUTH_JWKS_TIMEOUT", "300ms")]);
         let (app, tenant) = start(&config).await;
         let answer = list(&app, &key.sign(&claims(&tenant))).await;
-        assert_eq!(answer.0, StatusCode::SERVICE_UNAVAILABLE, "{serve:.40?}");
+        assert_eq!(
+            answer.0,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{case}: {}",
+            answer.1
+        );
         assert_refused(answer, StatusCode::SERVICE_UNAVAILABLE, "cannot be fetched");
     }
     // The same key, in a document of the right size, serves.
@@ -620,6 +633,26 @@ async fn the_tenant_and_permissions_come_from_the_configured_claims() {
         list(&app, &key.sign(&claims(&tenant))).await,
         StatusCode::UNAUTHORIZED,
         "it has no `https://projects.example/tenant` claim",
+    );
+}
+
+/// `server token` mints HS256 tokens: beside a provider, without `JWT_SECRET`, the server
+/// would refuse them, and the command says so instead of minting one.
+#[test]
+fn server_token_says_when_the_server_takes_only_the_providers_tokens() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["token", "--tenant", "acme", "--user", "alice"])
+        .env("AUTH_JWKS_URL", "https://id.example/jwks.json")
+        .env("CURSOR_SECRET", "a-cursor-secret-of-32-bytes-or-more")
+        .env_remove("JWT_SECRET")
+        .env_remove("APP_ENV")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("the server accepts no token this command could mint"),
+        "{stderr}"
     );
 }
 

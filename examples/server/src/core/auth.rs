@@ -273,8 +273,12 @@ struct Provider {
     claims: ClaimMapping,
     /// Each tenant slug's registered incarnation and its creation time, as looked up in the
     /// last [`INCARNATION_KEPT`].
-    incarnations: Mutex<LruCache<String, (Instant, Option<(Option<TenantId>, i64)>)>>,
+    incarnations: Mutex<LruCache<String, (Instant, Registered)>>,
 }
+
+/// What the registry says of a slug: its incarnation's id (None before the migration that
+/// gives tenants ids) and when it was created, in seconds; None if it is not registered.
+type Registered = Option<(Option<TenantId>, i64)>;
 
 /// How long a slug's incarnation is used without a look-up. A stale one fails closed: the
 /// incarnation it names was deleted, and with it its schema (see `database`).

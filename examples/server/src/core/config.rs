@@ -443,6 +443,35 @@ mod tests {
         assert!(secret.check_bind_addr().is_ok());
     }
 
+    /// Beside a provider, HS256 tokens need `JWT_SECRET`; without it, cursors need a secret
+    /// of their own, which also lets the server listen beyond loopback.
+    #[test]
+    fn beside_a_provider_jwt_secret_is_for_development_and_cursors_need_a_secret() {
+        let config = |vars: &[(&str, &str)]| config(vars).unwrap();
+        const SECRET: &str = "0123456789abcdef0123456789abcdef";
+        let source = ("AUTH_JWKS_URL", "https://id.example/jwks");
+        let public = ("BIND_ADDR", "0.0.0.0:8080");
+        let alone = config(&[source, public]);
+        assert!(!alone.accepts_hs256());
+        let error = alone.cursor_secret().unwrap_err().to_string();
+        assert!(error.contains("CURSOR_SECRET is not set"), "{error}");
+        let error = alone.check_bind_addr().unwrap_err().to_string();
+        assert!(error.contains("without CURSOR_SECRET"), "{error}");
+
+        let cursors = config(&[source, public, ("CURSOR_SECRET", SECRET)]);
+        assert_eq!(cursors.cursor_secret().unwrap(), SECRET);
+        assert!(cursors.check_bind_addr().is_ok());
+        assert!(!format!("{cursors:?}").contains(SECRET));
+        let short = config(&[source, ("CURSOR_SECRET", "short")]);
+        let error = short.cursor_secret().unwrap_err().to_string();
+        assert!(error.contains("at least 32"), "{error}");
+
+        let development = config(&[source, ("JWT_SECRET", SECRET), ("CURSOR_SECRET", "x")]);
+        assert!(development.accepts_hs256());
+        assert_eq!(development.cursor_secret().unwrap(), SECRET);
+        assert!(config(&[]).accepts_hs256());
+    }
+
     #[test]
     fn the_issuer_and_audience_are_optional() {
         let none = config(&[]).unwrap();
