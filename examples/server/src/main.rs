@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use server::app::{AppState, app};
+use server::app::{AppState, app, openapi_document};
 use server::core::auth::Keys;
 use server::core::config::{self, Config};
 use server::core::database::{self, Database};
@@ -137,7 +137,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     // The document describes the routes, not a deployment: it needs no configuration.
     if matches!(command, Command::Openapi) {
-        let document = server::app::openapi_document();
+        let document = openapi_document();
         println!("{}", serde_json::to_string_pretty(&document)?);
         return Ok(());
     }
