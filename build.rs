@@ -14,6 +14,7 @@ mod template_codec;
 fn main() {
     println!("cargo:rerun-if-changed=templates");
     println!("cargo:rerun-if-changed=examples/server");
+    println!("cargo:rerun-if-changed=scripts/conformance");
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=src/generate/template_codec.rs");
     // A position-independent executable relocates 56,000 pointers at every start (most of

@@ -14,6 +14,10 @@ use crate::write::stage::{self, Write};
 static APP: Dir = include_dir!("$CARGO_MANIFEST_DIR/examples/server");
 /// The versions the reference server is tested with.
 const LOCKFILE: &str = include_str!("../../Cargo.lock");
+/// The OpenAPI conformance check the app's CI runs (`scripts/conformance.sh` and the files it
+/// reads beside it), kept once at the repository's root and copied as it is.
+const CONFORMANCE_SCRIPT: &str = include_str!("../../scripts/conformance.sh");
+static CONFORMANCE: Dir = include_dir!("$CARGO_MANIFEST_DIR/scripts/conformance");
 /// The reference server's crate and binary name, replaced by the new app's.
 const TEMPLATE_NAME: &str = "server";
 /// The reference server's development secret, published with it: every new app gets a random
@@ -66,6 +70,7 @@ pub fn run(start: &Path, args: &NewApp) -> anyhow::Result<()> {
         path: dir.join(".gitignore"),
         content: b"target/\n".to_vec(),
     });
+    writes.extend(conformance(&dir));
     stage::commit(&dir, &writes)?;
 
     println!("created {} ({} files)\n", dir.display(), writes.len());
@@ -148,6 +153,19 @@ fn collect(
     Ok(())
 }
 
+/// The conformance script and the files beside it (not the folders Python leaves there).
+fn conformance(into: &Path) -> impl Iterator<Item = Write> {
+    let script = Write {
+        path: into.join("scripts/conformance.sh"),
+        content: CONFORMANCE_SCRIPT.as_bytes().to_vec(),
+    };
+    let beside = CONFORMANCE.files().map(|file| Write {
+        path: into.join("scripts/conformance").join(file.path()),
+        content: file.contents().to_vec(),
+    });
+    std::iter::once(script).chain(beside)
+}
+
 /// Build output never belongs in a new project, nor what npm and the TypeScript client's type
 /// generation leave in `clients/typescript` (its tests run them in a copy, but a developer may
 /// run them in place).
@@ -182,6 +200,15 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
         }
         Some("README.md") => {
             text.replacen(&format!("# {TEMPLATE_NAME}\n"), &format!("# {name}\n"), 1)
+        }
+        // The workflow runs the binary `cargo test` built.
+        Some(".github/workflows/ci.yml") => {
+            [" ", "\n"].iter().fold(text.to_owned(), |text, end| {
+                text.replace(
+                    &format!("target/debug/{TEMPLATE_NAME}{end}"),
+                    &format!("target/debug/{name}{end}"),
+                )
+            })
         }
         _ if path.extension().is_some_and(|e| e == "rs") => text
             .replace(
@@ -235,6 +262,15 @@ mod tests {
             main,
             "use billing_api::testing;\nlet s = server();\nenv!(\"CARGO_BIN_EXE_billing-api\")"
         );
+        let workflow = rename(
+            Path::new(".github/workflows/ci.yml"),
+            "run: a --binary target/debug/server --seconds 180\nrun: b target/debug/server\n",
+            "billing-api",
+        );
+        assert_eq!(
+            workflow,
+            "run: a --binary target/debug/billing-api --seconds 180\nrun: b target/debug/billing-api\n"
+        );
     }
 
     #[test]
@@ -287,5 +323,20 @@ mod tests {
             APP.get_file("clients/typescript/package-lock.json")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn a_new_app_gets_the_conformance_check() {
+        let writes: Vec<Write> = conformance(Path::new("app")).collect();
+        let paths: Vec<&Path> = writes.iter().map(|w| w.path.as_path()).collect();
+        for path in [
+            "app/scripts/conformance.sh",
+            "app/scripts/conformance/requirements.txt",
+            "app/scripts/conformance/hooks.py",
+        ] {
+            assert!(paths.contains(&Path::new(path)), "{path}: {paths:?}");
+        }
+        // What it reads beside itself is what is copied beside it.
+        assert!(CONFORMANCE_SCRIPT.contains("scripts/conformance/requirements.txt"));
     }
 }
