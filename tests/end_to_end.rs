@@ -148,6 +148,19 @@ const MODULES: &[&[&str]] = &[
     ],
 ];
 
+/// `scaffold new link` arguments, after `MODULES`.
+const LINKS: &[&[&str]] = &[
+    &[
+        "projects",
+        "tags",
+        "role:enum(lead,member)=member",
+        "note:string(40)?",
+        "weight:int:index",
+    ],
+    &["tags", "tags", "--as", "followers:following"],
+];
+const LINK_TABLES: &[&str] = &["project_tags", "tag_tags"];
+
 /// The tables of `MODULES`, then `settings` (a default of every type, `common::DEFAULTS`), in
 /// generation order.
 const TABLES: &[&str] = &[
@@ -277,6 +290,13 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
         assert!(run.stdout.contains("nothing to do"), "{run:?}");
     }
     assert!(copy.tree() == before, "generating again changed files");
+    // Links between modules generated above: one with fields of every kind of rule, one of a
+    // module to itself. Each is wired below every module's routes.
+    for link in LINKS {
+        let run = copy.run(&[&["new", "link"], *link].concat());
+        assert_eq!(run.code, 0, "{run:?}");
+        assert!(run.stderr.is_empty(), "{run:?}");
+    }
     // Generated code follows the layering rules and is what the manifest records.
     for command in ["lint", "check"] {
         let run = copy.run(&[command]);
@@ -293,7 +313,7 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
     // The generated modules' tests live in the library; the copy's integration tests are
     // examples/server's own, which the workspace runs anyway.
     let output = cargo(&copy.root, &["test", "--lib"]);
-    for module in TABLES.iter().chain(&["projects"]) {
+    for module in TABLES.iter().chain(&["projects"]).chain(LINK_TABLES) {
         let ran = example_server::generated_tests_passed(&copy.root, module, &output);
         eprintln!("    {module}: {ran} generated tests passed");
     }

@@ -118,3 +118,25 @@ fn field_errors() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// A link's context: a module's, with `link` (its sides, columns, directions and the names of
+/// its constraints). A self link, whose second column is named after its forward direction.
+#[test]
+fn context_of_a_self_link() {
+    let request = scaffold::input::link::LinkRequest {
+        a: "users",
+        b: "User",
+        directions: Some("followers:following"),
+        allow_self: false,
+    };
+    let spec = parse("user_users", &["since:date?", "muted:bool=false"])
+        .unwrap()
+        .into_link(&request, &facts())
+        .unwrap();
+    assert_eq!(
+        spec.command,
+        "user_users --link users:users --as followers:following since:date? muted:bool=false"
+    );
+    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    insta::assert_snapshot!(context);
+}
