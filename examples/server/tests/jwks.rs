@@ -439,6 +439,31 @@ async fn a_flood_of_unknown_kids_makes_one_fetch() {
     assert_eq!(provider.jwks_fetches(), 2);
 }
 
+/// Requests that need a fetch while one runs wait for it rather than give up: a rotated key
+/// that several requests bring at once is found by all of them, with one fetch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_that_arrive_during_a_fetch_wait_for_it() {
+    let (old, new) = (SigningKey::p256("old"), SigningKey::p256("new"));
+    let provider = JwksServer::start(jwks(&[&old])).await;
+    let config = config(&provider, &[("AUTH_JWKS_MIN_REFRESH", "300ms")]);
+    let (app, tenant) = start(&config).await;
+    let Serve::Document(rotated) = jwks(&[&old, &new]) else {
+        unreachable!()
+    };
+    provider.serve(Serve::Slow(500, rotated));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            let client = app.client_with_token(Some(new.sign(&claims(&tenant))));
+            tokio::spawn(async move { client.get("/api/projects").await.status })
+        })
+        .collect();
+    for request in requests {
+        assert_eq!(request.await.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(provider.jwks_fetches(), 2);
+}
+
 /// Down at start: the server starts, and a token is answered 503 (never let through) until
 /// the provider answers. Down later: keys fetched before go on serving, even once old;
 /// a token naming another key is answered 503.

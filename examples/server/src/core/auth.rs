@@ -110,7 +110,7 @@ impl Keys {
         };
         let keys = keys.with_provider(provider, config.accepts_hs256())?;
         if let Some(provider) = &keys.provider {
-            provider.keys.refresh().await;
+            provider.keys.refresh(None).await;
         }
         Ok(keys)
     }

@@ -20,6 +20,8 @@ pub enum Serve {
     Down,
     /// Each request is read and never answered.
     Hang,
+    /// As `Document`, after this many milliseconds.
+    Slow(u64, String),
 }
 
 pub struct JwksServer {
@@ -125,6 +127,14 @@ async fn answer(mut connection: TcpStream, shared: Arc<Shared>) {
     };
     let response = match serve {
         Serve::Down => return,
+        Serve::Slow(millis, body) => {
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{body}",
+                body.len()
+            )
+        }
         Serve::Hang => {
             std::future::pending::<()>().await;
             return;

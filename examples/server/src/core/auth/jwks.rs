@@ -82,7 +82,9 @@ struct State {
     keys: HashMap<String, Key>,
     /// When `keys` were fetched.
     fetched: Option<Instant>,
-    /// When the last fetch began, successful or not: the next waits `min_refresh` after it.
+    /// When the last fetch began, and then when it ended, successful or not: the next waits
+    /// `min_refresh` after it, so that the requests that waited for a slow fetch do not each
+    /// start another.
     attempted: Option<Instant>,
     /// Why the last fetch failed; None once one succeeds.
     failure: Option<String>,
@@ -132,15 +134,10 @@ impl KeySet {
 
     /// The key `kid` names: kept, or fetched (see the module's comment).
     pub async fn key(&self, kid: &str) -> Result<Key, Missing> {
-        {
-            let state = self.state();
-            if let Some(key) = state.keys.get(kid)
-                && state.fetched.is_some_and(|at| at.elapsed() < self.max_age)
-            {
-                return Ok(key.clone());
-            }
+        if let Some(key) = self.fresh(kid) {
+            return Ok(key);
         }
-        self.refresh().await;
+        self.refresh(Some(kid)).await;
         let state = self.state();
         match state.keys.get(kid) {
             // Perhaps old, if the provider is down: better than refusing every token.
@@ -150,9 +147,23 @@ impl KeySet {
         }
     }
 
-    /// Fetches the keys, unless a fetch began less than `min_refresh` ago; one at a time.
-    pub async fn refresh(&self) {
+    /// The key `kid` names, if kept and younger than `max_age`.
+    fn fresh(&self, kid: &str) -> Option<Key> {
+        let state = self.state();
+        let key = state.keys.get(kid)?;
+        state
+            .fetched
+            .is_some_and(|at| at.elapsed() < self.max_age)
+            .then(|| key.clone())
+    }
+
+    /// Fetches the keys, unless a fetch began less than `min_refresh` ago, or the fetch this
+    /// call waited for brought `needed`; one at a time.
+    pub async fn refresh(&self, needed: Option<&str>) {
         let _fetching = self.fetching.lock().await;
+        if needed.is_some_and(|kid| self.fresh(kid).is_some()) {
+            return;
+        }
         let jwks_uri = {
             let mut state = self.state();
             if state
@@ -175,6 +186,7 @@ impl KeySet {
         }
         .await;
         let mut state = self.state();
+        state.attempted = Some(Instant::now());
         match fetched {
             Ok((jwks_uri, keys)) => {
                 if state.failure.is_some() {
