@@ -22,8 +22,10 @@ mod commands;
 ///
 /// Configuration comes from the environment: DATABASE_URL (required), JWT_SECRET (required, at
 /// least 32 bytes; only APP_ENV=development falls back to a development secret), JWT_ISSUER and
-/// JWT_AUDIENCE (optional), BIND_ADDR (default 127.0.0.1:8080), RUST_LOG (default info),
-/// DATABASE_POOL_SIZE (default 16) and the timeouts in the README's "Operations" section.
+/// JWT_AUDIENCE (optional), AUTH_JWKS_URL or AUTH_ISSUER (tokens from an identity provider;
+/// then JWT_SECRET is optional and CURSOR_SECRET signs list cursors), BIND_ADDR (default
+/// 127.0.0.1:8080), RUST_LOG (default info), DATABASE_POOL_SIZE (default 16) and the timeouts
+/// in the README's "Operations" section.
 #[derive(Parser)]
 #[command(
     version,
@@ -67,7 +69,9 @@ enum Command {
     /// Print a signed token (HS256 JWT) for local use and tests.
     ///
     /// The token carries the tenant's id from the registry (`tid`): it is refused once the
-    /// tenant is deleted, even if a tenant of the same slug is created again.
+    /// tenant is deleted, even if a tenant of the same slug is created again. Beside an
+    /// identity provider (AUTH_JWKS_URL or AUTH_ISSUER), the server accepts it only when
+    /// JWT_SECRET is set.
     Token {
         /// The tenant slug the token is for.
         #[arg(long)]
