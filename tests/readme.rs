@@ -46,6 +46,7 @@ const READMES: &[(&str, &str)] = &[
     ("docs/generator.md", "."),
     ("docs/lifecycle.md", "."),
     ("docs/onboarding.md", "."),
+    ("docs/links.md", "."),
     ("docs/server.md", "."),
     ("docs/tests.md", "."),
     ("docs/performance.md", "."),
