@@ -9,6 +9,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
+use hyper::body::Bytes;
+use hyper::header::{ACCEPT, CONTENT_LENGTH, USER_AGENT};
+use hyper::{Request, Uri};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
@@ -68,7 +76,8 @@ pub enum Missing {
 pub struct KeySet {
     source: KeySource,
     issuer: Option<String>,
-    client: reqwest::Client,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    fetch_timeout: Duration,
     min_refresh: Duration,
     max_age: Duration,
     state: Mutex<State>,
@@ -94,22 +103,17 @@ struct State {
 
 impl KeySet {
     pub fn new(config: &ProviderConfig) -> anyhow::Result<KeySet> {
-        // reqwest is built without a default crypto provider; ring is this process's (another
-        // part of the process may have installed one first, which serves as well). ring has no
-        // post-quantum key exchange, which protects secrets from later decryption: a JWKS is
-        // public, and what TLS must give it, that it is the provider's, ring gives.
+        // ring has no post-quantum key exchange, which keeps secrets from being decrypted
+        // later: a JWKS is public, and what TLS must give it, that it is the provider's, ring
+        // gives.
         #[allow(deprecated)]
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(config.fetch_timeout)
-            .connect_timeout(config.fetch_timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .user_agent(concat!(
-                env!("CARGO_PKG_NAME"),
-                "/",
-                env!("CARGO_PKG_VERSION")
-            ))
-            .build()?;
+        let provider = rustls::crypto::ring::default_provider();
+        let https = HttpsConnectorBuilder::new()
+            .with_provider_and_platform_verifier(provider)?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client = Client::builder(TokioExecutor::new()).build(https);
         let jwks_uri = match &config.keys {
             KeySource::Jwks(url) => Some(url.clone()),
             KeySource::Discovery(_) => None,
@@ -118,6 +122,7 @@ impl KeySet {
             source: config.keys.clone(),
             issuer: config.issuer.clone(),
             client,
+            fetch_timeout: config.fetch_timeout,
             min_refresh: config.min_refresh,
             max_age: config.max_age,
             state: Mutex::new(State {
@@ -239,41 +244,51 @@ impl KeySet {
 
     /// A document's bytes: a success within the timeout and at most [`MAX_DOCUMENT_BYTES`].
     async fn get(&self, url: &str) -> Result<Vec<u8>, String> {
-        let failed = |e: reqwest::Error| {
-            let why = if e.is_timeout() {
-                "timed out".to_owned()
-            } else if e.is_connect() {
-                "the connection failed".to_owned()
-            } else {
-                e.without_url().to_string()
-            };
-            format!("GET {url}: {why}")
-        };
-        let mut response = self
-            .client
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(failed)?;
-        if !response.status().is_success() {
-            return Err(format!("GET {url} answered {}", response.status()));
-        }
+        let uri: Uri = url.parse().map_err(|e| format!("GET {url}: {e}"))?;
+        let request = Request::get(uri)
+            .header(ACCEPT, "application/json")
+            .header(
+                USER_AGENT,
+                concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
+            )
+            .body(Empty::new())
+            .map_err(|e| format!("GET {url}: {e}"))?;
         let too_large = || format!("GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes");
-        if response
-            .content_length()
-            .is_some_and(|length| length > MAX_DOCUMENT_BYTES as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(failed)? {
-            if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
+        let fetch = async {
+            let response = self.client.request(request).await.map_err(|e| {
+                let why = if e.is_connect() {
+                    "the connection failed".to_owned()
+                } else {
+                    e.to_string()
+                };
+                format!("GET {url}: {why}")
+            })?;
+            if !response.status().is_success() {
+                return Err(format!("GET {url} answered {}", response.status()));
+            }
+            let declared = response
+                .headers()
+                .get(CONTENT_LENGTH)
+                .and_then(|length| length.to_str().ok()?.parse::<usize>().ok());
+            if declared.is_some_and(|length| length > MAX_DOCUMENT_BYTES) {
                 return Err(too_large());
             }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+            // Redirects are not followed: a provider's JWKS address is where its keys are.
+            let body = Limited::new(response.into_body(), MAX_DOCUMENT_BYTES)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<LengthLimitError>() {
+                        too_large()
+                    } else {
+                        format!("GET {url}: {e}")
+                    }
+                })?;
+            Ok(body.to_bytes().to_vec())
+        };
+        tokio::time::timeout(self.fetch_timeout, fetch)
+            .await
+            .map_err(|_| format!("GET {url}: no answer within {:?}", self.fetch_timeout))?
     }
 }
 
