@@ -64,49 +64,42 @@ fn is_json(content_type: &str) -> bool {
 /// value, a field the type does not have) a 422. The OpenAPI document says the same: every
 /// request body is an object without `additionalProperties` (see `core::openapi`).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let malformed = |error: serde_json::Error| {
+    let mut body: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
         AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
-    };
+    })?;
     // serde's derived structs also read a JSON array, as their fields in order, so `[]` would
     // be an empty patch.
-    if bytes.trim_ascii_start().first() != Some(&b'{') {
-        return match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-            Ok(_) => Err(AppError::invalid("", "the body must be a JSON object")),
-            Err(error) => Err(malformed(error)),
-        };
+    let Some(fields) = body.as_object_mut() else {
+        return Err(AppError::invalid("", "the body must be a JSON object"));
+    };
+    // JSON has one kind of number, and JSON Schema counts `2.0` as an integer; serde reads
+    // it into a float only.
+    for value in fields.values_mut() {
+        if let Some(whole) = value.as_f64().filter(|n| n.fract() == 0.0 && !value.is_i64()) {
+            if (i64::MIN as f64..i64::MAX as f64).contains(&whole) {
+                *value = serde_json::Value::from(whole as i64);
+            }
+        }
     }
     let mut unknown = Vec::new();
     let mut note_unknown = |path: serde_ignored::Path| unknown.push(path.to_string());
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let parsed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
-        &mut deserializer,
+        &body,
         &mut note_unknown,
     ));
-    let first = match parsed {
-        Ok(value) => {
-            deserializer.end().map_err(malformed)?;
-            if !unknown.is_empty() {
-                return Err(AppError::Validation(
-                    unknown
-                        .into_iter()
-                        .map(|field| FieldError {
-                            field,
-                            message: "is not a field of this request; check its spelling"
-                                .to_owned(),
-                        })
-                        .collect(),
-                ));
-            }
-            return Ok(value);
-        }
-        Err(error) => error,
-    };
-    // serde_json reports some shape errors as syntax errors (a number where an enum's string
-    // belongs), so only a body that is not JSON at all counts as malformed.
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return Err(malformed(first.into_inner()));
-    };
-    Err(AppError::Validation(wrong_fields::<T>(first, body)))
+    match parsed {
+        Ok(value) if unknown.is_empty() => Ok(value),
+        Ok(_) => Err(AppError::Validation(
+            unknown
+                .into_iter()
+                .map(|field| FieldError {
+                    field,
+                    message: "is not a field of this request; check its spelling".to_owned(),
+                })
+                .collect(),
+        )),
+        Err(first) => Err(AppError::Validation(wrong_fields::<T>(first, body))),
+    }
 }
 
 /// Every field of a well-formed body that does not fit `T`, as far as serde can tell: it
@@ -347,9 +340,10 @@ mod tests {
 
     #[test]
     fn every_wrong_field_is_reported() {
+        // In the order of their names: the body is read as a JSON value first.
         assert_eq!(
             fields_of::<Create>(r#"{"name": 5, "count": "x", "due_on": "soon"}"#),
-            ["name", "count", "due_on"]
+            ["count", "due_on", "name"]
         );
         // A wrong field and, once it is out of the way, the missing one.
         assert_eq!(fields_of::<Create>(r#"{"count": "x"}"#), ["count", "name"]);
@@ -370,6 +364,16 @@ mod tests {
             Err(AppError::Request(status, _)) if status == StatusCode::BAD_REQUEST
         ));
         assert!(parse_json::<Update>(b" {}").is_ok());
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        // JSON Schema's `integer` takes `2.0`; serde alone reads it only into a float.
+        assert!(serde_json::from_str::<Create>(r#"{"name": "n", "count": 2.0}"#).is_err());
+        let create = parse_json::<Create>(br#"{"name": "n", "count": -920050856.0}"#).unwrap();
+        assert_eq!(create.count, -920050856);
+        assert_eq!(fields_of::<Create>(r#"{"name": "n", "count": 2.5}"#), ["count"]);
+        assert_eq!(fields_of::<Create>(r#"{"name": "n", "count": 3e9}"#), ["count"]);
     }
 
     #[test]

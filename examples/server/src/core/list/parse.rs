@@ -14,9 +14,9 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 /// Values one `[in]` filter may list.
 pub const MAX_IN_VALUES: usize = 100;
-/// Query parameters one list request may have: far more than any real one needs (five of its
-/// own and one or two filters a field), few enough that a request of thousands is refused
-/// before any of them is looked at.
+/// Query parameters one list request may have, unless its list documents more: far more than
+/// any real one needs (five of its own and one or two filters a field), few enough that a
+/// request of thousands is refused before any of them is looked at.
 pub const MAX_PARAMETERS: usize = 64;
 /// Problems one refused request reports; past them, the answer says how many more there were.
 pub const MAX_REPORTED: usize = 20;
@@ -92,11 +92,17 @@ impl ListQuery {
             limit: DEFAULT_LIMIT,
             count: false,
         };
-        if pairs.len() > MAX_PARAMETERS {
+        // A client, or a tool reading the OpenAPI document, may send every parameter the
+        // list documents at once, and a list of many fields documents more than the bound.
+        let most = match pairs.len() > MAX_PARAMETERS {
+            true => MAX_PARAMETERS.max(spec.openapi_params().len()),
+            false => MAX_PARAMETERS,
+        };
+        if pairs.len() > most {
             return Err(AppError::Validation(vec![FieldError {
                 field: "query".to_owned(),
                 message: format!(
-                    "has {} parameters; a list takes at most {MAX_PARAMETERS}",
+                    "has {} parameters; this list takes at most {most}",
                     pairs.len()
                 ),
             }]));
@@ -306,7 +312,9 @@ impl ListSpec {
 #[cfg(test)]
 mod tests {
     use super::{MAX_PARAMETERS, MAX_REPORTED, MAX_SEARCH_CHARS};
-    use crate::core::list::fixture::{error_fields, parse, sql};
+    use crate::core::error::AppError;
+    use crate::core::list::fixture::{error_fields, key, parse, sql, tenant};
+    use crate::core::list::{ListField, ListKind, ListQuery, ListSpec};
 
     #[test]
     fn every_bad_parameter_is_named() {
@@ -356,6 +364,48 @@ mod tests {
             errors[MAX_REPORTED].message.starts_with(&more),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn every_documented_parameter_may_come_at_once() {
+        macro_rules! integers {
+            ($($name:literal),*) => {
+                &[$(ListField { name: $name, column: $name, kind: ListKind::Integer, optional: true }),*]
+            };
+        }
+        static MANY: ListSpec = ListSpec {
+            table: "many",
+            fields: integers!("a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"),
+        };
+        let params = MANY.openapi_params();
+        assert!(params.len() > MAX_PARAMETERS, "{}", params.len());
+        let pairs: Vec<(String, String)> = params
+            .iter()
+            .map(|param| {
+                let value = match param.name.as_str() {
+                    "sort" => "id",
+                    "after" => "",
+                    "id" | "id[in]" => "00000000-0000-0000-0000-000000000000",
+                    name if name.starts_with("created_at") || name.starts_with("updated_at") => {
+                        "2024-03-10T12:30:00Z"
+                    }
+                    name if name.ends_with("[null]") || name == "count" => "true",
+                    _ => "1",
+                };
+                (param.name.clone(), value.to_owned())
+            })
+            .collect();
+        let key = key();
+        let acme = tenant("acme");
+        let cursors = key.for_tenant(&acme);
+        let query = ListQuery::parse(&MANY, &pairs, &cursors).unwrap();
+        assert_eq!(query.filters.len(), params.len() - 4);
+        let one_more: Vec<(String, String)> =
+            (0..=params.len()).map(|n| (format!("p{n}"), "1".to_owned())).collect();
+        match ListQuery::parse(&MANY, &one_more, &cursors) {
+            Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "query"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
