@@ -256,11 +256,13 @@ impl KeySet {
         let too_large = || format!("GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes");
         let fetch = async {
             let response = self.client.request(request).await.map_err(|e| {
-                let why = if e.is_connect() {
-                    "the connection failed".to_owned()
-                } else {
-                    e.to_string()
-                };
+                // The client's own message is "client error (Connect)"; the cause says which.
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    why = format!("{why}: {cause}");
+                    source = cause.source();
+                }
                 format!("GET {url}: {why}")
             })?;
             if !response.status().is_success() {
