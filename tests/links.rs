@@ -73,12 +73,17 @@ fn a_link_is_a_module_every_command_knows() {
     ] {
         assert!(sql.contains(expected), "{expected:?} in {sql}");
     }
-    assert!(!sql.contains(" id UUID"), "a link has no id of its own: {sql}");
+    assert!(
+        !sql.contains(" id UUID"),
+        "a link has no id of its own: {sql}"
+    );
     // Wired after both sides' routes, which its ?counts= layer wraps.
     let registry = copy.read("src/modules/mod.rs");
     let wired = registry.find("project_tags::wire(&mut router);").unwrap();
     for side in ["projects", "tags"] {
-        let merged = registry.find(&format!("router.merge({side}::router())")).unwrap();
+        let merged = registry
+            .find(&format!("router.merge({side}::router())"))
+            .unwrap();
         assert!(merged < wired, "{registry}");
     }
     let manifest = copy.read(".scaffold/manifest.toml");
@@ -93,7 +98,10 @@ fn a_link_is_a_module_every_command_knows() {
     let before = copy.tree();
     let run = copy.run(LINK);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("`project_tags` exists already, a link"), "{run:?}");
+    assert!(
+        run.stderr.contains("`project_tags` exists already, a link"),
+        "{run:?}"
+    );
     assert!(copy.tree() == before, "a refused link changed files");
 
     let run = copy.run(&["list"]);
@@ -102,7 +110,10 @@ fn a_link_is_a_module_every_command_knows() {
     for command in [&["check"][..], &["lint"], &["upgrade", "--all"]] {
         ok(&copy.run(command));
     }
-    assert!(copy.tree() == before, "check, lint or upgrade changed a current link");
+    assert!(
+        copy.tree() == before,
+        "check, lint or upgrade changed a current link"
+    );
 
     // Its fields change like a module's, with a migration of their own.
     let run = copy.run(&["change", "module", "project_tags", "--add", "note:text?"]);
@@ -114,17 +125,25 @@ fn a_link_is_a_module_every_command_knows() {
         .cloned()
         .expect("a change migration");
     assert!(
-        copy.read(&change).contains("ALTER TABLE project_tags ADD COLUMN note TEXT"),
+        copy.read(&change)
+            .contains("ALTER TABLE project_tags ADD COLUMN note TEXT"),
         "{}",
         copy.read(&change)
     );
-    assert!(copy.read("src/modules/project_tags/models.rs").contains("pub note: Option<String>"));
+    assert!(
+        copy.read("src/modules/project_tags/models.rs")
+            .contains("pub note: Option<String>")
+    );
     ok(&copy.run(&["check"]));
 
     // A side goes only after its links.
     let run = copy.run(&["destroy", "module", "tags"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("`project_tags` (field --link projects:tags)"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("`project_tags` (field --link projects:tags)"),
+        "{run:?}"
+    );
     ok(&copy.run(&["destroy", "module", "project_tags", "--force"]));
     assert!(!copy.read("src/modules/mod.rs").contains("project_tags"));
     ok(&copy.run(&["destroy", "module", "tags"]));
@@ -134,7 +153,14 @@ fn a_link_is_a_module_every_command_knows() {
 #[test]
 fn a_self_link_names_its_two_directions() {
     let copy = with_sides();
-    let run = copy.run(&["new", "link", "people", "people", "--as", "followers:following"]);
+    let run = copy.run(&[
+        "new",
+        "link",
+        "people",
+        "people",
+        "--as",
+        "followers:following",
+    ]);
     ok(&run);
     for expected in [
         "module  person_people  (table person_people)",

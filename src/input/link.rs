@@ -83,7 +83,10 @@ impl LinkSpec {
                 })?;
                 let direction = |word: &str| {
                     let problem = if !idents::is_loose_identifier(word) {
-                        Some("start with a letter and use only letters, digits, `_` or `-`".to_owned())
+                        Some(
+                            "start with a letter and use only letters, digits, `_` or `-`"
+                                .to_owned(),
+                        )
                     } else {
                         let snake = word.to_snake_case();
                         idents::is_rust_keyword(&snake)
