@@ -580,6 +580,12 @@ async fn the_keys_are_discovered_from_the_issuer() {
     let (app, tenant) = start(&vars(&issuer)).await;
     let mut claims = claims(&tenant);
     claims["iss"] = json!(issuer);
+    // AUTH_AUDIENCE is not set: a token naming an audience is refused, and told why.
+    assert_refused(
+        list(&app, &key.sign(&claims)).await,
+        StatusCode::UNAUTHORIZED,
+        "AUTH_AUDIENCE is not set",
+    );
     claims.as_object_mut().unwrap().remove("aud");
     assert_eq!(list(&app, &key.sign(&claims)).await.0, StatusCode::OK);
     assert_eq!(

@@ -356,7 +356,10 @@ impl Provider {
             &key.decoding,
             &validation,
         )
-        .map_err(|e| AppError::Unauthorized(rejected_provider_token(e.kind())))?
+        .map_err(|e| {
+            let audience = self.validation.aud.is_some();
+            AppError::Unauthorized(rejected_provider_token(e.kind(), audience))
+        })?
         .claims;
         self.claims.map(&claims).map_err(|why| refused(&why))
     }
@@ -426,9 +429,16 @@ fn rejected_header(token: &str, kind: &jsonwebtoken::errors::ErrorKind) -> Strin
 
 /// Why a provider's token was refused; as [`rejected_token`], but its signature is the
 /// provider's and its claims the provider's own.
-fn rejected_provider_token(kind: &jsonwebtoken::errors::ErrorKind) -> String {
+fn rejected_provider_token(kind: &jsonwebtoken::errors::ErrorKind, audience: bool) -> String {
     use jsonwebtoken::errors::ErrorKind;
     match kind {
+        // A provider serves many services, so its tokens name one; this server refuses them
+        // until it is told its own.
+        ErrorKind::InvalidAudience if !audience => "invalid bearer token: it names an audience \
+                                                    (`aud`) and AUTH_AUDIENCE is not set: set \
+                                                    it to this API's identifier at the \
+                                                    identity provider"
+            .to_owned(),
         ErrorKind::InvalidSignature => "invalid bearer token: its signature does not match the \
                                         identity provider's key it names"
             .to_owned(),
