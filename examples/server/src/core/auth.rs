@@ -108,6 +108,12 @@ impl Keys {
         let Some(provider) = &config.provider else {
             return Ok(keys);
         };
+        if config.accepts_hs256() {
+            tracing::warn!(
+                "JWT_SECRET is set beside the identity provider: HS256 tokens signed with it \
+                 (`server token`'s) are accepted too. Leave it unset in production."
+            );
+        }
         let keys = keys.with_provider(provider, config.accepts_hs256())?;
         if let Some(provider) = &keys.provider {
             provider.keys.refresh(None).await;
