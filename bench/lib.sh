@@ -11,6 +11,7 @@
 #   BENCH_OUT=target/bench/<server>             logs, wrk output and report.md
 #   SERVER=path/to/server                       run this server binary instead of building
 #                                               this tree's (an older build to compare with)
+#   WRK_SCRIPT=bench/projects.lua               the wrk script run_scenario runs
 
 BENCH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TENANTS=${TENANTS:-4}
@@ -69,6 +70,20 @@ setup_database() {
         -c "CREATE DATABASE $BENCH_DB OWNER scaffold"
     export DATABASE_URL=${admin_url%/*}/$BENCH_DB
     PG_VERSION=$(psql "$DATABASE_URL" -Atc "SHOW server_version")
+}
+
+# $1: a commit. Prints the folder its tree is extracted to (once), target/bench/src-<commit>:
+# a build of a commit, while the working tree is being edited by others.
+commit_sources() {
+    local src
+    src=$BENCH_ROOT/target/bench/src-$(git -C "$BENCH_ROOT" rev-parse --short "$1")
+    if [[ ! -d $src ]]; then
+        rm -rf "$src.tmp"
+        mkdir -p "$src.tmp"
+        git -C "$BENCH_ROOT" archive "$1" | tar -C "$src.tmp" -xf -
+        mv "$src.tmp" "$src"
+    fi
+    echo "$src"
 }
 
 build_server() {
@@ -212,14 +227,14 @@ wait_for_quiet() {
     log "WARNING: the machine stayed busy with other work for ${QUIET_WAIT}s; measuring anyway"
 }
 
-# $1: base URL, $2: scenario, $3: projects.lua's scenario for it (default: the same). A warm-up
+# $1: base URL, $2: scenario, $3: the wrk script's scenario for it (default: the same). A warm-up
 # run (discarded), then the measured run; appends a row to RESULTS and one to CPU_RESULTS.
 run_scenario() {
     local url=$1 scenario=$2 wrk_scenario=${3:-$2} out=$BENCH_OUT/wrk-$2.txt
     wait_for_quiet
     log "$scenario: warm-up $WARMUP, then $DURATION"
     BENCH_SCENARIO=$wrk_scenario BENCH_DATA=$DATA_FILE \
-        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "$BENCH_ROOT/bench/projects.lua" "$url" >/dev/null
+        wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" --timeout "$TIMEOUT" -s "${WRK_SCRIPT:-$BENCH_ROOT/bench/projects.lua}" "$url" >/dev/null
 
     local machine_before start end
     process_ticks $(server_pids) >"$out.server-before"
@@ -230,7 +245,7 @@ run_scenario() {
     local TIMEFORMAT='%U %S'
     { time BENCH_SCENARIO=$wrk_scenario BENCH_DATA=$DATA_FILE \
         wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --timeout "$TIMEOUT" --latency \
-        -s "$BENCH_ROOT/bench/projects.lua" "$url" >"$out"; } 2>"$out.time"
+        -s "${WRK_SCRIPT:-$BENCH_ROOT/bench/projects.lua}" "$url" >"$out"; } 2>"$out.time"
     end=$(date +%s.%N)
     local machine_after
     process_ticks $(server_pids) >"$out.server-after"

@@ -63,9 +63,14 @@ fn request_connect_options(options: &PgConnectOptions, limits: &Limits) -> PgCon
         .statement_cache_capacity(STATEMENT_CACHE)
 }
 
-/// Prepared statements kept per connection: a module's half a dozen statements for a few
-/// hundred tenants. Beyond it, the least recently used is closed (one more round trip).
-const STATEMENT_CACHE: usize = 1024;
+/// Prepared statements kept per connection; beyond it, the least recently used is closed and
+/// the next use prepares and plans it again. Under load a request takes the first connection
+/// free, so every connection sees nearly every tenant, not only its group's: three modules
+/// are 8 statements per tenant, 8,000 at 1,000 tenants. At 1,024 most requests re-prepared
+/// theirs and `bench/mixed.sh` kept 48% of the 4-tenant throughput; at 8,192, 82% (see
+/// bench/README.md). A statement costs its backend about 10 KB, so this also bounds what
+/// statements hold per backend, to about 80 MB.
+const STATEMENT_CACHE: usize = 8192;
 
 /// The server's database: the request pool, a separate connection for `/readyz`, and the
 /// bookkeeping that bounds waits. Cloning shares it. Module code can hold one but never gets
