@@ -47,10 +47,14 @@ if ! cmp -s "$requirements" "$venv/requirements.txt" 2>/dev/null; then
 fi
 
 if [ -z "$binary" ]; then
-    # A workspace (this repository) or an app of its own: either way, the package `server`.
-    cargo build --quiet --manifest-path "$root/Cargo.toml" -p server --bin server
-    binary="$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" |
-        "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/server"
+    # This repository's reference server, or an app made by `scaffold new app` (whose package
+    # and binary carry the app's name).
+    manifest="$root/Cargo.toml"
+    [ -f "$root/examples/server/Cargo.toml" ] && manifest="$root/examples/server/Cargo.toml"
+    name="$(sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1)"
+    cargo build --quiet --manifest-path "$manifest" --bin "$name"
+    binary="$(cargo metadata --format-version 1 --no-deps --manifest-path "$manifest" |
+        "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/$name"
 fi
 
 # A secret of this run only: its tokens are worth nothing after it.
