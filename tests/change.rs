@@ -794,6 +794,18 @@ fn bad_changes_leave_the_tree_untouched() {
             "cannot rename `title` to `legacy_code`: `legacy_code` is already a field",
         ),
         (
+            &["change", "module", "tasks", "--owned"],
+            "its column `owner_id` is one that --audit --owned adds",
+        ),
+        (
+            &["change", "module", "tasks", "--audit", "--add", "x:int?"],
+            "change the fields and the options in two runs",
+        ),
+        (
+            &["change", "module", "tasks", "--no-audit"],
+            "nothing to change: `tasks` already has no options",
+        ),
+        (
             &["change", "module", "tasks", "--add", "points:int"],
             "`points` is required, and the table may already hold rows",
         ),
@@ -879,4 +891,99 @@ fn defaults_are_part_of_the_field_grammar() {
     ] {
         project.fails_with(&["new", "module", "tasks", word], &[expected]);
     }
+}
+
+/// The `--X`/`--no-X` options of `change module`: recorded in the command, each run with its
+/// migration, refusals that leave the tree alone.
+#[test]
+fn options_are_turned_on_and_off_with_a_migration_each() {
+    let project = Project::copy();
+    ok(&project.run(&["new", "module", "notes", "title:string", "--private"]));
+    let command = |project: &Project| {
+        let manifest = project.read(".scaffold/manifest.toml");
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("command = \"notes"));
+        line.unwrap().to_owned()
+    };
+    assert_eq!(
+        command(&project),
+        "command = \"notes title:string --audit --owned --private\""
+    );
+    let migrations = |project: &Project| -> Vec<String> {
+        let dir = project.path("migrations/tenant");
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with("_change_notes.sql"))
+            .collect();
+        names.sort();
+        names
+    };
+    let last = |project: &Project| {
+        let name = migrations(project).pop().unwrap();
+        project.read(&format!("migrations/tenant/{name}"))
+    };
+
+    ok(&project.run(&["change", "module", "notes", "--soft-delete"]));
+    assert_eq!(
+        last(&project),
+        "-- Notes: changed by `scaffold change module notes --soft-delete`.\n\
+         ALTER TABLE notes ADD COLUMN deleted_at TIMESTAMPTZ;\n\
+         ALTER TABLE notes ADD COLUMN deleted_by TEXT;\n"
+    );
+    assert!(command(&project).ends_with("--private --soft-delete\""));
+
+    let before = project.tree();
+    let refused = project.run(&["change", "module", "notes", "--no-audit"]);
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(
+        refused.stderr.contains("--owned needs --audit"),
+        "{refused:?}"
+    );
+    let refused = project.run(&["change", "module", "notes", "--no-soft-delete"]);
+    assert!(
+        refused.stderr.contains(
+            "dropping `deleted_at`, `deleted_by` from `notes` deletes that data in every \
+             tenant, and the rows marked deleted with it; pass --yes"
+        ),
+        "{refused:?}"
+    );
+    assert!(common::changed(&before, &project.tree()).is_empty());
+
+    ok(&project.run(&[
+        "change",
+        "module",
+        "notes",
+        "--no-private",
+        "--no-owned",
+        "--yes",
+    ]));
+    assert_eq!(
+        last(&project),
+        "-- Notes: changed by `scaffold change module notes --no-owned --no-private`.\n\
+         DROP INDEX notes_owner_id_idx;\n\
+         ALTER TABLE notes DROP COLUMN owner_id;\n"
+    );
+    assert_eq!(
+        command(&project),
+        "command = \"notes title:string --audit --soft-delete\""
+    );
+    assert_eq!(migrations(&project).len(), 2);
+}
+
+#[test]
+fn scaffold_toml_turns_options_on_for_new_modules() {
+    let project = Project::copy();
+    let config = project.read("scaffold.toml");
+    project.write(
+        "scaffold.toml",
+        &format!("{config}\n[modules]\naudit = true\n"),
+    );
+    ok(&project.run(&["new", "module", "notes", "title:string"]));
+    let manifest = project.read(".scaffold/manifest.toml");
+    assert!(
+        manifest.contains("command = \"notes title:string --audit\""),
+        "{manifest}"
+    );
 }

@@ -10,9 +10,10 @@
 mod common;
 mod example_server;
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use example_server::{ServerCopy, cargo, file_lines};
 
@@ -146,6 +147,24 @@ const MODULES: &[&[&str]] = &[
         "pinned:bool=false",
         "weight:float?=1.5",
     ],
+    // Who did what: each option alone, and all of them together with refs between them.
+    &["journals", "title:string", "--audit"],
+    &["posts", "title:string", "journal:ref(journals)?", "--owned"],
+    &["drafts", "title:string(60):unique", "--private"],
+    &[
+        "bins",
+        "label:string(30):unique",
+        "code:int?:unique",
+        "--soft-delete",
+    ],
+    &[
+        "vaults",
+        "name:string(40):unique",
+        "post:ref(posts,cascade)?",
+        "bin:ref(bins)?",
+        "--private",
+        "--soft-delete",
+    ],
 ];
 
 /// `scaffold new link` arguments, after `MODULES`.
@@ -172,6 +191,11 @@ const TABLES: &[&str] = &[
     "keywords",
     "reserved_words",
     "notes",
+    "journals",
+    "posts",
+    "drafts",
+    "bins",
+    "vaults",
     "settings",
     "combinations",
 ];
@@ -317,15 +341,81 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
         let ran = example_server::generated_tests_passed(&copy.root, module, &output);
         eprintln!("    {module}: {ran} generated tests passed");
     }
+    let tested = started.elapsed();
+    conformance(&copy);
+    openapi_drift(&copy);
     eprintln!(
-        "end to end: generated in {generated:.2?}, fmt + clippy + test in {:.2?}",
-        started.elapsed() - generated
+        "end to end: generated in {generated:.2?}, fmt + clippy + test in {:.2?}, \
+         conformance in {:.2?}",
+        tested - generated,
+        started.elapsed() - tested
+    );
+}
+
+/// The copy's `openapi.json` is examples/server's, and its modules changed the API: its drift
+/// test fails, saying how to refresh the file, and passes once it is refreshed.
+fn openapi_drift(copy: &ServerCopy) {
+    let drift_test = |refresh: bool| {
+        let mut command = Command::new(env!("CARGO"));
+        command
+            .args(["test", "--test", "openapi"])
+            .current_dir(&copy.root)
+            .env("CARGO_TARGET_DIR", example_server::target_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if refresh {
+            command.env("UPDATE_OPENAPI", "1");
+        }
+        let child = command.spawn().expect("cargo runs");
+        common::wait_within(child, Duration::from_secs(600), false)
+            .unwrap_or_else(|killed| panic!("cargo test --test openapi ran too long: {killed:?}"))
+    };
+    let stale = drift_test(false);
+    let said = String::from_utf8_lossy(&stale.stdout).into_owned();
+    assert!(!stale.status.success(), "the stale document passed: {said}");
+    assert!(said.contains("UPDATE_OPENAPI=1"), "{said}");
+    assert!(drift_test(true).status.success());
+    assert!(copy.read("openapi.json").contains("\"/api/tasks/{id}\""));
+    let refreshed = drift_test(false);
+    assert!(refreshed.status.success(), "{refreshed:?}");
+}
+
+/// The copy's server, every module in it, checked against its own OpenAPI document by
+/// `scripts/conformance.sh` (Schemathesis, all checks): any finding fails the test.
+fn conformance(copy: &ServerCopy) {
+    cargo(&copy.root, &["build", "--bin", "server_e2e"]);
+    let binary = example_server::target_dir().join("debug/server_e2e");
+    let script = example_server::workspace_dir().join("scripts/conformance.sh");
+    let mut command = Command::new("bash");
+    command
+        .arg(&script)
+        .arg("--binary")
+        .arg(&binary)
+        .args(["--seconds", "180", "--seed", "1"])
+        .env("DATABASE_URL", server::testing::fresh_database())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own group, so that a kill at the limit takes the server it started too.
+        .process_group(0);
+    let child = command.spawn().expect("bash runs the conformance script");
+    // The budget, plus installing Schemathesis on a fresh machine and starting the server.
+    let output = common::wait_within(child, Duration::from_secs(900), true)
+        .unwrap_or_else(|killed| panic!("{} ran past 15 minutes: {killed:?}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed: a finding, or it could not run:\n{}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
 /// `scaffold change module` on a module whose table holds rows in two tenants and whose
 /// files carry hand edits: the real binary migrates before and after, and the rows keep
-/// their data under renamed columns, with defaults filled in. What follows (fmt, clippy, the
+/// their data under renamed columns, with defaults filled in, through options turned on and
+/// off. What follows (fmt, clippy, the
 /// module's regenerated tests) runs on the changed module.
 fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
     const SERVICE: &str = "src/modules/notes/service.rs";
@@ -395,6 +485,15 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
         "--yes",
     ]);
     assert_eq!(run.code, 0, "{run:?}");
+    // The options, turned on and off on the same rows: each run its own migration.
+    for flags in [
+        &["--audit", "--soft-delete"][..],
+        &["--no-soft-delete", "--yes"],
+        &["--private"],
+    ] {
+        let run = copy.run(&[&["change", "module", "notes"], flags].concat());
+        assert_eq!(run.code, 0, "{run:?}");
+    }
     assert!(copy.read(SERVICE).ends_with(service_edit), "hand edit lost");
     assert!(copy.read(TESTS).ends_with(tests_edit), "hand edit lost");
     for command in ["lint", "check"] {
@@ -423,6 +522,17 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
             ),
         );
         assert_eq!(columns, "0\n");
+        let added = psql(
+            &database,
+            &format!(
+                "SELECT string_agg(column_name, ',' ORDER BY column_name), \
+                 count(*) FILTER (WHERE column_name LIKE 'deleted%') \
+                 FROM information_schema.columns WHERE table_schema = 'tenant_{tenant}' \
+                 AND table_name = 'notes' AND column_name IN ('created_by', 'updated_by', \
+                 'owner_id', 'deleted_at', 'deleted_by')"
+            ),
+        );
+        assert_eq!(added, "created_by,owner_id,updated_by|0\n");
     }
     // The new rules hold in the database: a value the enum gained is accepted, and a
     // headline longer than before is too.

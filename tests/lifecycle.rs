@@ -51,7 +51,8 @@ fn new_records_the_module_in_the_manifest() {
     let manifest = project.read(MANIFEST);
     for expected in [
         "version = 1\n",
-        "[modules.tasks]\ncommand = \"tasks title:string(120) owner:ref(users)?\"\ntemplates = ",
+        "[modules.tasks]\ncommand = \"tasks title:string(120) owner:ref(users)?\"\nshape = 2\n\
+         templates = ",
         &format!("\"{MIGRATION}\" = "),
         &format!("\"{MODELS}\" = "),
         "file = \"src/modules/mod.rs\"\nmarker = \"scaffold:modules\"\nline = \"pub mod tasks;\"",
@@ -77,6 +78,58 @@ fn new_records_the_module_in_the_manifest() {
             .read(".scaffold/.gitattributes")
             .contains("linguist-generated")
     );
+}
+
+#[test]
+fn upgrade_brings_a_table_of_an_older_shape_forward_with_a_migration() {
+    let project = with_tasks();
+    // As recorded before the table shape had `version`: no shape in the manifest.
+    edit(&project, MANIFEST, "shape = 2\n", "");
+    let upgrade_migrations = || -> Vec<PathBuf> {
+        let dir = project.path("migrations/tenant");
+        let mut found: Vec<PathBuf> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.to_string_lossy().ends_with("_upgrade_tasks.sql"))
+            .collect();
+        found.sort();
+        found
+    };
+    let create = project.read(MIGRATION);
+    let check = project.run(&["check"]);
+    fails(&check);
+    assert!(
+        check.stdout.contains("tasks: its table has shape 1"),
+        "{check:?}"
+    );
+
+    let run = project.run(&["upgrade", "--all"]);
+    ok(&run);
+    let written = upgrade_migrations();
+    assert_eq!(written.len(), 1, "{run:?}");
+    assert_eq!(
+        fs::read_to_string(&written[0]).unwrap(),
+        "-- Tasks: brought to the current table shape by `scaffold upgrade`.\n\
+         ALTER TABLE tasks ADD COLUMN version BIGINT NOT NULL DEFAULT 1;\n"
+    );
+    assert!(run.stdout.contains("_upgrade_tasks.sql"), "{run:?}");
+    assert_eq!(
+        project.read(MIGRATION),
+        create,
+        "the applied create migration changed"
+    );
+    let manifest = project.read(MANIFEST);
+    assert!(
+        manifest.contains("shape = 2\ncreate_shape = 1\n"),
+        "{manifest}"
+    );
+
+    // Now current: a second upgrade writes nothing, and regenerating keeps both shapes.
+    let tree = project.tree();
+    ok(&project.run(&["upgrade", "--all"]));
+    assert_eq!(upgrade_migrations(), written);
+    assert!(changed(&tree, &project.tree()).is_empty());
+    ok(&project.run(&["check"]));
 }
 
 #[test]

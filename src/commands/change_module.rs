@@ -32,20 +32,40 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         rename: &args.rename,
         alter: &args.alter,
     };
-    if request.add.is_empty()
+    let fields_change = !(request.add.is_empty()
         && request.remove.is_empty()
         && request.rename.is_empty()
-        && request.alter.is_empty()
-    {
+        && request.alter.is_empty());
+    let (on, off) = args.option_flags();
+    let options_change = !on.is_empty() || !off.is_empty();
+    if !fields_change && !options_change {
         anyhow::bail!(
             "nothing to change: give at least one of --add FIELD, --remove FIELD_NAME, --rename \
-             OLD:NEW or --alter FIELD (see `scaffold change module --help`)"
+             OLD:NEW, --alter FIELD, or an option such as --audit or --no-soft-delete (see \
+             `scaffold change module --help`)"
         );
+    }
+    if fields_change && options_change {
+        anyhow::bail!(
+            "change the fields and the options in two runs: each makes its own migration\n\
+             nothing was changed"
+        );
+    }
+    let options = old
+        .options
+        .changed(&on, &off)
+        .map_err(|error| anyhow::anyhow!("{error}\nnothing was changed"))?;
+    if options_change && options == old.options {
+        let now = match old.options.flags() {
+            flags if flags.is_empty() => "no options".to_owned(),
+            flags => flags.join(" "),
+        };
+        anyhow::bail!("nothing to change: `{module}` already has {now}");
     }
     let change = SpecDiff::new(
         &old,
         request,
-        &spec_diff::parser(&old, words.request(), &ws.facts),
+        &spec_diff::parser(&old, words.request(), options, &ws.facts),
     )?;
 
     let renderer = ws.renderer()?;
@@ -72,7 +92,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     }
     println!();
 
-    if !change.removed.is_empty() && !args.dry_run {
+    if !args.dry_run {
         confirm_removal(&change, args.yes)?;
     }
 
@@ -150,17 +170,33 @@ fn refuse_unresolved(ws: &Workspace, module: &str) -> anyhow::Result<()> {
     )
 }
 
+/// Asks before a change drops data: removed fields, the columns of options turned off, and
+/// the rows that soft delete kept.
 fn confirm_removal(change: &SpecDiff, yes: bool) -> anyhow::Result<()> {
-    let columns: Vec<String> = change
+    let (old, new) = (change.old.options, change.new.options);
+    let kept = new.columns();
+    let mut columns: Vec<String> = change
         .removed
         .iter()
         .map(|&i| format!("`{}`", change.old.fields[i].column()))
         .collect();
-    let what = format!(
+    columns.extend(
+        old.columns()
+            .into_iter()
+            .filter(|column| !kept.contains(column))
+            .map(|column| format!("`{column}`")),
+    );
+    if columns.is_empty() {
+        return Ok(());
+    }
+    let mut what = format!(
         "dropping {} from `{}` deletes that data in every tenant",
         columns.join(", "),
         change.new.names.module
     );
+    if old.soft_delete && !new.soft_delete {
+        what.push_str(", and the rows marked deleted with it");
+    }
     if yes {
         return Ok(());
     }
@@ -190,5 +226,8 @@ fn change_command(module: &str, args: &ChangeModule) -> String {
     flag("remove", &args.remove);
     flag("rename", &args.rename);
     flag("alter", &args.alter);
+    let (on, off) = args.option_flags();
+    words.extend(on.iter().map(|flag| flag.to_string()));
+    words.extend(off.iter().map(|flag| format!("--no-{}", &flag[2..])));
     words.join(" ")
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::input::hints;
+use crate::input::spec::TABLE_SHAPE;
 use crate::write::lifecycle::{self, FileState, ModuleStatus, Workspace};
 use crate::write::manifest;
 
@@ -105,6 +106,12 @@ pub fn findings(status: &ModuleStatus) -> Vec<String> {
         ));
     }
     let behind = &status.behind;
+    if let Some(shape) = behind.shape {
+        out.push(format!(
+            "{name}: its table has shape {shape}, older than the shape {TABLE_SHAPE} the current \
+             templates need; run `{upgrade}`, which writes the migration"
+        ));
+    }
     if let Some(error) = &behind.error {
         out.push(format!("{name}: cannot be rendered again: {error}"));
     } else if !behind.files.is_empty() || !behind.injections.is_empty() {

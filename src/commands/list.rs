@@ -6,6 +6,7 @@ use std::path::Path;
 use console::style;
 
 use crate::input::hints;
+use crate::input::spec::TABLE_SHAPE;
 use crate::write::lifecycle::{self, FileState, ModuleStatus, TreeFinding, Workspace};
 use crate::write::manifest;
 
@@ -87,6 +88,9 @@ pub fn describe(status: &ModuleStatus) -> String {
     } else if behind.is_behind() {
         let mut what: Vec<String> = behind.files.clone();
         what.extend(behind.injections.iter().cloned());
+        if let Some(shape) = behind.shape {
+            what.push(format!("its table (shape {shape}, not {TABLE_SHAPE})"));
+        }
         let text = if what.is_empty() {
             "templates changed since; its files would not change".to_string()
         } else {

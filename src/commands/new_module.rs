@@ -9,6 +9,7 @@ use crate::generate::plan::{self, MigrationVersion, Op};
 use crate::generate::render::{Renderer, TemplateSet};
 use crate::input::cli::NewModule;
 use crate::input::names::NameRequest;
+use crate::input::options::ModuleOptions;
 use crate::input::project::Project;
 use crate::input::project::ProjectFacts;
 use crate::input::prompt;
@@ -33,13 +34,21 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         singular: args.singular.as_deref(),
         plural: args.plural.as_deref(),
     };
+    let defaults = project.config.modules;
+    let flags = args.options;
+    let options = ModuleOptions {
+        audit: flags.audit || defaults.audit,
+        owned: flags.owned || defaults.owned,
+        private: flags.private || defaults.private,
+        soft_delete: flags.soft_delete || defaults.soft_delete,
+    };
     let parse = |fields: &[String]| {
         let request = SpecRequest {
             names,
             fields,
             with_tests: !args.no_tests,
         };
-        ModuleSpec::parse(request, &facts)
+        ModuleSpec::parse(request, &facts).and_then(|spec| spec.with_options(options))
     };
 
     let fields = if !args.fields.is_empty() {
@@ -52,16 +61,20 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let spec = parse(&fields)?;
     let previous = recorded.modules.get(&spec.names.module);
     let fields: Vec<String> = spec.fields.iter().map(|field| field.syntax()).collect();
-    // Other options (`--no-tests`, say) only change code; other fields would change the table.
-    if let Some(previous) = previous.filter(|record| record.words().fields != fields) {
+    // Other options (`--no-tests`, say) only change code; other fields or row options would
+    // change the table.
+    let other_table = |record: &&ModuleRecord| {
+        record.words().fields != fields || record.words().options != spec.options
+    };
+    if let Some(previous) = previous.filter(other_table) {
         let module = &spec.names.module;
         anyhow::bail!(
             "`{module}` exists with other fields: it was generated as `scaffold new module {}`.\n\
              Generating it again would rewrite its migration, which databases may have applied, \
              and drop your edits. Change it instead, which writes a new migration and keeps \
              your edits, e.g.:\n  scaffold change module {module} --add FIELD --remove \
-             FIELD_NAME --rename OLD:NEW --alter FIELD\nor remove it first with `scaffold \
-             destroy module {module}`",
+             FIELD_NAME --rename OLD:NEW --alter FIELD --audit --no-soft-delete\nor remove it \
+             first with `scaffold destroy module {module}`",
             previous.command
         );
     }
@@ -83,7 +96,8 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     if let Some(previous) = previous.filter(|record| record.has_create_history()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();
-        let mut created = ModuleSpec::parse(words.request(), &facts)?;
+        let mut created =
+            ModuleSpec::parse(words.request(), &facts)?.with_options(words.options)?;
         created.shape = previous.create_shape();
         if let Some(content) = plan::create_migration(&created, &renderer)? {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);

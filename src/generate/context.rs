@@ -14,6 +14,7 @@ use crate::generate::ddl::{self, ConstraintNames};
 use crate::generate::link_context::LinkView;
 use crate::input::fields::{EnumVariant, Field, FieldType};
 use crate::input::names::ModuleNames;
+use crate::input::options::ModuleOptions;
 use crate::input::spec::ModuleSpec;
 
 /// The query parameters of a list that are not filters (`core::list::RESERVED`).
@@ -55,6 +56,14 @@ pub struct ModuleContext<'a> {
     /// The definitions of the columns after the fields (`created_at`, ..., `version`), for
     /// the table's shape (see `ddl::system_columns`).
     pub system_columns: Vec<&'static str>,
+    /// The `CREATE INDEX` statements the options need (`owner_id`'s).
+    pub option_indexes: Vec<String>,
+    /// `audit`, `owned`, `private`, `soft_delete`: see `input::options`.
+    pub options: ModuleOptions,
+    /// `<module>:admin`: lifts the owner and private rules, lists deleted rows.
+    pub admin_permission: String,
+    /// The columns the options add, in table order: `created_by`, ..., `deleted_by`.
+    pub option_columns: Vec<OptionColumn>,
     /// The JSON names of some groups of `fields`, in field order, for lists that templates
     /// write out (`["title", "done"]`). A loop that needs more of each field goes over
     /// `fields` with an `if`.
@@ -62,6 +71,35 @@ pub struct ModuleContext<'a> {
     /// For a link: its sides, columns and directions (see `link_context`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkView<'a>>,
+}
+
+/// A column an option adds, as the model, the response and the list see it.
+#[derive(Debug, Serialize)]
+pub struct OptionColumn {
+    pub name: &'static str,
+    /// Always optional: rows from before the option have none.
+    pub rust_type: &'static str,
+    /// `ListKind::UserId` for who, `ListKind::DateTime` for when.
+    pub list_kind: &'static str,
+}
+
+impl OptionColumn {
+    fn new(name: &'static str) -> Self {
+        let when = name.ends_with("_at");
+        Self {
+            name,
+            rust_type: if when {
+                "Option<DateTime<Utc>>"
+            } else {
+                "Option<String>"
+            },
+            list_kind: if when {
+                "ListKind::DateTime"
+            } else {
+                "ListKind::UserId"
+            },
+        }
+    }
 }
 
 /// See [`ModuleContext::json_names`]. Grouped here rather than with Tera's `filter` in the
@@ -227,7 +265,7 @@ impl<'a> ModuleContext<'a> {
         let mut fields: Vec<FieldView> = spec
             .fields
             .iter()
-            .map(|field| FieldView::new(field, names))
+            .map(|field| FieldView::new(field, names, spec.options.soft_delete))
             .collect();
         let targets: Vec<Option<&ModuleNames>> = fields.iter().map(|f| f.target).collect();
         for field in &mut fields {
@@ -267,7 +305,16 @@ impl<'a> ModuleContext<'a> {
             has_defaults: any(|f| f.has_default),
             has_search: any(|f| f.searchable),
             sort_index: ddl::sort_index(&names.module),
-            system_columns: ddl::system_columns(spec.shape),
+            system_columns: ddl::system_columns(spec.shape, spec.options),
+            option_indexes: ddl::option_indexes(&names.module, spec.options),
+            options: spec.options,
+            admin_permission: format!("{}:admin", names.module),
+            option_columns: spec
+                .options
+                .columns()
+                .into_iter()
+                .map(OptionColumn::new)
+                .collect(),
             json_names: FieldGroups::new(&fields),
             fields,
             link: spec.link.as_ref().map(|link| LinkView::new(spec, link)),
@@ -280,7 +327,7 @@ impl<'a> ModuleContext<'a> {
 }
 
 impl<'a> FieldView<'a> {
-    fn new(field: &'a Field, module: &'a ModuleNames) -> Self {
+    fn new(field: &'a Field, module: &'a ModuleNames, soft_delete: bool) -> Self {
         let ty = &field.ty;
         let rust_type = ty.rust_type();
         let [sample, sample_alt] = ty.samples().map(|value| value.to_string());
@@ -354,8 +401,11 @@ impl<'a> FieldView<'a> {
             has_default: field.default.is_some(),
             default_rust: field.default_rust(),
             default_sql: field.default_sql(),
-            definition: ddl::definition(&module.module, field),
-            create_index: ddl::create_index(&module.module, field),
+            definition: ddl::definition(&module.module, field, soft_delete),
+            create_index: match soft_delete && field.unique {
+                true => Some(ddl::unique_index(&module.module, field)),
+                false => ddl::create_index(&module.module, field),
+            },
             list_kind: ty.list_kind(),
             eq_param,
             filters: ty.filters(field.optional),

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::input::fields::{Field, FieldType};
+use crate::input::options::ModuleOptions;
 
 /// The names of a column's constraints and index, as PostgreSQL would choose them itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -61,10 +62,104 @@ const SYSTEM_COLUMNS: &[SystemColumn] = &[
     },
 ];
 
-/// The definitions of the columns a table of `shape` has after its fields.
-pub fn system_columns(shape: u32) -> Vec<&'static str> {
+/// The definitions of the columns a table of `shape` with `options` has after its fields.
+pub fn system_columns(shape: u32, options: ModuleOptions) -> Vec<&'static str> {
     let present = SYSTEM_COLUMNS.iter().filter(|c| c.since <= shape);
-    present.map(|c| c.definition).collect()
+    let mut columns: Vec<&str> = present.map(|c| c.definition).collect();
+    columns.extend(
+        option_columns(options)
+            .into_iter()
+            .map(|(_, definition)| definition),
+    );
+    columns
+}
+
+/// The columns `options` add: name and definition. Nullable: rows from before an option was
+/// turned on have no author, owner or deletion.
+fn option_columns(options: ModuleOptions) -> Vec<(&'static str, &'static str)> {
+    let definition = |column: &str| match column {
+        "created_by" => "created_by TEXT",
+        "updated_by" => "updated_by TEXT",
+        "owner_id" => "owner_id TEXT",
+        "deleted_at" => "deleted_at TIMESTAMPTZ",
+        "deleted_by" => "deleted_by TEXT",
+        other => unreachable!("no definition for {other}"),
+    };
+    let columns = options.columns();
+    columns.into_iter().map(|c| (c, definition(c))).collect()
+}
+
+/// The indexes `options` need beyond the fields': `?owner=me` and the owner rules look rows
+/// up by owner, in the lists' order.
+pub fn option_indexes(table: &str, options: ModuleOptions) -> Vec<String> {
+    let mut indexes = Vec::new();
+    if options.owned {
+        let index = ConstraintNames::new(table, "owner_id").index;
+        indexes.push(format!(
+            "CREATE INDEX {index} ON {table} (owner_id, created_at, id);"
+        ));
+    }
+    indexes
+}
+
+/// With soft delete, a unique field is unique among live rows only: a partial unique index
+/// (named as the constraint would be, so that a 409 names the field either way).
+pub fn unique_index(table: &str, field: &Field) -> String {
+    let names = ConstraintNames::new(table, &field.column());
+    format!(
+        "CREATE UNIQUE INDEX {} ON {table} ({}) WHERE deleted_at IS NULL;",
+        names.unique,
+        field.sql_column()
+    )
+}
+
+/// The statements that take `table` from `old` options to `new`: columns and indexes added or
+/// dropped, and, when soft delete comes or goes, the unique fields' uniqueness moved between a
+/// constraint and a partial index. Turning soft delete off deletes the rows it had kept.
+pub fn option_statements(
+    table: &str,
+    old: ModuleOptions,
+    new: ModuleOptions,
+    unique: &[&Field],
+) -> Vec<String> {
+    let mut sql = Vec::new();
+    let (before, after) = (option_columns(old), option_columns(new));
+    if old.soft_delete && !new.soft_delete {
+        sql.push(format!("DELETE FROM {table} WHERE deleted_at IS NOT NULL;"));
+        for field in unique {
+            let names = ConstraintNames::new(table, &field.column());
+            sql.push(format!("DROP INDEX {};", names.unique));
+            sql.push(format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE ({});",
+                names.unique,
+                field.sql_column()
+            ));
+        }
+    }
+    if old.owned && !new.owned {
+        let index = ConstraintNames::new(table, "owner_id").index;
+        sql.push(format!("DROP INDEX {index};"));
+    }
+    for (column, _) in before.iter().filter(|c| !after.contains(c)) {
+        sql.push(format!("ALTER TABLE {table} DROP COLUMN {column};"));
+    }
+    for (_, definition) in after.iter().filter(|c| !before.contains(c)) {
+        sql.push(format!("ALTER TABLE {table} ADD COLUMN {definition};"));
+    }
+    if new.owned && !old.owned {
+        sql.extend(option_indexes(table, new));
+    }
+    if new.soft_delete && !old.soft_delete {
+        for field in unique {
+            let names = ConstraintNames::new(table, &field.column());
+            sql.push(format!(
+                "ALTER TABLE {table} DROP CONSTRAINT {};",
+                names.unique
+            ));
+            sql.push(unique_index(table, field));
+        }
+    }
+    sql
 }
 
 /// The statements that take `table` from shape `from` to shape `to`.
@@ -109,8 +204,9 @@ pub fn references(field: &Field) -> Option<String> {
     }
 }
 
-/// The column as `CREATE TABLE` and `ADD COLUMN` declare it.
-pub fn definition(table: &str, field: &Field) -> String {
+/// The column as `CREATE TABLE` and `ADD COLUMN` declare it. With `soft_delete`, its
+/// uniqueness is a partial index instead ([`unique_index`]).
+pub fn definition(table: &str, field: &Field, soft_delete: bool) -> String {
     let names = ConstraintNames::new(table, &field.column());
     let mut sql = format!("{} {}", field.sql_column(), field.ty.sql_type());
     if !field.optional {
@@ -119,7 +215,7 @@ pub fn definition(table: &str, field: &Field) -> String {
     if let Some(default) = field.default_sql() {
         sql.push_str(&format!(" DEFAULT {default}"));
     }
-    if field.unique {
+    if field.unique && !soft_delete {
         sql.push_str(&format!(" CONSTRAINT {} UNIQUE", names.unique));
     }
     if let Some(check) = check(field) {
@@ -151,9 +247,10 @@ mod tests {
 
     #[test]
     fn shapes_add_columns_and_the_upgrade_adds_the_difference() {
-        assert_eq!(system_columns(1).len(), 2);
+        let plain = ModuleOptions::default();
+        assert_eq!(system_columns(1, plain).len(), 2);
         assert_eq!(
-            system_columns(2).last(),
+            system_columns(2, plain).last(),
             Some(&"version BIGINT NOT NULL DEFAULT 1")
         );
         assert_eq!(
@@ -161,6 +258,46 @@ mod tests {
             ["ALTER TABLE projects ADD COLUMN version BIGINT NOT NULL DEFAULT 1;"]
         );
         assert!(shape_statements("projects", 2, 2).is_empty());
+    }
+
+    #[test]
+    fn options_add_and_drop_their_columns_and_move_uniqueness_with_soft_delete() {
+        let plain = ModuleOptions::default();
+        let all = ModuleOptions {
+            private: true,
+            soft_delete: true,
+            ..plain
+        }
+        .implied();
+        let code = crate::input::fields::parse_field(
+            "code:string(10):unique",
+            &crate::input::fields::FieldContext {
+                type_name: "Task",
+                resolve_ref: &|_| Err("no refs".into()),
+            },
+        )
+        .unwrap();
+        let on = option_statements("tasks", plain, all, &[&code]);
+        assert_eq!(
+            on,
+            [
+                "ALTER TABLE tasks ADD COLUMN created_by TEXT;",
+                "ALTER TABLE tasks ADD COLUMN updated_by TEXT;",
+                "ALTER TABLE tasks ADD COLUMN owner_id TEXT;",
+                "ALTER TABLE tasks ADD COLUMN deleted_at TIMESTAMPTZ;",
+                "ALTER TABLE tasks ADD COLUMN deleted_by TEXT;",
+                "CREATE INDEX tasks_owner_id_idx ON tasks (owner_id, created_at, id);",
+                "ALTER TABLE tasks DROP CONSTRAINT tasks_code_key;",
+                "CREATE UNIQUE INDEX tasks_code_key ON tasks (code) WHERE deleted_at IS NULL;",
+            ]
+        );
+        let off = option_statements("tasks", all, plain, &[&code]);
+        assert_eq!(off[0], "DELETE FROM tasks WHERE deleted_at IS NOT NULL;");
+        assert_eq!(off[1], "DROP INDEX tasks_code_key;");
+        assert!(off.contains(&"ALTER TABLE tasks DROP COLUMN owner_id;".to_owned()));
+        assert!(option_statements("tasks", all, all, &[&code]).is_empty());
+        assert!(!definition("tasks", &code, true).contains("UNIQUE"));
+        assert!(definition("tasks", &code, false).contains("CONSTRAINT tasks_code_key UNIQUE"));
     }
 
     #[test]

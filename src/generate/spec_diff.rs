@@ -10,6 +10,7 @@ use heck::ToSnakeCase;
 
 use crate::generate::ddl::{self, ConstraintNames};
 use crate::input::fields::{Field, FieldType};
+use crate::input::options::ModuleOptions;
 use crate::input::project::ProjectFacts;
 use crate::input::spec::{ModuleSpec, SpecRequest};
 
@@ -277,25 +278,38 @@ impl SpecDiff {
     /// runner's transaction.
     pub fn statements(&self) -> Vec<String> {
         let table = &self.new.names.module;
+        // Options and fields never change in one run (see `change module`), so this is the
+        // soft-delete state of both.
+        let soft = self.new.options.soft_delete;
         let mut sql = Vec::new();
         for &i in &self.removed {
             let column = self.old.fields[i].sql_column();
             sql.push(format!("ALTER TABLE {table} DROP COLUMN {column};"));
         }
         for (old, new) in self.kept() {
-            rename(table, old, new, &mut sql);
+            rename(table, old, new, soft, &mut sql);
         }
         for (old, new) in self.kept() {
-            alter(table, old, new, &mut sql);
+            alter(table, old, new, soft, &mut sql);
         }
         for field in self.added() {
             sql.push(format!(
                 "ALTER TABLE {table} ADD COLUMN {};",
-                ddl::definition(table, field)
+                ddl::definition(table, field, soft)
             ));
             sql.extend(ddl::create_index(table, field));
+            if soft && field.unique {
+                sql.push(ddl::unique_index(table, field));
+            }
         }
         sql.extend(ddl::shape_statements(table, self.old.shape, self.new.shape));
+        let unique: Vec<&Field> = self.new.fields.iter().filter(|f| f.unique).collect();
+        sql.extend(ddl::option_statements(
+            table,
+            self.old.options,
+            self.new.options,
+            &unique,
+        ));
         sql
     }
 }
@@ -365,7 +379,7 @@ fn type_word(field: &Field) -> String {
     ty.trim_end_matches('?').to_string()
 }
 
-fn rename(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
+fn rename(table: &str, old: &Field, new: &Field, soft: bool, sql: &mut Vec<String>) {
     let (from, to) = (old.column(), new.column());
     if from == to {
         return;
@@ -386,7 +400,7 @@ fn rename(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
             ));
         }
     };
-    constraint(old.unique, &a.unique, &b.unique);
+    constraint(old.unique && !soft, &a.unique, &b.unique);
     constraint(ddl::check(old).is_some(), &a.check, &b.check);
     constraint(
         ddl::references(old).is_some(),
@@ -396,10 +410,13 @@ fn rename(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
     if old.needs_index() {
         sql.push(format!("ALTER INDEX {} RENAME TO {};", a.index, b.index));
     }
+    if old.unique && soft {
+        sql.push(format!("ALTER INDEX {} RENAME TO {};", a.unique, b.unique));
+    }
 }
 
 /// `old` is the field as it was, `new` as it will be; any rename has already run.
-fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
+fn alter(table: &str, old: &Field, new: &Field, soft: bool, sql: &mut Vec<String>) {
     let names = ConstraintNames::new(table, &new.column());
     let column = new.sql_column();
     // `old` under the new name, so that rules compare equal when only the name changed.
@@ -426,10 +443,10 @@ fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
         ));
     }
     if old.unique && !new.unique {
-        sql.push(format!(
-            "ALTER TABLE {table} DROP CONSTRAINT {};",
-            names.unique
-        ));
+        sql.push(match soft {
+            true => format!("DROP INDEX {};", names.unique),
+            false => format!("ALTER TABLE {table} DROP CONSTRAINT {};", names.unique),
+        });
     }
     if old.needs_index() && !new.needs_index() {
         sql.push(format!("DROP INDEX {};", names.index));
@@ -485,10 +502,13 @@ fn alter(table: &str, old: &Field, new: &Field, sql: &mut Vec<String>) {
         ));
     }
     if !old.unique && new.unique {
-        sql.push(format!(
-            "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE ({column});",
-            names.unique
-        ));
+        sql.push(match soft {
+            true => ddl::unique_index(table, new),
+            false => format!(
+                "ALTER TABLE {table} ADD CONSTRAINT {} UNIQUE ({column});",
+                names.unique
+            ),
+        });
     }
     if !old.needs_index() && new.needs_index() {
         sql.extend(ddl::create_index(table, new));
@@ -522,10 +542,11 @@ fn refuse_rows(table: &str, column: &str, condition: &str, message: &str) -> Str
 }
 
 /// Parses a field list with the names of `recorded` (the module's recorded command: its
-/// singular and plural as given), as `new module` would parse it.
+/// singular and plural as given) and `options`, as `new module` would parse it.
 pub fn parser<'a>(
     old: &'a ModuleSpec,
     recorded: SpecRequest<'a>,
+    options: ModuleOptions,
     facts: &'a ProjectFacts,
 ) -> impl Fn(&[String]) -> Result<ModuleSpec, String> + 'a {
     move |fields: &[String]| {
@@ -534,7 +555,9 @@ pub fn parser<'a>(
             with_tests: old.with_tests,
             ..recorded
         };
-        let spec = ModuleSpec::parse(request, facts).map_err(|e| e.to_string())?;
+        let spec = ModuleSpec::parse(request, facts)
+            .and_then(|spec| spec.with_options(options))
+            .map_err(|e| e.to_string())?;
         match &old.link {
             Some(link) => spec.with_link(link.clone()).map_err(|e| e.to_string()),
             None => Ok(spec),

@@ -260,6 +260,50 @@ pub struct ChangeModule {
     /// Where a hand edit overlaps the change, take the generated version (the edit is lost)
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub options: OptionFlags,
+
+    /// Turn --audit off: drops created_by and updated_by
+    #[arg(long, conflicts_with = "audit")]
+    pub no_audit: bool,
+    /// Turn --owned off: drops owner_id; every writer may change every row again
+    #[arg(long, conflicts_with = "owned")]
+    pub no_owned: bool,
+    /// Turn --private off: every reader sees every row again
+    #[arg(long, conflicts_with = "private")]
+    pub no_private: bool,
+    /// Turn --soft-delete off: deletes the rows it kept and drops deleted_at
+    #[arg(long, conflicts_with = "soft_delete")]
+    pub no_soft_delete: bool,
+}
+
+impl ChangeModule {
+    /// The option flags given: those turned on, those turned off.
+    pub fn option_flags(&self) -> (Vec<&'static str>, Vec<&'static str>) {
+        let o = &self.options;
+        let pick = |flags: [(bool, &'static str); 4]| {
+            flags
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, f)| *f)
+                .collect()
+        };
+        (
+            pick([
+                (o.audit, "--audit"),
+                (o.owned, "--owned"),
+                (o.private, "--private"),
+                (o.soft_delete, "--soft-delete"),
+            ]),
+            pick([
+                (self.no_audit, "--audit"),
+                (self.no_owned, "--owned"),
+                (self.no_private, "--private"),
+                (self.no_soft_delete, "--soft-delete"),
+            ]),
+        )
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -457,6 +501,27 @@ pub struct NewModule {
     /// Do not generate the module's tests
     #[arg(long)]
     pub no_tests: bool,
+
+    #[command(flatten)]
+    pub options: OptionFlags,
+}
+
+/// Who did what with a module's rows; each may be on by default in scaffold.toml's [modules].
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OptionFlags {
+    /// Record who created and last changed each row (created_by, updated_by: the token's sub)
+    #[arg(long)]
+    pub audit: bool,
+    /// Rows belong to their creator (owner_id): only the owner or a holder of <module>:admin
+    /// changes or deletes one; implies --audit
+    #[arg(long)]
+    pub owned: bool,
+    /// As --owned, and other users do not see the row at all; implies --owned
+    #[arg(long)]
+    pub private: bool,
+    /// DELETE marks rows (deleted_at); POST /api/<module>/{id}/restore brings them back
+    #[arg(long)]
+    pub soft_delete: bool,
 }
 
 #[cfg(test)]

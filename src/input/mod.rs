@@ -8,6 +8,7 @@ pub mod hints;
 pub mod idents;
 pub mod link;
 pub mod names;
+pub mod options;
 pub mod project;
 pub mod prompt;
 pub mod shell;

@@ -51,6 +51,22 @@ pub struct Config {
     pub inflections: BTreeMap<String, String>,
     #[serde(default)]
     pub check: CheckConfig,
+    /// `[modules]`: the options new modules get without asking (`audit = true`).
+    #[serde(default)]
+    pub modules: ModuleDefaults,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleDefaults {
+    #[serde(default)]
+    pub audit: bool,
+    #[serde(default)]
+    pub owned: bool,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub soft_delete: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

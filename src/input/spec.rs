@@ -9,6 +9,7 @@ use heck::ToSnakeCase;
 use crate::input::fields::{self, Field, FieldContext, FieldError, FieldType};
 use crate::input::link::{LinkRequest, LinkSpec};
 use crate::input::names::{ModuleNames, NameError, NameRequest, TAKEN_TYPE_NAMES};
+use crate::input::options::ModuleOptions;
 use crate::input::project::ProjectFacts;
 use crate::input::shell;
 
@@ -38,6 +39,8 @@ pub struct ModuleSpec {
     pub link: Option<LinkSpec>,
     /// [`TABLE_SHAPE`] for a new module; the manifest's record for an existing one.
     pub shape: u32,
+    /// `--audit`, `--owned`, `--private`, `--soft-delete`: see [`ModuleSpec::with_options`].
+    pub options: ModuleOptions,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -141,7 +144,42 @@ impl ModuleSpec {
             command,
             shape: TABLE_SHAPE,
             link: None,
+            options: ModuleOptions::default(),
         })
+    }
+
+    /// The spec with `options` (their implications added), which its command then records.
+    /// A field whose column one of them adds is refused.
+    pub fn with_options(mut self, options: ModuleOptions) -> Result<Self, SpecError> {
+        let options = options.implied();
+        let columns = options.columns();
+        let taken: Vec<FieldError> = self
+            .fields
+            .iter()
+            .filter(|field| columns.contains(&field.column().as_str()))
+            .map(|field| FieldError {
+                word: field.syntax(),
+                span: 0..field.name.len(),
+                message: format!(
+                    "its column `{}` is one that {} adds",
+                    field.column(),
+                    options.flags().join(" ")
+                ),
+                help: Some("rename the field".into()),
+            })
+            .collect();
+        if !taken.is_empty() {
+            return Err(SpecError::Fields(taken));
+        }
+        for flag in self.options.flags() {
+            self.command = self.command.replace(&format!(" {flag}"), "");
+        }
+        for flag in options.flags() {
+            self.command.push(' ');
+            self.command.push_str(flag);
+        }
+        self.options = options;
+        Ok(self)
     }
 
     /// This spec as the link `request` asks for: its sides resolved like `ref` targets.
@@ -299,6 +337,9 @@ impl fmt::Display for ModuleSpec {
             n.write_permission()
         )?;
         write!(f, "words   {} / {}", n.human_singular, n.human_plural)?;
+        if self.options != ModuleOptions::default() {
+            write!(f, "\noptions {}", self.options.flags().join(" "))?;
+        }
         if let Some(link) = &self.link {
             write!(
                 f,

@@ -112,8 +112,9 @@ impl Workspace {
 
     fn parse(&self, module: &str, words: &CommandWords) -> Result<ModuleSpec, String> {
         let record = &self.manifest.modules[module];
-        let mut spec =
-            ModuleSpec::parse(words.request(), &self.facts).map_err(|e| e.to_string())?;
+        let mut spec = ModuleSpec::parse(words.request(), &self.facts)
+            .and_then(|spec| spec.with_options(words.options))
+            .map_err(|e| e.to_string())?;
         if let Some(link) = words.link_request() {
             spec = spec
                 .into_link(&link, &self.facts)
@@ -279,11 +280,15 @@ pub struct Behind {
     pub migration: bool,
     /// The module cannot be rendered any more.
     pub error: Option<String>,
+    /// The table's shape, when older than the one the code is rendered for: `upgrade`
+    /// writes the migration.
+    pub shape: Option<u32>,
 }
 
 impl Behind {
     pub fn is_behind(&self) -> bool {
         self.templates.is_some()
+            || self.shape.is_some()
             || !self.files.is_empty()
             || !self.injections.is_empty()
             || self.error.is_some()
@@ -397,6 +402,7 @@ pub fn statuses(ws: &Workspace) -> anyhow::Result<Vec<ModuleStatus>> {
 fn behind(ws: &Workspace, record: &ModuleRecord, plan: &Plan, fingerprint: &str) -> Behind {
     let mut behind = Behind {
         templates: (record.templates != fingerprint).then(|| record.templates.clone()),
+        shape: (record.shape < TABLE_SHAPE).then_some(record.shape),
         ..Behind::default()
     };
     let mut rendered = BTreeSet::new();

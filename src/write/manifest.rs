@@ -44,6 +44,7 @@ use crate::generate::digest::hash;
 use crate::generate::plan::{Op, Plan};
 use crate::input::link::LinkRequest;
 use crate::input::names::NameRequest;
+use crate::input::options::ModuleOptions;
 use crate::input::spec::{ModuleSpec, SpecRequest};
 use crate::write::stage::Write;
 
@@ -391,6 +392,7 @@ fn words(command: &str) -> CommandWords {
             "--link" => words.link = iter.next(),
             "--as" => words.directions = iter.next(),
             "--allow-self" => words.allow_self = true,
+            flag if words.options.read(flag) => {}
             _ => words.fields.push(word),
         }
     }
@@ -409,6 +411,8 @@ pub struct CommandWords {
     pub link: Option<String>,
     pub directions: Option<String>,
     pub allow_self: bool,
+    /// `--audit`, `--owned`, `--private`, `--soft-delete`.
+    pub options: ModuleOptions,
 }
 
 impl CommandWords {

@@ -1,5 +1,5 @@
 //! The operator's commands over many tenants: `migrate`, `migrate --status`, `tenant list`,
-//! `tenant delete`, `purge-keys`. Results go to stdout, progress and failures to stderr.
+//! `tenant delete`, `purge`, `purge-keys`. Results go to stdout, progress and failures to stderr.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -10,6 +10,7 @@ use server::core::idempotency;
 use server::core::migrate::{self, Outcome, Report};
 use server::core::migrations::{self, MigrateError, Plan};
 use server::core::registry;
+use server::core::rows;
 use server::core::tenant::TenantSlug;
 use server::core::{database, error::AppError};
 
@@ -40,6 +41,51 @@ pub async fn purge_keys(database_url: &str, retention: Duration) -> anyhow::Resu
             "{} of {} failed; run `{BIN} purge-keys` again",
             failed.len(),
             rows.len()
+        );
+    }
+    Ok(())
+}
+
+/// `purge <table> --older-than`: every tenant, `jobs` at a time, one statement each; a tenant
+/// that fails is reported and the others go on.
+pub async fn purge(
+    database_url: &str,
+    table: &str,
+    older_than: Duration,
+    jobs: u16,
+) -> anyhow::Result<()> {
+    let pool = database::connect(database_url, u32::from(jobs)).await?;
+    let rows = registry::select(&pool, &[]).await?;
+    let mut work = tokio::task::JoinSet::new();
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(jobs)));
+    for tenant in rows {
+        let (pool, permits, table) = (pool.clone(), permits.clone(), table.to_owned());
+        work.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let result = async {
+                let mut conn = pool.acquire().await?;
+                rows::purge(&mut conn, &tenant.schema, &table, older_than).await
+            }
+            .await;
+            (tenant, result)
+        });
+    }
+    let (mut purged, mut failed, mut count) = (0, Vec::new(), 0);
+    while let Some(done) = work.join_next().await {
+        let (tenant, result) = done?;
+        count += 1;
+        match result {
+            Ok(n) => purged += n,
+            Err(error) => failed.push(format!("  {} ({}): {error}", tenant.slug, tenant.schema)),
+        }
+    }
+    println!("{}: {purged} deleted {table} purged", tenants(count));
+    if !failed.is_empty() {
+        failed.sort();
+        eprintln!("failed tenants:\n{}", failed.join("\n"));
+        bail!(
+            "{} of {count} failed; fix them, then run `{BIN} purge {table}` again",
+            failed.len()
         );
     }
     Ok(())

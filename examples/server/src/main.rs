@@ -66,6 +66,18 @@ enum Command {
     /// Delete the stored responses of `Idempotency-Key`s older than IDEMPOTENCY_RETENTION
     /// (24h by default), in every tenant. Requests ignore them already; this frees the space.
     PurgeKeys,
+    /// Delete for good the rows of a `--soft-delete` module deleted longer ago than
+    /// --older-than, in every tenant, and report how many.
+    Purge {
+        /// The module's table: its plural, as in /api/<plural> (snake_case).
+        table: String,
+        /// Only rows deleted at least this long ago: a number with s, m, h or d, such as 30d.
+        #[arg(long, value_parser = config::parse_period)]
+        older_than: Duration,
+        /// How many tenants to purge at once.
+        #[arg(long, short, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+    },
     /// Print a signed token (HS256 JWT) for local use and tests.
     ///
     /// The token carries the tenant's id from the registry (`tid`): it is refused once the
@@ -150,6 +162,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve => serve(config).await,
         Command::Openapi => unreachable!("handled before the configuration is read"),
         Command::Migrate(args) => commands::migrate(config.database_url()?, args).await,
+        Command::Purge {
+            table,
+            older_than,
+            jobs,
+        } => commands::purge(config.database_url()?, &table, older_than, jobs).await,
         Command::PurgeKeys => {
             commands::purge_keys(config.database_url()?, config.writes.idempotency_retention).await
         }

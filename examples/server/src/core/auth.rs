@@ -565,6 +565,7 @@ where
             Arc::<Keys>::from_ref(state).cursors.clone(),
             user.tenant.clone(),
             user.id.clone(),
+            user.permissions.clone(),
             parts.extensions.get::<ClientGone>().cloned(),
         );
         Ok(Authorized {

@@ -63,6 +63,7 @@ pub struct Ctx {
     cursor_key: CursorKey,
     tenant: TenantSlug,
     user_id: String,
+    permissions: Vec<String>,
     client: Option<ClientGone>,
 }
 
@@ -82,6 +83,7 @@ impl Ctx {
         cursor_key: CursorKey,
         tenant: TenantSlug,
         user_id: String,
+        permissions: Vec<String>,
         client: Option<ClientGone>,
     ) -> Ctx {
         Ctx {
@@ -89,6 +91,7 @@ impl Ctx {
             cursor_key,
             tenant,
             user_id,
+            permissions,
             client,
         }
     }
@@ -99,6 +102,12 @@ impl Ctx {
 
     pub fn user_id(&self) -> &str {
         &self.user_id
+    }
+
+    /// Whether the caller's token grants `permission`: for rules inside a service, such as
+    /// `<plural>:admin` lifting the owner rule.
+    pub fn may(&self, permission: &str) -> bool {
+        self.permissions.iter().any(|p| p == permission)
     }
 
     /// Signs and opens the cursors of this tenant's lists.
@@ -132,8 +141,17 @@ mod tests {
         let database = Database::new("postgres://nobody@127.0.0.1/none", Limits::default());
         let tenant = TenantSlug::parse("acme").unwrap();
         let key = CursorKey::derive(b"a secret that must not be shown");
-        let ctx = Ctx::new(database.unwrap(), key, tenant, "user-7".to_owned(), None);
+        let permissions = vec!["tasks:admin".to_owned()];
+        let ctx = Ctx::new(
+            database.unwrap(),
+            key,
+            tenant,
+            "user-7".to_owned(),
+            permissions,
+            None,
+        );
         assert_eq!((ctx.tenant().as_str(), ctx.user_id()), ("acme", "user-7"));
+        assert!(ctx.may("tasks:admin") && !ctx.may("tasks:write") && !ctx.may("tasks"));
         let shown = format!("{ctx:?}");
         assert!(
             shown.contains("acme") && shown.contains("user-7"),

@@ -4,7 +4,7 @@
 //! Each file uses only those listed before it (`config`, `patch`, `migration_sql` and `openapi`
 //! use none):
 //! `tenant`, `error`, `extract`, `precondition`, `migrations`, `registry`, `migrate`, `pool`,
-//! `list`, `database`, `db`, `idempotency`, `auth`, `links`.
+//! `list`, `database`, `db`, `rows`, `idempotency`, `auth`, `links`.
 
 pub mod auth;
 pub mod config;
@@ -23,4 +23,5 @@ pub mod patch;
 pub mod pool;
 pub mod precondition;
 pub mod registry;
+pub mod rows;
 pub mod tenant;

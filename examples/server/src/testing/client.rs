@@ -155,6 +155,15 @@ impl TestApp {
         }
     }
 
+    /// The schema of `tenant`, for tests that run a command of the server on it.
+    pub async fn schema(&self, tenant: &TenantSlug) -> String {
+        sqlx::query_scalar("SELECT schema_name FROM public.tenants WHERE slug = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .expect("a registered tenant")
+    }
+
     /// A connection of the application's own pool, for tests that look at what requests leave
     /// on their connections.
     pub async fn app_connection(&self) -> Pooled {
@@ -206,16 +215,24 @@ impl TestApp {
     }
 }
 
-/// A token for `test-user`, valid for longer than any test runs. A slug bound to no tenant id
-/// (one that `TenantSlug::parse` made, for a tenant never created) gets an id no tenant has,
-/// so that its requests are refused where a deleted tenant's are: in the registry.
+/// The user of every client's token, unless [`Client::as_user`] says otherwise.
+pub const TEST_USER: &str = "test-user";
+
+/// A token for [`TEST_USER`], valid for longer than any test runs.
 fn test_token(keys: &Keys, tenant: &TenantSlug, permissions: &[&str]) -> String {
+    user_token(keys, tenant, TEST_USER, permissions)
+}
+
+/// A token for `user`. A slug bound to no tenant id (one that `TenantSlug::parse` made, for a
+/// tenant never created) gets an id no tenant has, so that its requests are refused where a
+/// deleted tenant's are: in the registry.
+fn user_token(keys: &Keys, tenant: &TenantSlug, user: &str, permissions: &[&str]) -> String {
     let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
     let tenant = match tenant.id() {
         Some(_) => tenant.clone(),
         None => tenant.clone().with_id(TenantId::from(uuid::Uuid::new_v4())),
     };
-    keys.mint(&tenant, "test-user", &permissions, Duration::from_secs(600))
+    keys.mint(&tenant, user, &permissions, Duration::from_secs(600))
 }
 
 /// Sends requests to the in-memory app with an optional bearer token.
@@ -277,6 +294,15 @@ impl Client {
         let tenant = self.tenant.as_ref().expect("a client made for a tenant");
         Client {
             token: Some(test_token(&self.keys, tenant, permissions)),
+            ..self.clone()
+        }
+    }
+
+    /// Another user of the same tenant, with `permissions`: for the owner and private rules.
+    pub fn as_user(&self, user: &str, permissions: &[&str]) -> Client {
+        let tenant = self.tenant.as_ref().expect("a client made for a tenant");
+        Client {
+            token: Some(user_token(&self.keys, tenant, user, permissions)),
             ..self.clone()
         }
     }

@@ -20,7 +20,9 @@ mod postgres;
 mod provision;
 mod proxy;
 
-pub use self::client::{Client, JWT_SECRET, TestApp, TestResponse, ids, object, param, query};
+pub use self::client::{
+    Client, JWT_SECRET, TEST_USER, TestApp, TestResponse, ids, object, param, query,
+};
 pub use self::jwks::{JwksServer, Serve};
 pub use self::locks::{lock_rows, lock_waiters, wait_for_waiters};
 pub use self::postgres::DedicatedPostgres;

@@ -16,24 +16,27 @@
 //! refused rather than read.
 //!
 //! Its files, each using only those before it: `spec` (fields, their kinds, operators, values),
-//! `cursor` (signing and opening cursors), `parse` (a request's parameters), `sql` (statements
-//! and pages), `openapi` (the parameters in the API's document).
+//! `cursor` (signing and opening cursors), `parse` (a request's parameters), `scope` (owner
+//! and deletion conditions), `sql` (statements and pages), `openapi` (the parameters in the
+//! API's document).
 
 mod cursor;
 mod openapi;
 mod parse;
+mod scope;
 mod spec;
 mod sql;
 
 pub use self::cursor::{CursorKey, Cursors};
 pub use self::parse::{DEFAULT_LIMIT, ListQuery, MAX_IN_VALUES, MAX_LIMIT, RESERVED};
+pub use self::scope::{Deleted, RowScope};
 pub use self::spec::{ListField, ListKind, ListSpec};
 pub use self::sql::Listed;
 
 /// What the unit tests of lists share: a spec with a field of each kind of behaviour, and
 /// queries parsed against it.
 #[cfg(test)]
-mod fixture {
+pub(crate) mod fixture {
     use crate::core::error::{AppError, FieldError};
     use crate::core::list::{CursorKey, ListField, ListKind, ListQuery, ListSpec};
     use crate::core::tenant::TenantSlug;

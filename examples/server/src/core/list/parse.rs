@@ -400,8 +400,9 @@ mod tests {
         let cursors = key.for_tenant(&acme);
         let query = ListQuery::parse(&MANY, &pairs, &cursors).unwrap();
         assert_eq!(query.filters.len(), params.len() - 4);
-        let one_more: Vec<(String, String)> =
-            (0..=params.len()).map(|n| (format!("p{n}"), "1".to_owned())).collect();
+        let one_more: Vec<(String, String)> = (0..=params.len())
+            .map(|n| (format!("p{n}"), "1".to_owned()))
+            .collect();
         match ListQuery::parse(&MANY, &one_more, &cursors) {
             Err(AppError::Validation(errors)) => assert_eq!(errors[0].field, "query"),
             other => panic!("{other:?}"),

@@ -66,7 +66,7 @@ pub async fn insert(db: &mut Db, input: CreateProject) -> sqlx::Result<Project> 
 }
 
 /// Changes only the fields present in `input`, if the row is at one of `versions` (any, when
-/// `None`); `None` when no row has this id at those versions ([`version_of`] tells which).
+/// `None`); `None` otherwise ([`version_of`] tells why).
 pub async fn update(
     db: &mut Db,
     id: Uuid,
