@@ -47,6 +47,7 @@ const READMES: &[(&str, &str)] = &[
     ("docs/lifecycle.md", "."),
     ("docs/onboarding.md", "."),
     ("docs/links.md", "."),
+    ("docs/people.md", "."),
     ("docs/server.md", "."),
     ("docs/tests.md", "."),
     ("docs/performance.md", "."),
