@@ -201,6 +201,12 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
         Some("README.md") => {
             text.replacen(&format!("# {TEMPLATE_NAME}\n"), &format!("# {name}\n"), 1)
         }
+        // A new app records who created and changed each row from its first module on (the
+        // reference server does not, so that its modules stay as the docs show them).
+        Some("scaffold.toml") => format!(
+            "{text}\n# What every new module gets without asking (see docs/people.md).\n\
+             [modules]\naudit = true\n"
+        ),
         // The workflow runs the binary `cargo test` built.
         Some(".github/workflows/ci.yml") => {
             [" ", "\n"].iter().fold(text.to_owned(), |text, end| {
@@ -262,6 +268,8 @@ mod tests {
             main,
             "use billing_api::testing;\nlet s = server();\nenv!(\"CARGO_BIN_EXE_billing-api\")"
         );
+        let config = rename(Path::new("scaffold.toml"), "[paths]\n", "billing-api");
+        assert!(config.ends_with("\n[modules]\naudit = true\n"), "{config}");
         let workflow = rename(
             Path::new(".github/workflows/ci.yml"),
             "run: a --binary target/debug/server --seconds 180\nrun: b target/debug/server\n",
