@@ -45,7 +45,6 @@ where
         }
         let bytes = Bytes::from_request(req, state).await?;
         let value = parse_json(&bytes)?;
-        reject_nul(&bytes)?;
         validate(&value)?;
         Ok(ValidJson(value))
     }
@@ -61,8 +60,8 @@ fn is_json(content_type: &str) -> bool {
 
 /// Parses a JSON body, naming the field at fault: a syntax error is a 400, a well-formed body
 /// of the wrong shape (not an object, a missing field, a string for a number, an unknown enum
-/// value, a field the type does not have) a 422. The OpenAPI document says the same: every
-/// request body is an object without `additionalProperties` (see `core::openapi`).
+/// value) or a string holding U+0000 a 422. A field the type does not have is ignored, NUL and
+/// all. The OpenAPI document says the same (see `core::openapi`).
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     let mut body: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
         AppError::Request(StatusCode::BAD_REQUEST, format!("malformed JSON: {error}"))
@@ -75,7 +74,10 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // JSON has one kind of number, and JSON Schema counts `2.0` as an integer; serde reads
     // it into a float only.
     for value in fields.values_mut() {
-        if let Some(whole) = value.as_f64().filter(|n| n.fract() == 0.0 && !value.is_i64()) {
+        if let Some(whole) = value
+            .as_f64()
+            .filter(|n| n.fract() == 0.0 && !value.is_i64())
+        {
             if (i64::MIN as f64..i64::MAX as f64).contains(&whole) {
                 *value = serde_json::Value::from(whole as i64);
             }
@@ -88,16 +90,15 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         &mut note_unknown,
     ));
     match parsed {
-        Ok(value) if unknown.is_empty() => Ok(value),
-        Ok(_) => Err(AppError::Validation(
-            unknown
-                .into_iter()
-                .map(|field| FieldError {
-                    field,
-                    message: "is not a field of this request; check its spelling".to_owned(),
-                })
-                .collect(),
-        )),
+        Ok(value) => {
+            if let Some(fields) = body.as_object_mut() {
+                // serde_ignored names a top-level key as it is, and only top-level keys are
+                // ignored: a type's nested values are JSON values, read whole.
+                fields.retain(|key, _| !unknown.contains(key));
+            }
+            reject_nul(bytes, &body)?;
+            Ok(value)
+        }
         Err(first) => Err(AppError::Validation(wrong_fields::<T>(first, body))),
     }
 }
@@ -158,14 +159,11 @@ fn field_message(error: &serde_json::Error) -> String {
 /// PostgreSQL's `text` and `jsonb` cannot hold U+0000, so a string with one would fail its
 /// query with a 500. In a JSON body it can only be spelled `\u0000`: a body without that text
 /// costs one scan, and only a body with it is walked to name the field.
-fn reject_nul(bytes: &[u8]) -> Result<(), AppError> {
+fn reject_nul(bytes: &[u8], body: &serde_json::Value) -> Result<(), AppError> {
     if !bytes.windows(6).any(|window| window == b"\\u0000") {
         return Ok(());
     }
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
-        return Ok(());
-    };
-    match field_with_nul(&value, "") {
+    match field_with_nul(body, "") {
         Some(field) => Err(AppError::invalid(
             &field,
             "must not contain the character U+0000 (NUL)",
@@ -249,7 +247,7 @@ impl From<QueryRejection> for AppError {
 mod tests {
     use serde::Deserialize;
 
-    use super::{StatusCode, is_json, parse_json, reject_nul, validate};
+    use super::{StatusCode, is_json, parse_json, validate};
     use crate::core::error::AppError;
     use crate::core::patch;
 
@@ -372,20 +370,23 @@ mod tests {
         assert!(serde_json::from_str::<Create>(r#"{"name": "n", "count": 2.0}"#).is_err());
         let create = parse_json::<Create>(br#"{"name": "n", "count": -920050856.0}"#).unwrap();
         assert_eq!(create.count, -920050856);
-        assert_eq!(fields_of::<Create>(r#"{"name": "n", "count": 2.5}"#), ["count"]);
-        assert_eq!(fields_of::<Create>(r#"{"name": "n", "count": 3e9}"#), ["count"]);
+        assert_eq!(
+            fields_of::<Create>(r#"{"name": "n", "count": 2.5}"#),
+            ["count"]
+        );
+        assert_eq!(
+            fields_of::<Create>(r#"{"name": "n", "count": 3e9}"#),
+            ["count"]
+        );
     }
 
     #[test]
-    fn a_field_the_request_does_not_have_is_named() {
-        assert_eq!(
-            fields_of::<Update>(r#"{"title": "t", "titel": "t", "x": {"y": 1}}"#),
-            ["titel", "x"]
-        );
-        assert_eq!(
-            fields_of::<Create>(r#"{"name": "n", "count": 1, "cuont": 2}"#),
-            ["cuont"]
-        );
+    fn a_field_the_request_does_not_have_is_ignored() {
+        // As the OpenAPI document says: request bodies leave `additionalProperties` open.
+        let update = parse_json::<Update>(br#"{"title": "t", "titel": "u", "x": {"y": 1}}"#);
+        assert_eq!(update.unwrap().title.as_deref(), Some("t"));
+        let create = parse_json::<Create>(br#"{"name": "n", "count": 1, "id": "x"}"#).unwrap();
+        assert_eq!((create.name.as_str(), create.count), ("n", 1));
     }
 
     #[test]
@@ -419,9 +420,16 @@ mod tests {
         ));
     }
 
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Note {
+        title: Option<String>,
+        meta: Option<serde_json::Value>,
+    }
+
     fn nul_field(json: &str) -> Option<String> {
-        match reject_nul(json.as_bytes()) {
-            Ok(()) => None,
+        match parse_json::<Note>(json.as_bytes()) {
+            Ok(_) => None,
             Err(AppError::Validation(errors)) => Some(errors[0].field.clone()),
             Err(other) => panic!("{json}: {other:?}"),
         }
@@ -441,6 +449,8 @@ mod tests {
             nul_field(r#"{"meta": {"\u0000": 1}}"#).as_deref(),
             Some("meta.\0")
         );
+        // A field the request does not have is ignored, whatever it holds.
+        assert_eq!(nul_field(r#"{"title": "ok", "x\u0000": "\u0000"}"#), None);
         // An escaped backslash followed by `u0000` is no NUL.
         assert_eq!(nul_field(r#"{"title": "C:\\u0000"}"#), None);
         assert_eq!(nul_field(r#"{"title": "plain"}"#), None);

@@ -2,9 +2,10 @@
 //! module's annotations: every route's error answers are `application/problem+json` with the
 //! `Problem` schema, including those the core gives before or around any handler (a malformed
 //! id or query, a body that is not JSON, too large or of another type, overload, the request
-//! timeout); request bodies are objects without other properties (`core::extract` refuses
-//! both); strings refuse U+0000, which PostgreSQL's `text` and `jsonb` cannot hold; integers
-//! and decimals say the range and the spelling the server reads.
+//! timeout); request bodies are required objects (`core::extract` refuses anything else with a
+//! 422) whose `additionalProperties` stay open, as the server ignores fields a request does not
+//! have; strings refuse U+0000, which PostgreSQL's `text` and `jsonb` cannot hold; integers and
+//! decimals say the range and the spelling the server reads.
 //!
 //! Clients are generated from this document and Schemathesis checks the server against it
 //! (`scripts/conformance.sh`), so a rule the server applies belongs here too.
@@ -52,7 +53,11 @@ pub struct Limits {
 
 /// The document utoipa built from the routes' annotations, completed with what the core does.
 pub fn complete(document: &utoipa::openapi::OpenApi, limits: Limits) -> Value {
-    let mut document = serde_json::to_value(document).expect("the document serialises to JSON");
+    let document = serde_json::to_value(document).expect("the document serialises to JSON");
+    complete_json(document, limits)
+}
+
+fn complete_json(mut document: Value, limits: Limits) -> Value {
     let mut bodies = BTreeSet::new();
     if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
@@ -215,13 +220,12 @@ fn problem(description: &str) -> Value {
     })
 }
 
-/// A request body's schema: no properties besides its own, its strings without U+0000, its
-/// decimals spelled as the server reads them, its free-form values JSON that PostgreSQL holds.
+/// A request body's schema: its strings without U+0000, its decimals spelled as the server
+/// reads them, its free-form values JSON that PostgreSQL holds.
 fn request_object(schema: &mut Value) {
     let Some(object) = schema.as_object_mut() else {
         return;
     };
-    object.insert("additionalProperties".to_owned(), Value::Bool(false));
     if let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) {
         for property in properties.values_mut() {
             request_value(property);
@@ -327,4 +331,157 @@ fn json_value() -> Value {
             },
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::{DECIMAL, Limits, NO_NUL, complete_json};
+
+    /// What utoipa gives for a module of a few routes, before the pass.
+    fn annotated() -> Value {
+        let problem = json!({"content": {"application/json": {"schema": {
+            "$ref": "#/components/schemas/Problem"}}}, "description": "x"});
+        let document = json!({
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {
+                "/api/notes": {
+                    "get": {
+                        "parameters": [{"name": "title", "in": "query", "schema": {"type": "string"}}],
+                        "security": [{"bearer": ["notes:read"]}],
+                        "responses": {"200": {"description": "ok"}, "422": problem.clone()},
+                    },
+                    "post": {
+                        "requestBody": {"content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/CreateNote"}}}},
+                        "parameters": [{"name": "Idempotency-Key", "in": "header",
+                            "schema": {"type": ["string", "null"]}}],
+                        "security": [{"bearer": ["notes:write"]}],
+                        "responses": {"201": {"description": "created"}, "409": problem},
+                    },
+                },
+                "/api/notes/{id}": {"delete": {
+                    "parameters": [{"name": "id", "in": "path", "required": true,
+                        "schema": {"type": "string", "format": "uuid"}}],
+                    "responses": {"204": {"description": "deleted"}},
+                }},
+            },
+            "components": {"schemas": {
+                "Problem": {"type": "object"},
+                "CreateNote": {"type": "object", "properties": {
+                    "title": {"type": "string", "maxLength": 40},
+                    "notes": {"type": ["string", "null"]},
+                    "total": {"type": "string", "format": "decimal"},
+                    "count": {"type": "integer", "format": "int32"},
+                    "when": {"type": "string", "format": "date"},
+                    "kind": {"type": "string", "enum": ["a", "b"]},
+                    "meta": {"type": ["object", "null"]},
+                }},
+            }},
+        });
+        document
+    }
+
+    fn completed() -> Value {
+        let limits = Limits {
+            body_bytes: 1024,
+            request_timeout: Duration::from_secs(30),
+        };
+        complete_json(annotated(), limits)
+    }
+
+    fn statuses(operation: &Value) -> Vec<&str> {
+        operation["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn every_route_lists_what_the_core_answers() {
+        let document = completed();
+        let list = &document["paths"]["/api/notes"]["get"];
+        let create = &document["paths"]["/api/notes"]["post"];
+        let delete = &document["paths"]["/api/notes/{id}"]["delete"];
+        assert_eq!(
+            statuses(list),
+            ["200", "400", "401", "403", "422", "503", "504"]
+        );
+        assert_eq!(
+            statuses(create),
+            [
+                "201", "400", "401", "403", "409", "413", "415", "422", "503", "504"
+            ]
+        );
+        // Without security, no 401 or 403; a path parameter, a 400.
+        assert_eq!(statuses(delete), ["204", "400", "503", "504"]);
+        assert!(
+            delete["responses"]["400"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("UUID")
+        );
+        assert!(
+            create["responses"]["413"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("1024")
+        );
+        for operation in [list, create, delete] {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let content = response.get("content").and_then(Value::as_object);
+                if status.starts_with(['4', '5']) {
+                    let content = content.unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"]
+                    );
+                } else {
+                    // A 204 gets no content, not even a null one.
+                    assert!(response.get("content").is_none() || status == "200");
+                }
+            }
+        }
+        assert_eq!(
+            create["responses"]["503"]["headers"]["Retry-After"]["required"],
+            true
+        );
+        assert!(list["responses"]["401"]["headers"]["WWW-Authenticate"].is_object());
+        assert_eq!(create["requestBody"]["required"], true);
+    }
+
+    #[test]
+    fn values_say_what_the_server_reads() {
+        let document = completed();
+        let body = &document["components"]["schemas"]["CreateNote"];
+        let properties = &body["properties"];
+        assert_eq!(properties["title"]["pattern"], NO_NUL);
+        assert_eq!(properties["notes"]["pattern"], NO_NUL);
+        assert_eq!(properties["total"]["pattern"], DECIMAL);
+        assert!(properties["when"].get("pattern").is_none());
+        assert!(properties["kind"].get("pattern").is_none());
+        assert_eq!(properties["count"]["maximum"], i32::MAX);
+        assert_eq!(properties["count"]["minimum"], i32::MIN);
+        assert_eq!(
+            properties["meta"]["oneOf"][1]["$ref"],
+            "#/components/schemas/JsonValue"
+        );
+        // Unknown fields are ignored: the body stays open.
+        assert!(body.get("additionalProperties").is_none());
+        let query = &document["paths"]["/api/notes"]["get"]["parameters"][0]["schema"];
+        assert_eq!(query["pattern"], NO_NUL);
+        let key = &document["paths"]["/api/notes"]["post"]["parameters"][0]["schema"];
+        assert_eq!(
+            *key,
+            json!({"type": "string", "pattern": r"^[\x21-\x7E]{1,255}$"})
+        );
+        // Nothing looked up is left behind as a null.
+        assert!(!serde_json::to_string(&document).unwrap().contains("null,"));
+    }
 }

@@ -774,7 +774,6 @@ async fn every_bad_list_parameter_is_a_422_naming_it() {
         (vec![("limit", "many")], "limit"),
         (vec![("count", "yes")], "count"),
         (vec![("sort", "-")], "sort"),
-        (vec![("sort", "created_at,created_at")], "sort"),
         (vec![("after", "garbage")], "after"),
         (vec![("after", "e30.e30")], "after"),
         (vec![("offset", "2")], "offset"),
