@@ -184,9 +184,7 @@ impl ModuleSpec {
 
     /// This spec as the link `request` asks for: its sides resolved like `ref` targets.
     pub fn into_link(self, request: &LinkRequest, facts: &ProjectFacts) -> Result<Self, SpecError> {
-        let side = |target: &str| {
-            resolve_ref(target, &self.names, facts).map_err(|message| NameError(message))
-        };
+        let side = |target: &str| resolve_ref(target, &self.names, facts).map_err(NameError);
         let (a, b) = (side(request.a)?, side(request.b)?);
         let link = LinkSpec::new(&self.names, a, b, request, &facts.inflections)?;
         self.with_link(link)
