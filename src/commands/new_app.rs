@@ -207,6 +207,12 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
             "{text}\n# What every new module gets without asking (see docs/people.md).\n\
              [modules]\naudit = true\n"
         ),
+        // The document's title is the crate's name (`server openapi`; tests/openapi.rs compares).
+        Some("openapi.json") => text.replacen(
+            &format!("\"title\": \"{TEMPLATE_NAME}\""),
+            &format!("\"title\": \"{name}\""),
+            1,
+        ),
         // The workflow runs the binary `cargo test` built.
         Some(".github/workflows/ci.yml") => {
             [" ", "\n"].iter().fold(text.to_owned(), |text, end| {
