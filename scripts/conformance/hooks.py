@@ -1,4 +1,4 @@
-"""Schemathesis hooks for scripts/conformance.sh: three requests no schema can describe.
+"""Schemathesis hooks for scripts/conformance.sh: four requests no schema can describe.
 
 A list's `after` is a cursor the server signed (HMAC) for one tenant, list and sort: any other
 non-empty string is refused with a 422, which the document lists, so generated values would
@@ -15,10 +15,15 @@ Schemathesis judges a header sent empty to be absent, so it counts a request wit
 `If-Match`, `If-None-Match` or `Idempotency-Key` as valid; the server reads an empty tag list
 or key as malformed: a 400, which the document lists and the server's own tests check.
 
+A `ref` field's id must name an existing row: a well-formed id of no row is refused with 422
+naming the field ("refers to a record that does not exist"), an answer to the data's state
+like 404 and 409, which no schema can express. Those 422s are dropped, and only those.
+
 (A `before_call` hook would reach every phase, but its presence makes Schemathesis 4.32 send
 the Authorization header in the case that checks its absence is refused.)
 """
 
+import json
 import re
 import uuid
 
@@ -48,5 +53,19 @@ def filter_failure(context, failure, case, response):
     sent = response.request.headers
     if response.status_code == 400 and any(sent.get(name) == "" for name in CORE_HEADERS):
         return False
+    if response.status_code != 422:
+        return True
     reused_key = b"this Idempotency-Key was used with another request" in response.content
-    return not (response.status_code == 422 and "Idempotency-Key" in sent and reused_key)
+    if "Idempotency-Key" in sent and reused_key:
+        return False
+    return not dangling_reference(response)
+
+
+def dangling_reference(response):
+    try:
+        errors = json.loads(response.content).get("errors") or []
+    except (ValueError, AttributeError):
+        return False
+    return bool(errors) and all(
+        error.get("message") == "refers to a record that does not exist" for error in errors
+    )
