@@ -29,7 +29,10 @@ fn a_new_app_is_renamed_and_takes_a_module() {
     assert!(readme.starts_with("# billing-api\n"), "{readme}");
     // The committed OpenAPI document is titled as `billing-api openapi` prints it.
     let document = std::fs::read_to_string(app.join("openapi.json")).unwrap();
-    assert!(document.contains("\"title\": \"billing-api\""), "{document}");
+    assert!(
+        document.contains("\"title\": \"billing-api\""),
+        "{document}"
+    );
     assert!(!document.contains("\"title\": \"server\""), "{document}");
 
     let run = run_in(
