@@ -9,10 +9,11 @@
 //! statement and one round trip, each tenant's statements prepared once per connection
 //! (`bench/README.md` has the comparison that chose this).
 
-use sqlx::{AssertSqlSafe, PgConnection};
+use sqlx::AssertSqlSafe;
 
 use crate::core::database::{ClientGone, Database, TenantConnection};
 use crate::core::error::AppError;
+use crate::core::guard::Guarded;
 use crate::core::list::{CursorKey, Cursors};
 use crate::core::tenant::TenantSlug;
 
@@ -38,8 +39,10 @@ impl Db {
         &self.connection.schema
     }
 
-    pub fn conn(&mut self) -> &mut PgConnection {
-        &mut self.connection.pooled
+    /// Where model functions run their statements: this connection, refusing the statements
+    /// that would outlive the request on it (see [`Guarded`]).
+    pub fn conn(&mut self) -> Guarded<'_> {
+        Guarded(&mut self.connection.pooled)
     }
 
     /// Starts a transaction on this connection: the statements after it commit together.
