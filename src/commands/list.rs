@@ -61,7 +61,7 @@ pub fn describe(status: &ModuleStatus) -> String {
     line("fields", &fields);
     line(
         "command",
-        &format!("scaffold new module {}", status.record.command),
+        &format!("scaffold {}", status.record.generate_command()),
     );
     let paths = |state| -> Vec<&str> {
         status

@@ -344,6 +344,28 @@ impl ModuleRecord {
         self.shape = shape;
     }
 
+    /// The command that generates it, as typed: `new module tasks title:string`, or for a link
+    /// `new link projects tags role:string --name project_tags`.
+    pub fn generate_command(&self) -> String {
+        let words = self.words();
+        let Some((a, b)) = words.link.as_deref().and_then(|link| link.split_once(':')) else {
+            return format!("new module {}", self.command);
+        };
+        let mut out = vec!["new link".to_owned(), a.to_owned(), b.to_owned()];
+        out.extend(words.fields.iter().map(|field| crate::input::shell::quote(field)));
+        out.push(format!("--name {}", words.name));
+        if let Some(directions) = &words.directions {
+            out.push(format!("--as {directions}"));
+        }
+        if words.allow_self {
+            out.push("--allow-self".to_owned());
+        }
+        if !words.with_tests {
+            out.push("--no-tests".to_owned());
+        }
+        out.join(" ")
+    }
+
     /// The words of the command the create migration was generated from.
     pub fn create_words(&self) -> CommandWords {
         words(self.create_command.as_deref().unwrap_or(&self.command))
