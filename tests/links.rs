@@ -106,7 +106,13 @@ fn a_link_is_a_module_every_command_knows() {
 
     let run = copy.run(&["list"]);
     ok(&run);
-    assert!(run.stdout.contains("project_tags"), "{run:?}");
+    assert!(
+        run.stdout.contains(
+            "scaffold new link projects tags role:enum(lead,member)=member weight:int? \
+             --name project_tags"
+        ),
+        "{run:?}"
+    );
     for command in [&["check"][..], &["lint"], &["upgrade", "--all"]] {
         ok(&copy.run(command));
     }
