@@ -73,14 +73,12 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     };
     // JSON has one kind of number, and JSON Schema counts `2.0` as an integer; serde reads
     // it into a float only.
+    let integral = |n: &f64| n.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(n);
     for value in fields.values_mut() {
-        if let Some(whole) = value
-            .as_f64()
-            .filter(|n| n.fract() == 0.0 && !value.is_i64())
+        if let Some(whole) = value.as_f64().filter(integral)
+            && value.is_f64()
         {
-            if (i64::MIN as f64..i64::MAX as f64).contains(&whole) {
-                *value = serde_json::Value::from(whole as i64);
-            }
+            *value = serde_json::Value::from(whole as i64);
         }
     }
     let mut unknown = Vec::new();
