@@ -42,7 +42,7 @@ impl Db {
     /// Where model functions run their statements: this connection, refusing the statements
     /// that would outlive the request on it (see [`Guarded`]).
     pub fn conn(&mut self) -> Guarded<'_> {
-        Guarded(&mut self.connection.pooled)
+        self.connection.pooled.guarded()
     }
 
     /// Starts a transaction on this connection: the statements after it commit together.

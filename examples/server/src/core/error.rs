@@ -1,8 +1,6 @@
 //! The one error type of the application. Services return it and know nothing of HTTP; the
 //! single `IntoResponse` impl below turns it into an RFC 9457 `application/problem+json` body.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -176,19 +174,6 @@ pub(crate) fn is_connection_failure(error: &sqlx::Error) -> bool {
     }
 }
 
-/// Connection failures among the errors turned into an `AppError` so far. A statement that
-/// module code runs reaches the pool's sight only as an error on its way to the client, so
-/// this is where the pool learns that a connection may have died under a request: every
-/// connection is pinged once before it is handed out again after the count moved (see
-/// `pool::Manager::recycle`), so a dead one leaves the pool rather than failing request after
-/// request. Failures of the pool's own statements (`BEGIN`, `COMMIT`, `ROLLBACK`, the ping)
-/// it sees directly, and drops that connection.
-static CONNECTION_FAILURES: AtomicU64 = AtomicU64::new(0);
-
-pub(crate) fn connection_failures() -> u64 {
-    CONNECTION_FAILURES.load(Ordering::Relaxed)
-}
-
 /// Database errors that a client caused become client errors, those that trying again may
 /// cure 503s; everything else is internal.
 impl From<sqlx::Error> for AppError {
@@ -197,9 +182,6 @@ impl From<sqlx::Error> for AppError {
             tracing::warn!(%error, "{detail}");
             AppError::Unavailable(detail.to_owned())
         };
-        if is_connection_failure(&error) {
-            CONNECTION_FAILURES.fetch_add(1, Ordering::Relaxed);
-        }
         let db = match &error {
             sqlx::Error::Database(db) => db,
             sqlx::Error::PoolTimedOut => {

@@ -11,9 +11,12 @@
 
 use futures_core::future::BoxFuture;
 use futures_core::stream::BoxStream;
+use futures_util::{TryFutureExt, TryStreamExt};
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgArguments, PgQueryResult, PgRow, PgStatement, PgTypeInfo};
 use sqlx::{Either, Error, Execute, Executor, PgConnection, Postgres, SqlStr};
+
+use crate::core::error::is_connection_failure;
 
 /// Statements that end or start transactions, or change the session, by leading keyword.
 const REFUSED: &[&str] = &[
@@ -33,9 +36,20 @@ const REFUSED: &[&str] = &[
     "UNLISTEN",
 ];
 
-/// A request's connection, for module code: every statement is checked by [`refusal`].
+/// A request's connection, for module code: every statement is checked by [`refusal`], and
+/// one that fails because the connection did marks it broken, so that the pool drops it
+/// rather than hand it to the next request.
 #[derive(Debug)]
-pub struct Guarded<'c>(pub(crate) &'c mut PgConnection);
+pub struct Guarded<'c> {
+    conn: &'c mut PgConnection,
+    broken: &'c mut bool,
+}
+
+impl<'c> Guarded<'c> {
+    pub(crate) fn new(conn: &'c mut PgConnection, broken: &'c mut bool) -> Self {
+        Guarded { conn, broken }
+    }
+}
 
 /// Why `sql` may not run on a request's connection, if it may not.
 pub fn refusal(sql: &str) -> Option<String> {
@@ -140,8 +154,11 @@ impl<'c> Executor<'c> for Guarded<'c> {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
+        let broken = self.broken;
         match Checked::of(query) {
-            Ok(checked) => self.0.fetch_many(checked),
+            Ok(checked) => Box::pin(self.conn.fetch_many(checked).inspect_err(|error| {
+                *broken |= is_connection_failure(error);
+            })),
             Err(error) => Box::pin(futures_util::stream::once(async { Err(error) })),
         }
     }
@@ -151,8 +168,11 @@ impl<'c> Executor<'c> for Guarded<'c> {
         'c: 'e,
         E: 'q + Execute<'q, Postgres>,
     {
+        let broken = self.broken;
         match Checked::of(query) {
-            Ok(checked) => self.0.fetch_optional(checked),
+            Ok(checked) => Box::pin(self.conn.fetch_optional(checked).inspect_err(|error| {
+                *broken |= is_connection_failure(error);
+            })),
             Err(error) => Box::pin(async { Err(error) }),
         }
     }
@@ -165,8 +185,15 @@ impl<'c> Executor<'c> for Guarded<'c> {
     where
         'c: 'e,
     {
+        let broken = self.broken;
         match refusal(sql.as_str()) {
-            None => self.0.prepare_with(sql, parameters),
+            None => Box::pin(
+                self.conn
+                    .prepare_with(sql, parameters)
+                    .inspect_err(|error| {
+                        *broken |= is_connection_failure(error);
+                    }),
+            ),
             Some(why) => Box::pin(async { Err(Error::InvalidArgument(why)) }),
         }
     }

@@ -9,10 +9,10 @@
 //! request that is otherwise one statement (`bench/README.md`, "The request path's
 //! mechanism"). Here a connection is checked only when there is reason to, as deadpool hands
 //! it out again ([`Manager::recycle`]): one unused for [`PING_AFTER_IDLE`] is pinged (the
-//! database may have restarted meanwhile), so is one that came back after a connection failed
-//! somewhere (`error::connection_failures`), and one past its lifetime is closed and replaced.
+//! database may have restarted meanwhile), and one past its lifetime is closed and replaced.
 //! A connection that comes back inside a transaction is rolled back before it goes back, and
-//! one whose own `BEGIN`, `COMMIT` or `ROLLBACK` failed on the connection is dropped. Every
+//! one that failed under a statement (the pool's `BEGIN`, `COMMIT` or `ROLLBACK`, or module
+//! code's through [`Pooled::guarded`]) is dropped. Every
 //! wait, connect, ping and rollback has a time limit.
 
 use std::ops::{Deref, DerefMut};
@@ -25,7 +25,8 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::core::error::{connection_failures, is_connection_failure};
+use crate::core::error::is_connection_failure;
+use crate::core::guard::Guarded;
 
 /// A connection unused for this long is pinged before a request gets it. Short, because even
 /// a quick restart of the database (`pg_ctl` waits in steps of 100 ms) leaves its connections
@@ -63,9 +64,6 @@ pub struct Conn {
     returned: Instant,
     /// When it is closed rather than handed out again.
     expires: Instant,
-    /// `connection_failures()` when it was last handed out: if the count has moved by the
-    /// time it is handed out again, a connection failed somewhere meanwhile, maybe this one.
-    failures_then: u64,
 }
 
 impl managed::Manager for Manager {
@@ -86,7 +84,6 @@ impl managed::Manager for Manager {
             connection,
             returned: now,
             expires: now + lifetime_of(n, self.lifetime),
-            failures_then: connection_failures(),
         })
     }
 
@@ -94,15 +91,13 @@ impl managed::Manager for Manager {
         if Instant::now() >= conn.expires {
             return Err(RecycleError::message("past its lifetime"));
         }
-        let suspect = conn.failures_then != connection_failures();
-        if suspect || conn.returned.elapsed() >= PING_AFTER_IDLE {
+        if conn.returned.elapsed() >= PING_AFTER_IDLE {
             match tokio::time::timeout(self.timeout, conn.connection.ping()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(error)) => return Err(RecycleError::Backend(error)),
                 Err(_) => return Err(RecycleError::message("no answer to a ping")),
             }
         }
-        conn.failures_then = connection_failures();
         Ok(())
     }
 }
@@ -242,7 +237,8 @@ pub struct Pooled {
     /// Set before `BEGIN` is sent, so that a request dropped while waiting for its answer
     /// still has the connection rolled back.
     in_transaction: bool,
-    /// The connection failed under one of the pool's own statements: it is dropped.
+    /// The connection failed under a statement, the pool's own or module code's (see
+    /// [`Pooled::guarded`]): it is dropped when it comes back.
     broken: bool,
 }
 
@@ -274,6 +270,13 @@ impl Pooled {
             self.broken |= is_connection_failure(error);
         }
         result.map(drop)
+    }
+
+    /// The connection for module code's statements, which refuses those that would outlive
+    /// the request and marks it broken when one fails with the connection.
+    pub fn guarded(&mut self) -> Guarded<'_> {
+        let object = self.object.as_mut().expect("present until dropped");
+        Guarded::new(&mut object.connection, &mut self.broken)
     }
 
     /// Which pool group it came from.
@@ -456,24 +459,30 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn after_a_connection_failure_anywhere_a_connection_is_pinged_before_its_next_use() {
+    async fn a_connection_that_failed_under_module_code_is_dropped_not_handed_out_again() {
         let options = database().await;
         let pool = Pool::new(&[1], options.clone(), ACQUIRE_TIMEOUT, LONG_AGO);
         let mut other = PgConnection::connect_with(&options).await.unwrap();
         let mut connection = pool.acquire(0).await.unwrap();
         let backend = pid(&mut connection).await;
-        drop(connection);
         sqlx::query("SELECT pg_terminate_backend($1)")
             .bind(backend)
             .execute(&mut other)
             .await
             .unwrap();
-        // A request somewhere saw its connection fail (see `error::connection_failures`).
-        let failed = sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into());
-        drop(crate::core::error::AppError::from(failed));
-        // Taken again at once, before an idle connection would be pinged anyway.
+        let failed = sqlx::query("SELECT 1").execute(connection.guarded()).await;
+        assert!(failed.is_err_and(|e| is_connection_failure(&e)));
+        drop(connection);
+        // Taken again at once, before an idle connection would be pinged: another backend.
         let mut connection = pool.acquire(0).await.unwrap();
         assert_ne!(pid(&mut connection).await, backend);
+        // A statement that fails on its own (a syntax error) leaves the connection be.
+        let failed = sqlx::query("SELEC 1").execute(connection.guarded()).await;
+        assert!(failed.is_err());
+        let backend = pid(&mut connection).await;
+        drop(connection);
+        let mut connection = pool.acquire(0).await.unwrap();
+        assert_eq!(pid(&mut connection).await, backend);
     }
 
     #[tokio::test]
