@@ -5,7 +5,7 @@
 # Knobs (environment):
 #   TENANTS=4  PROJECTS_PER_TENANT=1000         the seeded data
 #   THREADS=2  CONNECTIONS=64  DURATION=10s  WARMUP=3s  TIMEOUT=10s   each wrk run
-#   SCENARIOS="get list post"                   which scenarios, in this order
+#   SCENARIOS="get list post"                   which scenarios, in this order (also: keyed)
 #   QUIET_WAIT=120                              seconds to wait for an idle machine per run
 #   BENCH_DB=scaffold_bench                     dropped and created on every run
 #   BENCH_OUT=target/bench/<server>             logs, wrk output and report.md
@@ -309,6 +309,7 @@ report() {
                 if (s == "get") return "`GET /api/projects/{id}`";
                 if (s == "list") return "`GET /api/projects` (50 items)";
                 if (s == "post") return "`POST /api/projects`";
+                if (s == "keyed") return "`POST /api/projects` with an `Idempotency-Key`";
                 if (s == "filtered") return "`GET /api/tasks?project_id=…&status=…`";
                 if (s == "sorted") return "`GET /api/tasks?sort=-priority`";
                 if (s == "page1") return "`GET /api/tasks?limit=50`, page 1";

@@ -11,6 +11,8 @@
 --   get   GET  one of the tenant's paths
 --   list  GET  /api/projects          (the default page: 50 items, oldest first)
 --   post  POST /api/projects          (a small JSON body; 201)
+--   keyed POST /api/projects          (the same, with an Idempotency-Key of its own: the cost of
+--                                      storing the response with the row)
 --
 -- done() prints one machine-readable line, BENCH_RESULT ..., that the shell scripts parse;
 -- wrk's own --latency output is kept beside it for people.
@@ -37,8 +39,8 @@ end
 if #tenants == 0 then
     error("no tenants in " .. data_file)
 end
-if scenario ~= "get" and scenario ~= "list" and scenario ~= "post" then
-    error("BENCH_SCENARIO must be get, list or post, not " .. scenario)
+if scenario ~= "get" and scenario ~= "list" and scenario ~= "post" and scenario ~= "keyed" then
+    error("BENCH_SCENARIO must be get, list, post or keyed, not " .. scenario)
 end
 
 local next_thread = 0
@@ -67,10 +69,16 @@ function request()
         counter = counter + 1
         local body = string.format(
             '{"name":"bench %d-%d","description":"created by wrk"}', thread_id or 0, counter)
-        return wrk.format("POST", "/api/projects", {
+        local headers = {
             ["Authorization"] = tenant.auth,
             ["Content-Type"] = "application/json",
-        }, body)
+        }
+        if scenario == "keyed" then
+            -- Unique across threads and runs: each request is a first request.
+            headers["Idempotency-Key"] = string.format(
+                "bench-%d-%d-%d", os.time(), thread_id or 0, counter)
+        end
+        return wrk.format("POST", "/api/projects", headers, body)
     end
 end
 
