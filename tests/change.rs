@@ -987,3 +987,89 @@ fn scaffold_toml_turns_options_on_for_new_modules() {
         "{manifest}"
     );
 }
+
+/// Table shapes and options change tables that hold rows: each migration runs after the create
+/// migration of the shape and options before it, on two rows, and keeps them.
+#[test]
+fn shape_and_option_migrations_keep_the_rows() {
+    use scaffold::generate::spec_diff;
+    use scaffold::input::options::ModuleOptions;
+
+    let database = server::testing::fresh_database();
+    let templates = scaffold::generate::render::TemplateSet::load(true, None).unwrap();
+    let renderer =
+        scaffold::generate::render::Renderer::new(templates, &Inflections::default()).unwrap();
+    let fields = words(&["title:string", "code:string(10):unique"]);
+    let at = |shape: u32, options: ModuleOptions| {
+        let mut spec = parse(&fields).unwrap().with_options(options).unwrap();
+        spec.shape = shape;
+        spec
+    };
+    let changed = |old: &ModuleSpec, options: ModuleOptions| {
+        let parse = |f: &[String]| {
+            parse(f).and_then(|s| s.with_options(options).map_err(|e| e.to_string()))
+        };
+        SpecDiff::new(old, SpecEdits::default(), &parse)
+            .unwrap()
+            .migration("tasks")
+    };
+    // Runs the create migration of `old`, two rows, `before`, `migration` and `after` in a
+    // schema of its own; the last line psql prints, `after`'s result.
+    let run = |schema: &str, old: &ModuleSpec, before: &str, migration: &str, after: &str| {
+        let create = scaffold::generate::plan::create_migration(old, &renderer)
+            .unwrap()
+            .unwrap();
+        let script = format!(
+            "CREATE SCHEMA {schema}; SELECT set_config('search_path', '{schema}', true);\n\
+             {create}\nINSERT INTO tasks (title, code) VALUES ('a', 'c1'), ('b', 'c2');\n\
+             {before}\n{migration}\n{after}"
+        );
+        psql_lines(&database, &script).pop().unwrap()
+    };
+    let plain = ModuleOptions::default();
+    let soft = ModuleOptions {
+        audit: true,
+        soft_delete: true,
+        ..plain
+    };
+    let private = ModuleOptions {
+        private: true,
+        ..plain
+    }
+    .implied();
+
+    // `upgrade` from before `version`: every row at version 1.
+    let old = at(1, plain);
+    let upgrade = spec_diff::shape_migration(&old, 2).unwrap();
+    let versions = "SELECT string_agg(title || ':' || version, ',' ORDER BY title) FROM tasks";
+    assert_eq!(run("shape", &old, "", &upgrade, versions), "a:1,b:1");
+
+    // Soft delete on: a deleted row's unique value is free for a live one.
+    let migration = changed(&at(2, plain), soft);
+    let reuse = "UPDATE tasks SET deleted_at = now() WHERE title = 'a';\n\
+                 INSERT INTO tasks (title, code) VALUES ('c', 'c1');\n\
+                 SELECT string_agg(title, ',' ORDER BY title) FROM tasks WHERE code = 'c1'";
+    assert_eq!(run("soft_on", &at(2, plain), "", &migration, reuse), "a,c");
+
+    // Soft delete off: the rows it kept go, and the unique constraint is back.
+    let migration = changed(&at(2, soft), plain);
+    let before = "UPDATE tasks SET deleted_at = now() WHERE title = 'a';\n\
+                  INSERT INTO tasks (title, code) VALUES ('c', 'c1');";
+    let after = "SELECT string_agg(title, ',' ORDER BY title) || ' ' || \
+                 (SELECT count(*) FROM pg_constraint WHERE conname = 'tasks_code_key' \
+                 AND connamespace = 'soft_off'::regnamespace) FROM tasks";
+    assert_eq!(
+        run("soft_off", &at(2, soft), before, &migration, after),
+        "b,c 1"
+    );
+
+    // Private on: the rows stay, with no owner, and the owner's index is there.
+    let migration = changed(&at(2, plain), private);
+    let after = "SELECT count(*) || ' ' || count(owner_id) || ' ' || \
+                 (SELECT count(*) FROM pg_indexes WHERE indexname = 'tasks_owner_id_idx' \
+                 AND schemaname = 'private') FROM tasks";
+    assert_eq!(
+        run("private", &at(2, plain), "", &migration, after),
+        "2 0 1"
+    );
+}
