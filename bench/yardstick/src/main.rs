@@ -146,11 +146,7 @@ fn project(row: &tokio_postgres::Row) -> Project {
 
 impl App {
     /// The schema of the tenant the token names, if the token is valid and has `permission`.
-    async fn authorize(
-        &self,
-        headers: &HeaderMap,
-        permission: &str,
-    ) -> Result<Arc<str>, Failure> {
+    async fn authorize(&self, headers: &HeaderMap, permission: &str) -> Result<Arc<str>, Failure> {
         let unauthorized = Failure::Status(StatusCode::UNAUTHORIZED, "invalid bearer token");
         let token = headers
             .get(header::AUTHORIZATION)
@@ -168,10 +164,8 @@ impl App {
             Some(known) => known,
             None => {
                 let row = self.look_up(&claims.tenant).await?;
-                let (id, schema) = row.ok_or(Failure::Status(
-                    StatusCode::UNAUTHORIZED,
-                    "no such tenant",
-                ))?;
+                let (id, schema) =
+                    row.ok_or(Failure::Status(StatusCode::UNAUTHORIZED, "no such tenant"))?;
                 let found = (id, Arc::<str>::from(format!("\"{schema}\"")));
                 self.tenants
                     .write()
@@ -193,7 +187,12 @@ impl App {
     async fn look_up(&self, slug: &str) -> Result<Option<(Uuid, String)>, Failure> {
         const LOOKUP: &str = "SELECT id, schema_name FROM public.tenants WHERE slug = $1";
         Ok(match &self.driver {
-            Driver::Sqlx(pool) => sqlx::query_as(LOOKUP).bind(slug).fetch_optional(pool).await?,
+            Driver::Sqlx(pool) => {
+                sqlx::query_as(LOOKUP)
+                    .bind(slug)
+                    .fetch_optional(pool)
+                    .await?
+            }
             Driver::TokioPostgres(clients) => clients[0]
                 .client
                 .query_opt(LOOKUP, &[&slug])
@@ -216,7 +215,11 @@ impl App {
             Some(prepared) => prepared,
             None => {
                 let prepared = client.client.prepare(&statement.sql(schema)).await?;
-                client.prepared.lock().unwrap().insert(key, prepared.clone());
+                client
+                    .prepared
+                    .lock()
+                    .unwrap()
+                    .insert(key, prepared.clone());
                 prepared
             }
         };
@@ -241,7 +244,11 @@ async fn find(
         }
         Driver::TokioPostgres(clients) => {
             let (client, statement) = app.prepared(clients, Statement::Find, &schema).await?;
-            client.query_opt(&statement, &[&id]).await?.as_ref().map(project)
+            client
+                .query_opt(&statement, &[&id])
+                .await?
+                .as_ref()
+                .map(project)
         }
     };
     row.map(Json)
@@ -258,7 +265,12 @@ async fn list(State(app): Shared, headers: HeaderMap) -> Result<Json<Page>, Fail
         }
         Driver::TokioPostgres(clients) => {
             let (client, statement) = app.prepared(clients, Statement::List, &schema).await?;
-            client.query(&statement, &[]).await?.iter().map(project).collect()
+            client
+                .query(&statement, &[])
+                .await?
+                .iter()
+                .map(project)
+                .collect()
         }
     };
     // A keyset cursor: the last row's sort keys. Not signed: it can only point into the
@@ -266,8 +278,11 @@ async fn list(State(app): Shared, headers: HeaderMap) -> Result<Json<Page>, Fail
     let next = (items.len() as i64 > PAGE).then(|| {
         items.truncate(PAGE as usize);
         let last = items.last().expect("a full page");
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(format!("{},{}", last.created_at.to_rfc3339(), last.id))
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "{},{}",
+            last.created_at.to_rfc3339(),
+            last.id
+        ))
     });
     Ok(Json(Page {
         items,
@@ -283,7 +298,10 @@ async fn create(
 ) -> Result<impl IntoResponse, Failure> {
     let schema = app.authorize(&headers, "projects:write").await?;
     let input: NewProject = serde_json::from_slice(&body).map_err(|_| {
-        Failure::Status(StatusCode::UNPROCESSABLE_ENTITY, "the body is not a project")
+        Failure::Status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the body is not a project",
+        )
     })?;
     if !(1..=200).contains(&input.name.chars().count()) {
         return Err(Failure::Status(

@@ -67,9 +67,10 @@ fn request_connect_options(options: &PgConnectOptions, limits: &Limits) -> PgCon
 /// the next use prepares and plans it again. Under load a request takes the first connection
 /// free, so every connection sees nearly every tenant, not only its group's: three modules
 /// are 8 statements per tenant, 8,000 at 1,000 tenants. At 1,024 most requests re-prepared
-/// theirs and `bench/mixed.sh` kept 48% of the 4-tenant throughput; at 8,192, 82% (see
-/// bench/README.md). A statement costs its backend about 10 KB, so this also bounds what
-/// statements hold per backend, to about 80 MB.
+/// and re-planned theirs: `bench/mixed.sh` at 1,000 tenants ran 1,838 requests/s against
+/// 3,610 at 8,192, with 458 against 257 µs of PostgreSQL CPU per request (bench/README.md).
+/// A statement costs its backend about 10 KB and the server about 1.5 KB, so this also bounds
+/// what statements hold: about 80 MB per backend, and 12 MB per connection in the server.
 const STATEMENT_CACHE: usize = 8192;
 
 /// The server's database: the request pool, a separate connection for `/readyz`, and the
