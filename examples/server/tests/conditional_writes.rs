@@ -148,3 +148,34 @@ async fn age(app: &TestApp, schema: &str, key: &str) {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_create_whose_response_cannot_be_stored_leaves_no_row() {
+    let app = TestApp::new().await;
+    let tenant = app.new_tenant().await;
+    let client = app.client_for(&tenant, PERMISSIONS);
+    let schema = schema_of(&app, tenant.as_str()).await;
+    // Storing the response fails after the row is inserted, in the same transaction.
+    let refuse = format!(
+        "CREATE FUNCTION {schema}.refuse() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'storage is down'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON {schema}.idempotency_keys
+         FOR EACH ROW EXECUTE FUNCTION {schema}.refuse();"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(refuse))
+        .execute(app.pool())
+        .await
+        .unwrap();
+    let key = [("idempotency-key", "lost-1")];
+    let body = json!({ "name": "half" });
+    let failed = client.send_with(Method::POST, URL, Some(&body), &key).await;
+    failed.expect_problem(StatusCode::INTERNAL_SERVER_ERROR);
+    let page = client.get(URL).await.expect(StatusCode::OK);
+    assert_eq!(
+        page["items"],
+        json!([]),
+        "the row outlived its stored response"
+    );
+    // Without a key nothing is stored, and the create goes through.
+    client.post(URL, &body).await.expect(StatusCode::CREATED);
+}
