@@ -67,6 +67,7 @@ pub async fn purge(
                 rows::purge(&mut conn, &tenant.schema, &table, older_than).await
             }
             .await;
+            let result: Result<u64, rows::PurgeError> = result;
             (tenant, result)
         });
     }

@@ -651,3 +651,32 @@ async fn tokens_for_another_audience_are_refused() {
         );
     }
 }
+
+/// The purges over every tenant: `purge` refuses a module without soft delete by name (and
+/// exits 1, the other tenants done), `purge-keys` reports what it deleted.
+#[test]
+fn purges_run_over_every_tenant_and_report() {
+    let slug = new_tenant();
+    let output = run(&["purge", "projects", "--older-than", "30d"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains(&format!("{slug} (")),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("projects has no soft delete"),
+        "{}",
+        stderr(&output)
+    );
+    let bad = run(&["purge", "projects", "--older-than", "30y"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+
+    let output = run(&["purge-keys"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("expired idempotency keys deleted"),
+        "{}",
+        stdout(&output)
+    );
+}

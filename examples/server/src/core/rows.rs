@@ -92,6 +92,15 @@ impl Access<'_> {
     }
 }
 
+/// Why [`purge`] did not purge a tenant's table.
+#[derive(Debug, thiserror::Error)]
+pub enum PurgeError {
+    #[error("{0}")]
+    NotSoftDeleted(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
 /// Removes for good the rows of `table` (a module's, in the tenant schema `schema`) that were
 /// soft-deleted longer than `older_than` ago; how many. A table without soft delete is an
 /// error that says so, not a silent zero.
@@ -100,7 +109,7 @@ pub async fn purge(
     schema: &str,
     table: &str,
     older_than: std::time::Duration,
-) -> Result<u64, AppError> {
+) -> Result<u64, PurgeError> {
     let identifier = |name: &str| {
         name.starts_with(|c: char| c.is_ascii_lowercase())
             && name
@@ -108,13 +117,13 @@ pub async fn purge(
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     };
     if !identifier(table) || !identifier(schema) {
-        return Err(AppError::invalid(
-            "table",
-            format!("{table:?} is not a module's table"),
-        ));
+        return Err(PurgeError::NotSoftDeleted(format!(
+            "{table:?} is not a module's table: give its plural in snake_case, such as tasks"
+        )));
     }
     let soft: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text))
+        "SELECT EXISTS (SELECT FROM pg_attribute
+             WHERE attrelid = to_regclass(format('%I.%I', $1::text, $2::text))
              AND attname = 'deleted_at' AND NOT attisdropped)",
     )
     .bind(schema)
@@ -122,10 +131,10 @@ pub async fn purge(
     .fetch_one(&mut *conn)
     .await?;
     if !soft {
-        return Err(AppError::invalid(
-            "table",
-            format!("{schema}.{table} has no soft delete (no deleted_at column)"),
-        ));
+        return Err(PurgeError::NotSoftDeleted(format!(
+            "{table} has no soft delete (no deleted_at column in {schema}): only modules \
+             generated with --soft-delete have rows to purge"
+        )));
     }
     let statement = format!(
         "DELETE FROM \"{schema}\".\"{table}\"
