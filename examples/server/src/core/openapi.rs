@@ -77,11 +77,15 @@ fn complete_json(mut document: Value, limits: Limits) -> Value {
             request_object(schema);
         }
     }
-    schemas[JSON_VALUE] = json_value();
     if let Some(schemas) = schemas.as_object_mut() {
         for schema in schemas.values_mut() {
             integer_ranges(schema);
+            let properties = schema.get_mut("properties").and_then(Value::as_object_mut);
+            for property in properties.into_iter().flat_map(|p| p.values_mut()) {
+                any_json(property);
+            }
         }
+        schemas.insert(JSON_VALUE.to_owned(), json_value());
     }
     document
 }
@@ -234,22 +238,43 @@ fn request_object(schema: &mut Value) {
 }
 
 fn request_value(schema: &mut Value) {
-    if free_form(schema) {
-        let nullable = types(schema).contains(&"null");
-        let value = json!({"$ref": format!("#/components/schemas/{JSON_VALUE}")});
-        *schema = if nullable {
-            json!({"oneOf": [{"type": "null"}, value]})
-        } else {
-            value
-        };
-        return;
-    }
     string_without_nul(schema);
+    nullable_as_one_of(schema);
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(options) = schema.get_mut(key).and_then(Value::as_array_mut) {
             options.iter_mut().for_each(request_value);
         }
     }
+}
+
+/// A `json` field holds any JSON, whatever utoipa's `Object` says: the server stores what it
+/// is sent.
+fn any_json(schema: &mut Value) {
+    if !free_form(schema) {
+        return;
+    }
+    let value = json!({"$ref": format!("#/components/schemas/{JSON_VALUE}")});
+    *schema = match types(schema).contains(&"null") {
+        true => json!({"oneOf": [{"type": "null"}, value]}),
+        false => value,
+    };
+}
+
+/// `{"type": ["string", "null"], "format": "date"}` as `oneOf` null or a date: a format is
+/// only an annotation in JSON Schema, and test generators drop it from a schema of two types,
+/// sending strings no date parser reads.
+fn nullable_as_one_of(schema: &mut Value) {
+    let kinds = types(schema);
+    if kinds.len() != 2 || !kinds.contains(&"null") || schema.get("format").is_none() {
+        return;
+    }
+    let kind = kinds
+        .into_iter()
+        .find(|kind| *kind != "null")
+        .map(str::to_owned);
+    let mut value = schema.clone();
+    value["type"] = Value::from(kind);
+    *schema = json!({"oneOf": [{"type": "null"}, value]});
 }
 
 /// `{"type": "object"}` with nothing else said: utoipa's `Object`, a `json` field.
@@ -314,20 +339,24 @@ fn integer_ranges(schema: &mut Value) {
     }
 }
 
-/// Any JSON that a `jsonb` column holds: everything but U+0000 in a string or a key.
+/// Any JSON but `null` (a nullable field says so itself) that a `jsonb` column holds: no
+/// U+0000 in a string or a key.
 fn json_value() -> Value {
-    let itself = json!({"$ref": format!("#/components/schemas/{JSON_VALUE}")});
+    let item = json!({"oneOf": [
+        {"type": "null"},
+        {"$ref": format!("#/components/schemas/{JSON_VALUE}")},
+    ]});
     json!({
-        "description": "Any JSON value; no string or key may contain U+0000, which PostgreSQL's \
-                        jsonb cannot hold",
+        "description": "Any JSON value but null; no string or key may contain U+0000, which \
+                        PostgreSQL's jsonb cannot hold",
         "anyOf": [
-            {"type": ["null", "boolean", "number"]},
+            {"type": ["boolean", "number"]},
             {"type": "string", "pattern": NO_NUL},
-            {"type": "array", "items": itself},
+            {"type": "array", "items": item},
             {
                 "type": "object",
                 "propertyNames": {"pattern": NO_NUL},
-                "additionalProperties": itself,
+                "additionalProperties": item,
             },
         ],
     })
@@ -380,6 +409,11 @@ mod tests {
                     "when": {"type": "string", "format": "date"},
                     "kind": {"type": "string", "enum": ["a", "b"]},
                     "meta": {"type": ["object", "null"]},
+                    "data": {"type": "object"},
+                    "due": {"type": ["string", "null"], "format": "date"},
+                }},
+                "NoteResponse": {"type": "object", "properties": {
+                    "data": {"type": "object"},
                 }},
             }},
         });
@@ -471,6 +505,17 @@ mod tests {
         assert_eq!(
             properties["meta"]["oneOf"][1]["$ref"],
             "#/components/schemas/JsonValue"
+        );
+        assert_eq!(properties["data"]["$ref"], "#/components/schemas/JsonValue");
+        // What the server stores, it sends back.
+        let response = &document["components"]["schemas"]["NoteResponse"];
+        assert_eq!(
+            response["properties"]["data"]["$ref"],
+            "#/components/schemas/JsonValue"
+        );
+        assert_eq!(
+            properties["due"],
+            json!({"oneOf": [{"type": "null"}, {"type": "string", "format": "date"}]})
         );
         // Unknown fields are ignored: the body stays open.
         assert!(body.get("additionalProperties").is_none());
