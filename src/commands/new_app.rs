@@ -339,6 +339,25 @@ mod tests {
         );
     }
 
+    /// A path through the library's old name (`server::testing::...` outside a `use`) would
+    /// not compile in the new app, whose library has its name.
+    #[test]
+    fn no_rust_file_of_a_new_app_names_the_reference_server_crate() {
+        let mut writes = Vec::new();
+        collect(&APP, "billing-api", Path::new("app"), &mut writes).unwrap();
+        for write in writes
+            .iter()
+            .filter(|w| w.path.extension().is_some_and(|e| e == "rs"))
+        {
+            let text = String::from_utf8_lossy(&write.content);
+            let named = text.match_indices("server::").any(|(at, _)| {
+                let before = text[..at].chars().next_back();
+                !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            });
+            assert!(!named, "{} names `server::`", write.path.display());
+        }
+    }
+
     #[test]
     fn a_new_app_gets_the_conformance_check() {
         let writes: Vec<Write> = conformance(Path::new("app")).collect();

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use server::core::auth::{Keys, MAX_DOCUMENT_BYTES};
 use server::core::config::Config;
 use server::core::tenant::TenantSlug;
-use server::testing::{JWT_SECRET, JwksServer, Serve, TestApp};
+use server::testing::{self, JWT_SECRET, JwksServer, Serve, TestApp};
 
 /// A private key of the provider's and the public JWK it publishes for it.
 struct SigningKey {
@@ -699,7 +699,7 @@ async fn the_binary_takes_tokens_from_the_provider() {
     let tenant = TestApp::new().await.new_tenant().await;
     let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("serve")
-        .env("DATABASE_URL", server::testing::database_url())
+        .env("DATABASE_URL", testing::database_url())
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .env("AUTH_JWKS_URL", provider.jwks_url())
