@@ -197,6 +197,7 @@ fn bad_links_are_refused_and_change_nothing() {
         "-y",
     ]));
     ok(&copy.run(&["new", "link", "projects", "tags"]));
+    ok(&copy.run(&["new", "module", "vaults", "name:string", "--private", "-y"]));
     let long = "a".repeat(60);
     let cases: &[(&[&str], &str)] = &[
         (
@@ -210,6 +211,10 @@ fn bad_links_are_refused_and_change_nothing() {
         (
             &["new", "link", "project_tags", "people"],
             "`project_tags` is a link: its rows are pairs",
+        ),
+        (
+            &["new", "link", "projects", "vaults"],
+            "`vaults` was generated with --audit --owned --private: a link's routes do not apply",
         ),
         (
             &["new", "link", "projects", "people", "--name", &long],

@@ -153,6 +153,16 @@ fn refuse_what_cannot_be_linked(
                 side.module
             );
         }
+        let rules = words.options;
+        if rules.owned || rules.soft_delete {
+            anyhow::bail!(
+                "`{}` was generated with {}: a link's routes do not apply its owner, private or \
+                 soft-delete rules to the rows they join, so they could reach rows the module \
+                 hides; link modules without those options\nnothing was changed",
+                side.module,
+                rules.flags().join(" ")
+            );
+        }
         if spec.with_tests && !words.with_tests {
             anyhow::bail!(
                 "`{}` was generated with --no-tests, and the link's tests create its rows with \
