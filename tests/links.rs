@@ -122,7 +122,15 @@ fn a_link_is_a_module_every_command_knows() {
     );
 
     // Its fields change like a module's, with a migration of their own.
-    let run = copy.run(&["change", "module", "project_tags", "--add", "note:text?"]);
+    let run = copy.run(&[
+        "change",
+        "module",
+        "project_tags",
+        "--add",
+        "note:text?",
+        "--add",
+        "rank:int?:index",
+    ]);
     ok(&run);
     let change = copy
         .tree()
@@ -133,6 +141,13 @@ fn a_link_is_a_module_every_command_knows() {
     assert!(
         copy.read(&change)
             .contains("ALTER TABLE project_tags ADD COLUMN note TEXT"),
+        "{}",
+        copy.read(&change)
+    );
+    // A link has no id nor list order: its field's index is on the column alone.
+    assert!(
+        copy.read(&change)
+            .contains("CREATE INDEX project_tags_rank_idx ON project_tags (rank);"),
         "{}",
         copy.read(&change)
     );

@@ -232,10 +232,20 @@ pub fn definition(table: &str, field: &Field, soft_delete: bool) -> String {
 /// ref's parent-scoped list) reads its pages in order from the index, page 1000 as cheaply as
 /// page 1, and lookups on the column alone (a ref's foreign key check) still use it.
 pub fn create_index(table: &str, field: &Field) -> Option<String> {
+    index_in_order(table, field, true)
+}
+
+/// [`create_index`] of a link's field: a link has no `id` (nor a list order) to end with.
+pub fn create_link_index(table: &str, field: &Field) -> Option<String> {
+    index_in_order(table, field, false)
+}
+
+fn index_in_order(table: &str, field: &Field, list_order: bool) -> Option<String> {
     field.needs_index().then(|| {
         let index = ConstraintNames::new(table, &field.column()).index;
+        let order = if list_order { ", created_at, id" } else { "" };
         format!(
-            "CREATE INDEX {index} ON {table} ({}, created_at, id);",
+            "CREATE INDEX {index} ON {table} ({}{order});",
             field.sql_column()
         )
     })

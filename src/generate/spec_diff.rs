@@ -291,13 +291,16 @@ impl SpecDiff {
         }
         for (old, new) in self.kept() {
             alter(table, old, new, soft, &mut sql);
+            if !old.needs_index() && new.needs_index() {
+                sql.extend(self.create_index(table, new));
+            }
         }
         for field in self.added() {
             sql.push(format!(
                 "ALTER TABLE {table} ADD COLUMN {};",
                 ddl::definition(table, field, soft)
             ));
-            sql.extend(ddl::create_index(table, field));
+            sql.extend(self.create_index(table, field));
             if soft && field.unique {
                 sql.push(ddl::unique_index(table, field));
             }
@@ -311,6 +314,16 @@ impl SpecDiff {
             &unique,
         ));
         sql
+    }
+}
+
+impl SpecDiff {
+    /// A field's index as the table's kind needs it: a link has no list order to end with.
+    fn create_index(&self, table: &str, field: &Field) -> Option<String> {
+        match self.new.link {
+            Some(_) => ddl::create_link_index(table, field),
+            None => ddl::create_index(table, field),
+        }
     }
 }
 
@@ -509,9 +522,6 @@ fn alter(table: &str, old: &Field, new: &Field, soft: bool, sql: &mut Vec<String
                 names.unique
             ),
         });
-    }
-    if !old.needs_index() && new.needs_index() {
-        sql.extend(ddl::create_index(table, new));
     }
 }
 
