@@ -435,7 +435,11 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
             &text.replacen(before, &format!("{}\n{before}", &edit[1..]), 1),
         );
     };
-    insert(SERVICE, "/// Runs in the caller's transaction", service_edit);
+    insert(
+        SERVICE,
+        "/// Runs in the caller's transaction",
+        service_edit,
+    );
     insert(
         TESTS,
         "#[tokio::test]\nasync fn create_read_update_delete()",

@@ -352,7 +352,12 @@ impl ModuleRecord {
             return format!("new module {}", self.command);
         };
         let mut out = vec!["new link".to_owned(), a.to_owned(), b.to_owned()];
-        out.extend(words.fields.iter().map(|field| crate::input::shell::quote(field)));
+        out.extend(
+            words
+                .fields
+                .iter()
+                .map(|field| crate::input::shell::quote(field)),
+        );
         out.push(format!("--name {}", words.name));
         if let Some(directions) = &words.directions {
             out.push(format!("--as {directions}"));
