@@ -59,7 +59,7 @@ fn each_rule_catches_its_violation() {
                     "use axum::http::StatusCode;\nuse uuid::Uuid;",
                 )
             },
-            "src/modules/projects/service.rs:7: service-imports-web:",
+            "src/modules/projects/service.rs:8: service-imports-web:",
         ),
         (
             "router.rs",
@@ -74,7 +74,7 @@ fn each_rule_catches_its_violation() {
                     "pub struct CreateProject {\n    #[garde(skip)]\n    pub tenant_id: String,",
                 )
             },
-            "src/modules/projects/schemas.rs:46: tenant-from-client: `CreateProject` accepts `tenant_id`",
+            "src/modules/projects/schemas.rs:47: tenant-from-client: `CreateProject` accepts `tenant_id`",
         ),
         (
             "router.rs",
@@ -95,7 +95,7 @@ fn each_rule_catches_its_violation() {
                     "pub const LEAK: &str = \"SET search_path TO tenant_a\";\n\npub async fn list(",
                 )
             },
-            "src/modules/projects/models.rs:24: session-search-path:",
+            "src/modules/projects/models.rs:25: session-search-path:",
         ),
         (
             "models.rs",
@@ -205,7 +205,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     1,
                 )
             },
-            "src/modules/projects/schemas.rs:49: tenant-from-client: `CreateProject` accepts `tenant`",
+            "src/modules/projects/schemas.rs:50: tenant-from-client: `CreateProject` accepts `tenant`",
         ),
         (
             "schemas.rs",
@@ -216,7 +216,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     1,
                 )
             },
-            "src/modules/projects/schemas.rs:49: tenant-from-client: `CreateProject` accepts `tenant`",
+            "src/modules/projects/schemas.rs:50: tenant-from-client: `CreateProject` accepts `tenant`",
         ),
         (
             "router.rs",
@@ -237,7 +237,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     1,
                 )
             },
-            "src/modules/projects/schemas.rs:50: cannot-parse: cannot read this #[serde(...)] attribute of `CreateProject`",
+            "src/modules/projects/schemas.rs:51: cannot-parse: cannot read this #[serde(...)] attribute of `CreateProject`",
         ),
         (
             "models.rs",
@@ -247,7 +247,7 @@ fn tenant_renames_aliases_and_schema_changes_are_caught() {
                     "pub const LEAK: &str = \"SET SCHEMA 'tenant_a'\";\n\npub async fn list(",
                 )
             },
-            "src/modules/projects/models.rs:24: session-search-path: SET SCHEMA lasts for the session",
+            "src/modules/projects/models.rs:25: session-search-path: SET SCHEMA lasts for the session",
         ),
     ];
     for (file, edit, expected) in cases {
