@@ -15,7 +15,10 @@ const ast = await openapiTS(document, {
   // true of every value, and the rest of the schema keeps its types.
   transform(schema, { path }) {
     const items = schema.type === "array" ? schema.items : undefined;
-    if (items && "$ref" in items && path?.startsWith(`${items.$ref}/`)) {
+    // The items may be the schema itself, or one of several choices (`null` or the schema).
+    const refs = items ? [items, ...(items.oneOf ?? []), ...(items.anyOf ?? [])] : [];
+    const itself = refs.some((item) => "$ref" in item && path?.startsWith(`${item.$ref}/`));
+    if (itself) {
       return ts.factory.createArrayTypeNode(
         ts.factory.createKeywordTypeNode(ts.SyntaxKind.UnknownKeyword),
       );
