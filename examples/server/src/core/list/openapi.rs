@@ -5,6 +5,7 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{Required, Schema};
 
 use super::parse::{DEFAULT_LIMIT, MAX_IN_VALUES, MAX_LIMIT, MAX_SEARCH_CHARS, RESERVED};
+use super::scope::RowScope;
 use super::spec::{BUILT_IN, ListKind, ListSpec, OPS, Op};
 use crate::core::openapi::{DECIMAL, NO_NUL};
 
@@ -100,6 +101,30 @@ impl ListSpec {
     }
 }
 
+impl RowScope {
+    /// The parameters [`RowScope::take`] takes, as the OpenAPI document shows them.
+    pub fn openapi_params(owned: bool, soft_delete: bool) -> Vec<Parameter> {
+        let mut params = Vec::new();
+        if owned {
+            params.push(query_param(
+                "owner",
+                json!({"type": "string", "enum": ["me"]}),
+                "`me`: only the caller's rows".to_owned(),
+            ));
+        }
+        if soft_delete {
+            params.push(query_param(
+                "deleted",
+                json!({"type": "string", "enum": ["exclude", "only", "include"]}),
+                "Deleted rows: left out (`exclude`, the default), `only` them, or `include`d; \
+                 other than `exclude` needs the module's admin permission"
+                    .to_owned(),
+            ));
+        }
+        params
+    }
+}
+
 fn query_param(name: &str, schema: serde_json::Value, description: String) -> Parameter {
     let schema: Schema = serde_json::from_value(schema).expect("a valid schema");
     ParameterBuilder::new()
@@ -175,7 +200,19 @@ impl Op {
 
 #[cfg(test)]
 mod tests {
+    use crate::core::list::RowScope;
     use crate::core::list::fixture::SPEC;
+
+    #[test]
+    fn the_scope_parameters_are_documented_for_the_modules_that_take_them() {
+        let names = |owned, soft_delete| -> Vec<String> {
+            let params = RowScope::openapi_params(owned, soft_delete);
+            params.into_iter().map(|p| p.name).collect()
+        };
+        assert_eq!(names(true, true), ["owner", "deleted"]);
+        assert_eq!(names(false, true), ["deleted"]);
+        assert!(names(false, false).is_empty());
+    }
 
     fn schema(name: &str) -> serde_json::Value {
         let param = SPEC

@@ -2,10 +2,6 @@
 //! `--soft-delete`: the parameters `owner=me` and `deleted=only|include`, and the conditions
 //! the service adds for them (and for the private and soft-delete rules) to a [`ListQuery`].
 
-use serde_json::json;
-use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::{Required, Schema};
-
 use super::parse::{Condition, Filter, ListQuery};
 use super::spec::{ListField, ListKind, Op, Value};
 use crate::core::error::AppError;
@@ -83,38 +79,6 @@ impl RowScope {
             None => Ok(scope),
         }
     }
-
-    /// The parameters [`RowScope::take`] takes, as the OpenAPI document shows them.
-    pub fn openapi_params(owned: bool, soft_delete: bool) -> Vec<Parameter> {
-        let mut params = Vec::new();
-        if owned {
-            params.push(param(
-                "owner",
-                json!({"type": "string", "enum": ["me"]}),
-                "`me`: only the caller's rows",
-            ));
-        }
-        if soft_delete {
-            params.push(param(
-                "deleted",
-                json!({"type": "string", "enum": ["exclude", "only", "include"]}),
-                "Deleted rows: left out (`exclude`, the default), `only` them, or `include`d; \
-                 other than `exclude` needs the module's admin permission",
-            ));
-        }
-        params
-    }
-}
-
-fn param(name: &str, schema: serde_json::Value, description: &str) -> Parameter {
-    let schema: Schema = serde_json::from_value(schema).expect("a valid schema");
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
-        .schema(Some(schema))
-        .description(Some(description))
-        .build()
 }
 
 impl ListQuery {
