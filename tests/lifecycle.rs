@@ -295,6 +295,23 @@ fn destroy_refuses_while_another_module_refers_to_it() {
     assert!(run.stderr.contains("nothing was changed"), "{run:?}");
     assert_eq!(project.tree(), before);
 
+    // Whatever the delete rule (issue 28: `tasks,cascade` was compared with `tasks`).
+    for (module, rule) in [
+        ("pins", "cascade"),
+        ("flags", "restrict"),
+        ("marks", "set_null"),
+    ] {
+        let field = format!("task:ref(tasks,{rule})?");
+        ok(&project.run(&["new", "module", module, "name:string", &field]));
+        let run = project.run(&["destroy", "module", "tasks"]);
+        fails(&run);
+        assert!(
+            run.stderr.contains(&format!("`{module}` (field {field})")),
+            "{run:?}"
+        );
+        ok(&project.run(&["destroy", "module", module]));
+    }
+
     // A module may refer to itself.
     ok(&project.run(&["new", "module", "folders", "parent:ref(folders)?"]));
     ok(&project.run(&["destroy", "module", "folders"]));

@@ -390,9 +390,10 @@ impl ModuleRecord {
             .into_iter()
             .filter(|field| {
                 let ty = field.split(':').nth(1).unwrap_or_default();
+                // `ref(tasks)` or, with a delete rule, `ref(tasks,cascade)`.
                 ty.strip_prefix("ref(")
-                    .and_then(|rest| rest.split(')').next())
-                    .is_some_and(|target| target == module)
+                    .and_then(|rest| rest.split([')', ',']).next())
+                    .is_some_and(|target| target.trim() == module)
             })
             .collect();
         // A link's rows name both its sides.
