@@ -22,15 +22,17 @@ const ENTER: &str = "\r";
 const UP: &str = "\x1b[A";
 const DOWN: &str = "\x1b[B";
 
-/// Everything the program wrote, and whether it has closed the terminal; and a signal for each
-/// change.
-type Screen = Arc<(Mutex<(Vec<u8>, bool)>, Condvar)>;
+/// Everything the program wrote, and a signal for each change.
+type Screen = Arc<(Mutex<Vec<u8>>, Condvar)>;
 
 /// The real binary on a pseudo-terminal of its own: stdin, stdout and stderr are the
 /// terminal, as when a person runs it.
 struct Terminal {
     child: Child,
     master: File,
+    /// Our own copy of the program's end, held open so that the terminal never hangs up
+    /// under the reader: Linux may drop output still in flight when the last copy closes.
+    slave: File,
     screen: Screen,
     /// How much of the screen `expect` has consumed.
     seen: usize,
@@ -59,6 +61,7 @@ impl Terminal {
         assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
         // SAFETY: both descriptors were just opened and nothing else owns them.
         let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let kept = File::from(slave.try_clone().unwrap());
         let mut command = Command::new(env!("CARGO_BIN_EXE_scaffold"));
         command
             .arg("-C")
@@ -88,31 +91,28 @@ impl Terminal {
             });
         }
         let child = command.spawn().expect("run scaffold");
-        // The command's copies of the terminal's end close with it: once the program exits,
-        // reading the master ends.
         drop(command);
-        let screen: Screen = Arc::new((Mutex::new((Vec::new(), false)), Condvar::new()));
+        let screen: Screen = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let mut reader = master.try_clone().unwrap();
         let shared = screen.clone();
         thread::spawn(move || {
             let mut buffer = [0u8; 4096];
             loop {
-                // EIO once the program has exited and closed the terminal.
+                // EIO once every copy of the terminal's other end is closed.
                 let read = reader.read(&mut buffer).unwrap_or(0);
                 let (lock, changed) = &*shared;
                 let mut screen = lock.lock().unwrap();
                 if read == 0 {
-                    screen.1 = true;
-                    changed.notify_all();
                     return;
                 }
-                screen.0.extend_from_slice(&buffer[..read]);
+                screen.extend_from_slice(&buffer[..read]);
                 changed.notify_all();
             }
         });
         Terminal {
             child,
             master,
+            slave: kept,
             screen,
             seen: 0,
         }
@@ -125,14 +125,14 @@ impl Terminal {
         let deadline = Instant::now() + PATIENCE;
         let mut screen = lock.lock().unwrap();
         loop {
-            let fresh = String::from_utf8_lossy(&screen.0[self.seen..]).into_owned();
+            let fresh = String::from_utf8_lossy(&screen[self.seen..]).into_owned();
             if let Some(at) = fresh.find(text) {
                 self.seen += fresh[..at + text.len()].len();
                 return;
             }
             let now = Instant::now();
             assert!(
-                !screen.1 && now < deadline,
+                now < deadline,
                 "{text:?} did not appear; the screen since the last answer:\n{fresh}"
             );
             screen = changed.wait_timeout(screen, deadline - now).unwrap().0;
@@ -148,7 +148,10 @@ impl Terminal {
     /// Waits for the program to end; its exit status and everything it wrote.
     fn finish(self) -> (ExitStatus, String) {
         let Terminal {
-            mut child, screen, ..
+            mut child,
+            mut slave,
+            screen,
+            ..
         } = self;
         let pid = child.id() as libc::pid_t;
         let (exited, exit) = std::sync::mpsc::channel();
@@ -158,19 +161,26 @@ impl Terminal {
             unsafe { libc::kill(pid, libc::SIGKILL) };
             panic!("scaffold did not end:\n{}", text(&screen));
         };
-        // The rest of the output: the reader sees the end once the terminal is closed.
+        // The terminal delivers in order: once this mark has come through, so has everything
+        // the program wrote before it exited.
+        slave.write_all(END.as_bytes()).unwrap();
         let (lock, changed) = &*screen;
-        drop(
-            changed
-                .wait_timeout_while(lock.lock().unwrap(), PATIENCE, |screen| !screen.1)
-                .unwrap(),
-        );
-        (status, text(&screen))
+        let (written, timeout) = changed
+            .wait_timeout_while(lock.lock().unwrap(), PATIENCE, |screen| {
+                !screen.ends_with(END.as_bytes())
+            })
+            .unwrap();
+        assert!(!timeout.timed_out(), "the end mark did not come through");
+        let written = &written[..written.len() - END.len()];
+        (status, String::from_utf8_lossy(written).into_owned())
     }
 }
 
+/// Written after the program has ended; nothing the program writes looks like it.
+const END: &str = "\u{1}end of the test's terminal\u{1}";
+
 fn text(screen: &Screen) -> String {
-    String::from_utf8_lossy(&screen.0.lock().unwrap().0).into_owned()
+    String::from_utf8_lossy(&screen.0.lock().unwrap()).into_owned()
 }
 
 /// Moves `steps` down (or up, when negative) from the highlighted item, waits until `landing`
