@@ -480,6 +480,38 @@ fn bad_input_is_refused_with_a_clear_message() {
             &["tasks", "status:enum(a,b):unique"],
             &["a unique enum would allow one row per value"],
         ),
+        (
+            &["accounts", "password:secret:unique"],
+            &["`secret` cannot be `:unique`", "salted hash"],
+        ),
+        (
+            &["accounts", "password:secret:index"],
+            &["`secret` cannot be `:index`"],
+        ),
+        (
+            &["accounts", "password:secret=letmein123"],
+            &["a `secret` cannot have a default"],
+        ),
+        (
+            &["accounts", "password:secret(4)"],
+            &["`4` is not a secret's maximum length", "from 8"],
+        ),
+        (
+            &["accounts", "password:secret:writeonly"],
+            &["a secret is write-only already"],
+        ),
+        (
+            &["tasks", "owner:ref(users):writeonly"],
+            &["`ref` cannot be `:writeonly`"],
+        ),
+        (
+            &["accounts", "code:string:writeonly:unique"],
+            &["a `:writeonly` field cannot be `:unique` or `:index`"],
+        ),
+        (
+            &["accounts", "password:secret", "password_hash:string"],
+            &["`password_hash` is already a field"],
+        ),
     ];
     let project = Project::copy();
     let before = project.tree();

@@ -165,6 +165,17 @@ const MODULES: &[&[&str]] = &[
         "--private",
         "--soft-delete",
     ],
+    // Write-only fields: secrets kept as Argon2id hashes (a required one, and an optional one
+    // with a length) and plain `:writeonly` values, none of them ever in a response, a filter
+    // or a sort.
+    &[
+        "accounts",
+        "email:string:unique",
+        "password:secret",
+        "pin:secret(12)?",
+        "recovery_code:string?:writeonly",
+        "born_on:date:writeonly",
+    ],
 ];
 
 /// `scaffold new link` arguments, after `MODULES`.
@@ -196,6 +207,7 @@ const TABLES: &[&str] = &[
     "drafts",
     "bins",
     "vaults",
+    "accounts",
     "settings",
     "combinations",
 ];

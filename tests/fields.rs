@@ -47,6 +47,9 @@ fn context_of_every_type_and_modifier() {
             "status:enum(todo,in_progress,done)",
             "owner:ref(users)?",
             "parent:ref(Task)?",
+            "password:secret",
+            "pin:secret(12)?",
+            "recovery_code:string?:writeonly",
         ],
     )
     .unwrap();
@@ -110,6 +113,16 @@ fn field_errors() {
         "xmin:int",
         "due-date:date",
         "naïve:text",
+        "p:secret(7)",
+        "p:secret(2000)",
+        "p:secret:unique",
+        "p:secret?:index",
+        "p:secret=hunter2hunter2",
+        "p:secret:writeonly",
+        "o:ref(users):writeonly",
+        "c:string:writeonly:unique",
+        "c:string:index:writeonly",
+        "c:string:writeonly:writeonly",
     ];
     let mut out = String::new();
     for word in bad {

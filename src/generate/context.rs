@@ -51,6 +51,11 @@ pub struct ModuleContext<'a> {
     pub has_defaults: bool,
     /// Some field is `string` or `text`, so lists take `?q=`.
     pub has_search: bool,
+    /// Some field is a `secret`: the service hashes it and has a `verify_<name>`.
+    pub has_secrets: bool,
+    /// Some field is write-only (`:writeonly` or a `secret`): requests take it, responses
+    /// never show it.
+    pub has_write_only: bool,
     /// The index of the list order, `(created_at, id)`.
     pub sort_index: String,
     /// The definitions of the columns after the fields (`created_at`, ..., `version`), for
@@ -111,7 +116,10 @@ pub struct FieldGroups {
     /// Required and without a default: a create that leaves one out is refused.
     pub required_without_default: Vec<String>,
     pub optional: Vec<String>,
+    /// Returned in responses: not write-only.
     pub datetime: Vec<String>,
+    /// `:writeonly` fields and secrets.
+    pub write_only: Vec<String>,
     pub sortable: Vec<String>,
     /// With list filters `eq`, `in`, and the ranges (`gt`, `gte`, `lt`, `lte`).
     pub filter_eq: Vec<String>,
@@ -129,7 +137,8 @@ impl FieldGroups {
             required: names(|f| !f.optional),
             required_without_default: names(|f| !f.optional && !f.has_default),
             optional: names(|f| f.optional),
-            datetime: names(|f| f.kind == "datetime"),
+            datetime: names(|f| f.kind == "datetime" && !f.write_only),
+            write_only: names(|f| f.write_only),
             sortable: names(|f| f.sortable),
             filter_eq: names(|f| f.filters.contains(&"eq")),
             filter_in: names(|f| f.filters.contains(&"in")),
@@ -142,8 +151,9 @@ impl FieldGroups {
 pub struct FieldView<'a> {
     /// snake_case, without the `_id` of a ref: `owner`.
     pub name: &'a str,
-    /// Column and JSON key: `owner_id` for a ref, else `name`.
+    /// The column: `owner_id` for a ref, `password_hash` for a secret, else `name`.
     pub column: String,
+    /// The JSON key: `owner_id` for a ref, else `name` (a secret's too).
     pub json_name: String,
     /// The Rust struct field: `column`, raw when it is a keyword (`r#type`).
     pub ident: String,
@@ -160,11 +170,18 @@ pub struct FieldView<'a> {
     /// Nullable in SQL, `Option<_>` in Rust, may be omitted in JSON.
     pub optional: bool,
     pub unique: bool,
+    /// A `secret`: hashed before it is stored, checked by the service's `verify_<name>`.
+    pub secret: bool,
+    /// Accepted in requests, never in a response, a list filter or a sort (`:writeonly`, or
+    /// a `secret`). The row type and its `SELECT`s leave the column out.
+    pub write_only: bool,
     /// Needs its own `CREATE INDEX`: `:index` was given or it is a ref, and it is not
     /// `:unique` (a unique constraint is an index already).
     pub index: bool,
-    /// Maximum length in characters, for the types that have one (`string`).
+    /// Maximum length in characters, for the types that have one (`string`, `secret`).
     pub max_length: Option<u32>,
+    /// Minimum length in characters, where `max_length` is set: 1, or 8 for a `secret`.
+    pub min_length: Option<u32>,
     /// For `enum`: the Rust enum's name, `<TypeName><FieldPascal>` (`TaskStatus`).
     pub enum_type: Option<String>,
     /// For `enum`: `{name: "in_review", rust: "InReview"}` in declaration order.
@@ -304,6 +321,8 @@ impl<'a> ModuleContext<'a> {
             has_refs: any(|f| f.target.is_some()),
             has_defaults: any(|f| f.has_default),
             has_search: any(|f| f.searchable),
+            has_secrets: any(|f| f.secret),
+            has_write_only: any(|f| f.write_only),
             sort_index: ddl::sort_index(&names.module),
             system_columns: ddl::system_columns(spec.shape, spec.options),
             option_indexes: ddl::option_indexes(&names.module, spec.options),
@@ -342,15 +361,17 @@ impl<'a> FieldView<'a> {
             FieldType::Ref { target, .. } => Some(target),
             _ => None,
         };
-        let eq_param = if LIST_PARAMETERS.contains(&field.column().as_str()) {
-            format!("{}[eq]", field.column())
+        let key = field.key();
+        let eq_param = if LIST_PARAMETERS.contains(&key.as_str()) {
+            format!("{key}[eq]")
         } else {
-            field.column()
+            key.clone()
         };
+        let write_only = field.is_write_only();
         Self {
             name: &field.name,
             column: field.column(),
-            json_name: field.column(),
+            json_name: key.clone(),
             ident: field.rust_ident(),
             sql: field.sql_column(),
             label: field.name.replace('_', " "),
@@ -358,8 +379,11 @@ impl<'a> FieldView<'a> {
             syntax: field.syntax(),
             optional: field.optional,
             unique: field.unique,
+            secret: ty.is_secret(),
+            write_only,
             index: field.needs_index(),
             max_length: ty.max_length(),
+            min_length: ty.min_length(),
             enum_type,
             variants,
             self_ref: target.is_some_and(|t| t.module == module.module),
@@ -387,10 +411,11 @@ impl<'a> FieldView<'a> {
             invalid_filters: ty
                 .invalid_filters()
                 .into_iter()
+                .filter(|_| !write_only)
                 .map(|(op, value)| InvalidFilter {
                     param: match op {
                         None => eq_param.clone(),
-                        Some(op) => format!("{}[{op}]", field.column()),
+                        Some(op) => format!("{key}[{op}]"),
                     },
                     value,
                 })
@@ -408,9 +433,14 @@ impl<'a> FieldView<'a> {
             },
             list_kind: ty.list_kind(),
             eq_param,
-            filters: ty.filters(field.optional),
-            sortable: ty.sortable(),
-            searchable: ty.searchable(),
+            // A write-only field is never a list parameter: filters and sorts would tell
+            // clients its values by probing.
+            filters: match write_only {
+                true => Vec::new(),
+                false => ty.filters(field.optional),
+            },
+            sortable: ty.sortable() && !write_only,
+            searchable: ty.searchable() && !write_only,
             constraints: ConstraintNames::new(&module.module, &field.column()),
         }
     }

@@ -226,7 +226,7 @@ impl SpecDiff {
             }
             let word = field.syntax();
             let hint = match field.ty {
-                FieldType::Ref { .. } => format!(
+                FieldType::Ref { .. } | FieldType::Secret { .. } => format!(
                     "add it optional (`--add {word}?`), set it in every row, then make it \
                      required with `--alter {word}`"
                 ),
@@ -260,8 +260,9 @@ impl SpecDiff {
                 ));
             }
             let needs_value = old.optional && !new.optional;
-            let is_ref = matches!(new.ty, FieldType::Ref { .. });
-            if needs_value && new.default.is_none() && !is_ref {
+            // Neither has a default; the migration checks every row has a value instead.
+            let no_default = matches!(new.ty, FieldType::Ref { .. } | FieldType::Secret { .. });
+            if needs_value && new.default.is_none() && !no_default {
                 return fail(format!(
                     "making `{}` required needs a value for the rows where it is empty: write \
                      `--alter {}=VALUE`",

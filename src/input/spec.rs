@@ -201,6 +201,12 @@ impl ModuleSpec {
                 Some(format!("`{column}` is a column every row of this link has"))
             } else if matches!(&field.ty, FieldType::Ref { target, .. } if *target == self.names) {
                 Some("a link has no id of its own for a reference to point at".to_owned())
+            } else if field.is_write_only() {
+                Some(
+                    "a link's fields are all returned with it: a secret or `:writeonly` field \
+                     belongs on a module"
+                        .to_owned(),
+                )
             } else {
                 None
             };

@@ -16,23 +16,42 @@ pub struct Field {
     pub unique: bool,
     /// `:index` was asked for.
     pub index: bool,
+    /// `:writeonly` was asked for (a `secret` is write-only without it: see
+    /// [`Self::is_write_only`]).
+    pub write_only: bool,
     /// The column default, canonical (see [`FieldType::check_default`]): what rows that
     /// exist get when the field is added, and what a create request that leaves it out gets.
     pub default: Option<String>,
 }
 
 impl Field {
-    /// The column, the JSON key and the Rust struct field: `<name>_id` for a `ref`.
+    /// The column: [`Self::key`], or `<name>_hash` for a `secret`, whose column holds a
+    /// hash (so that nobody reading the table takes it for the secret, and `password` stays
+    /// free for the JSON key).
     pub fn column(&self) -> String {
+        match self.ty {
+            FieldType::Secret { .. } => format!("{}_hash", self.name),
+            _ => self.key(),
+        }
+    }
+
+    /// The JSON key and the Rust struct field: `<name>_id` for a `ref`, else the name.
+    pub fn key(&self) -> String {
         match self.ty {
             FieldType::Ref { .. } => format!("{}_id", self.name),
             _ => self.name.clone(),
         }
     }
 
-    /// The Rust struct field: [`Self::column`], raw (`r#type`) when it is a keyword.
+    /// Accepted in requests and never returned, filtered or sorted on: `:writeonly`, or a
+    /// `secret`.
+    pub fn is_write_only(&self) -> bool {
+        self.write_only || self.ty.is_secret()
+    }
+
+    /// The Rust struct field: [`Self::key`], raw (`r#type`) when it is a keyword.
     pub fn rust_ident(&self) -> String {
-        idents::rust_ident(&self.column())
+        idents::rust_ident(&self.key())
     }
 
     /// [`Self::column`] as SQL statements write it, quoted when it is a keyword: `"order"`.
@@ -75,6 +94,9 @@ impl Field {
         }
         if self.index {
             word.push_str(":index");
+        }
+        if self.write_only {
+            word.push_str(":writeonly");
         }
         if let Some(default) = &self.default {
             word.push('=');
@@ -134,7 +156,9 @@ impl Field {
             FieldType::Decimal | FieldType::Uuid | FieldType::Date | FieldType::DateTime => {
                 format!("{literal}.parse().expect(\"a valid {}\")", self.ty.kind())
             }
-            FieldType::Ref { .. } => unreachable!("refs have no default"),
+            FieldType::Ref { .. } | FieldType::Secret { .. } => {
+                unreachable!("refs and secrets have no default")
+            }
         };
         Some(if self.optional {
             format!("Some({expression})")

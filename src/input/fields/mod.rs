@@ -58,6 +58,10 @@ mod tests {
             "project:ref(projects,cascade)",
             "owner:ref(users,restrict)?",
             "owner:ref(users,set_null)?",
+            "password:secret",
+            "pin:secret(12)?",
+            "recovery_code:string?:writeonly",
+            "born_on:date:writeonly=2024-01-15",
         ] {
             assert_eq!(parse(word).unwrap().syntax(), word);
         }
@@ -90,6 +94,29 @@ mod tests {
         let error = parse("project:ref(projects,cascade,restrict)").unwrap_err();
         assert_eq!(&error.word[error.span.clone()], "restrict");
         assert!(error.message.contains("at most one delete rule"), "{error}");
+    }
+
+    #[test]
+    fn secrets_and_writeonly_fields_are_never_listed() {
+        let field = parse("password:secret").unwrap();
+        assert_eq!(field.column(), "password_hash");
+        assert_eq!(field.key(), "password");
+        assert_eq!(field.rust_ident(), "password");
+        assert!(field.is_write_only() && !field.write_only);
+        assert_eq!(field.ty.filters(true), Vec::<&str>::new());
+        assert!(!field.ty.sortable() && !field.ty.searchable());
+        assert_eq!(
+            (field.ty.min_length(), field.ty.max_length()),
+            (Some(8), Some(128))
+        );
+        let field = parse("code:string?:writeonly").unwrap();
+        assert_eq!(
+            (field.column(), field.key()),
+            ("code".into(), "code".into())
+        );
+        assert!(field.is_write_only());
+        let field = parse("code:string").unwrap();
+        assert!(!field.is_write_only());
     }
 
     #[test]

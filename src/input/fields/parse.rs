@@ -8,8 +8,8 @@ use heck::{ToPascalCase, ToSnakeCase};
 
 use super::field::Field;
 use super::types::{
-    DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType, MAX_STRING_LENGTH, Modifier, OnDelete,
-    TYPE_SYNTAX,
+    DEFAULT_SECRET_MAX_LENGTH, DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType,
+    MAX_SECRET_LENGTH, MAX_STRING_LENGTH, Modifier, OnDelete, SECRET_MIN_LENGTH, TYPE_SYNTAX,
 };
 use crate::input::idents;
 use crate::input::names::ModuleNames;
@@ -126,11 +126,12 @@ impl Parser<'_> {
             (FieldType::Ref { .. }, Some(bare)) => bare.to_string(),
             _ => name,
         };
-        let (mut unique, mut index) = (false, false);
+        let (mut unique, mut index, mut write_only) = (false, false, false);
         for (span, text) in segments {
             let (modifier, flag) = match text {
                 "unique" => (Modifier::Unique, &mut unique),
                 "index" => (Modifier::Index, &mut index),
+                "writeonly" => (Modifier::WriteOnly, &mut write_only),
                 "" => return Err(self.error(span, "empty modifier (stray `:`)")),
                 "?" => {
                     return Err(self.error_help(
@@ -143,7 +144,7 @@ impl Parser<'_> {
                     return Err(self.error_help(
                         span,
                         format!("unknown modifier `{other}`"),
-                        "modifiers are `:unique` and `:index`",
+                        "modifiers are `:unique`, `:index` and `:writeonly`",
                     ));
                 }
             };
@@ -160,6 +161,14 @@ impl Parser<'_> {
                 0..word.len(),
                 "`:unique` already creates an index",
                 "drop `:index`",
+            ));
+        }
+        if write_only && (unique || index) {
+            return Err(self.error_help(
+                0..word.len(),
+                "a `:writeonly` field cannot be `:unique` or `:index`",
+                "nothing filters or sorts on it, and a 409 on a duplicate would tell clients \
+                 the values others sent; drop `:unique`/`:index`, or `:writeonly`",
             ));
         }
         let default = match default {
@@ -189,6 +198,7 @@ impl Parser<'_> {
             optional,
             unique,
             index,
+            write_only,
             default,
         };
         self.check_column(&field, 0..colon)?;
@@ -273,7 +283,7 @@ impl Parser<'_> {
             Some(_) => Err(self.error_help(
                 span.clone(),
                 format!("`{keyword}` takes no arguments"),
-                "only `string(N)`, `enum(...)` and `ref(...)` do",
+                "only `string(N)`, `secret(N)`, `enum(...)` and `ref(...)` do",
             )),
         };
         match keyword.as_str() {
@@ -297,6 +307,25 @@ impl Parser<'_> {
                         )),
                     }
                 }
+            },
+            "secret" => match args {
+                None => Ok(FieldType::Secret {
+                    max_length: DEFAULT_SECRET_MAX_LENGTH,
+                }),
+                Some((start, arg)) => match arg.trim().parse::<u32>() {
+                    Ok(n) if (SECRET_MIN_LENGTH..=MAX_SECRET_LENGTH).contains(&n) => {
+                        Ok(FieldType::Secret { max_length: n })
+                    }
+                    _ => Err(self.error_help(
+                        start..start + arg.len(),
+                        format!("`{arg}` is not a secret's maximum length"),
+                        format!(
+                            "write a whole number from {SECRET_MIN_LENGTH} (the fewest \
+                             characters a secret takes) to {MAX_SECRET_LENGTH}, e.g. \
+                             `secret(64)`"
+                        ),
+                    )),
+                },
             },
             "text" => no_args(FieldType::Text),
             "int" => no_args(FieldType::Int),

@@ -15,6 +15,16 @@ pub const DEFAULT_STRING_MAX_LENGTH: u32 = 200;
 /// tests (which send N + 1 characters) get a 422, not a 413. Longer text wants `text`.
 pub const MAX_STRING_LENGTH: u32 = 65_535;
 
+/// The fewest characters a `secret` takes: a password shorter than this is refused (422).
+pub const SECRET_MIN_LENGTH: u32 = 8;
+
+/// `secret` without a length takes at most this many characters: long passphrases fit, and
+/// no request makes the server hash megabytes.
+pub const DEFAULT_SECRET_MAX_LENGTH: u32 = 128;
+
+/// The longest `secret(N)`.
+pub const MAX_SECRET_LENGTH: u32 = 1024;
+
 /// The type syntax as users write it, for error messages and the interactive menu.
 pub const TYPE_SYNTAX: &[&str] = &[
     "string",
@@ -31,12 +41,15 @@ pub const TYPE_SYNTAX: &[&str] = &[
     "json",
     "enum(a,b,c)",
     "ref(<module>)",
+    "secret",
+    "secret(N)",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Modifier {
     Unique,
     Index,
+    WriteOnly,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +79,12 @@ pub enum FieldType {
         /// As written (`ref(projects,cascade)`); `None` keeps the default of
         /// [`Field::on_delete`].
         on_delete: Option<OnDelete>,
+    },
+    /// A write-only value kept as an Argon2id hash (`core::secret` in the server), in a
+    /// `<name>_hash` TEXT column; at most `max_length` characters, at least
+    /// [`SECRET_MIN_LENGTH`].
+    Secret {
+        max_length: u32,
     },
 }
 
@@ -127,6 +146,7 @@ impl FieldType {
             Self::Json => "json",
             Self::Enum { .. } => "enum",
             Self::Ref { .. } => "ref",
+            Self::Secret { .. } => "secret",
         }
     }
 
@@ -146,6 +166,7 @@ impl FieldType {
             Self::DateTime => "DateTime<Utc>",
             Self::Json => "serde_json::Value",
             Self::Enum { rust_type, .. } => rust_type,
+            Self::Secret { .. } => "Secret",
         }
         .to_string()
     }
@@ -163,7 +184,7 @@ impl FieldType {
 
     pub fn sql_type(&self) -> &'static str {
         match self {
-            Self::String { .. } | Self::Text | Self::Enum { .. } => "TEXT",
+            Self::String { .. } | Self::Text | Self::Enum { .. } | Self::Secret { .. } => "TEXT",
             Self::Int => "INTEGER",
             Self::BigInt => "BIGINT",
             Self::Float => "DOUBLE PRECISION",
@@ -178,9 +199,23 @@ impl FieldType {
 
     pub fn max_length(&self) -> Option<u32> {
         match self {
-            Self::String { max_length } => Some(*max_length),
+            Self::String { max_length } | Self::Secret { max_length } => Some(*max_length),
             _ => None,
         }
+    }
+
+    /// The fewest characters a value has, for the types with a [`Self::max_length`].
+    pub fn min_length(&self) -> Option<u32> {
+        match self {
+            Self::String { .. } => Some(1),
+            Self::Secret { .. } => Some(SECRET_MIN_LENGTH),
+            _ => None,
+        }
+    }
+
+    /// Write-only by nature: accepted, never returned, never filtered or sorted on.
+    pub fn is_secret(&self) -> bool {
+        matches!(self, Self::Secret { .. })
     }
 
     /// Two different valid JSON values for tests (create, then update). A `ref` has none:
@@ -211,6 +246,10 @@ impl FieldType {
                 [json!(variants[0].name), json!(variants[1.min(last)].name)]
             }
             Self::Ref { .. } => [Value::Null, Value::Null],
+            Self::Secret { max_length } => {
+                let fit = |word: &str| word.chars().take(*max_length as usize).collect::<String>();
+                [json!(fit("s3cret-alpha")), json!(fit("s3cret-beta"))]
+            }
         }
     }
 
@@ -244,7 +283,9 @@ impl FieldType {
     /// has a rule beyond its JSON type.
     pub fn invalid_sample(&self) -> Option<Value> {
         match self {
-            Self::String { max_length } => Some(json!("x".repeat(*max_length as usize + 1))),
+            Self::String { max_length } | Self::Secret { max_length } => {
+                Some(json!("x".repeat(*max_length as usize + 1)))
+            }
             // `-` never appears in a variant, so this is never valid.
             Self::Enum { .. } => Some(json!("not-a-variant")),
             _ => None,
@@ -276,6 +317,17 @@ impl FieldType {
             ],
             // `-` never appears in a variant, so this is never valid.
             Self::Enum { .. } => vec![wrong_type("\"not-a-variant\""), wrong_type("12")],
+            Self::Secret { max_length } => vec![
+                (
+                    Some("Shorter than a secret's fewest characters."),
+                    format!("\"x\".repeat({})", SECRET_MIN_LENGTH - 1),
+                ),
+                (
+                    Some("Limits count characters, not bytes."),
+                    format!("\"é\".repeat({})", max_length + 1),
+                ),
+                wrong_type("12"),
+            ],
             // Any JSON is a valid document; only a required one refuses `null`.
             Self::Json if optional => vec![],
             Self::Json => vec![wrong_type("null")],
@@ -298,7 +350,8 @@ impl FieldType {
         let eq = |value: &str| (None, value.to_owned());
         let op = |op: &'static str, value: &str| (Some(op), value.to_owned());
         match self {
-            Self::String { .. } | Self::Text => vec![],
+            // Never a list parameter: any value is refused as an unknown one.
+            Self::String { .. } | Self::Text | Self::Secret { .. } => vec![],
             Self::Json => vec![eq("{}")],
             Self::Enum { variants, .. } => vec![
                 eq("not-a-variant"),
@@ -317,7 +370,12 @@ impl FieldType {
     /// The type the OpenAPI document shows where the Rust type has no schema of its own:
     /// `Object` for a `json` document (`serde_json::Value`).
     pub fn schema_value_type(&self) -> Option<&'static str> {
-        matches!(self, Self::Json).then_some("Object")
+        match self {
+            Self::Json => Some("Object"),
+            // The OpenAPI document shows a secret as the string it is sent as.
+            Self::Secret { .. } => Some("String"),
+            _ => None,
+        }
     }
 
     /// JSON `null` deserialises into the Rust type itself (`serde_json::Value::Null`), so a
@@ -340,6 +398,8 @@ impl FieldType {
             Self::Date => "ListKind::Date".to_owned(),
             Self::DateTime => "ListKind::DateTime".to_owned(),
             Self::Json => "ListKind::Json".to_owned(),
+            // Never listed (see `filters`); the kind of its column, were it.
+            Self::Secret { .. } => "ListKind::Text".to_owned(),
             Self::Enum { variants, .. } => {
                 let names: Vec<String> = variants.iter().map(|v| format!("{:?}", v.name)).collect();
                 format!("ListKind::Enum(&[{}])", names.join(", "))
@@ -351,6 +411,9 @@ impl FieldType {
     /// server's `core::list` applies the same rules to the `ListKind`.
     pub fn filters(&self, optional: bool) -> Vec<&'static str> {
         let mut ops = Vec::new();
+        if self.is_secret() {
+            return ops;
+        }
         if !matches!(self, Self::Json) {
             ops.push("eq");
         }
@@ -371,7 +434,7 @@ impl FieldType {
 
     /// Lists sort by it (`?sort=field`).
     pub fn sortable(&self) -> bool {
-        !matches!(self, Self::Text | Self::Json)
+        !matches!(self, Self::Text | Self::Json | Self::Secret { .. })
     }
 
     /// `?q=` searches it.
@@ -502,12 +565,29 @@ impl FieldType {
                  optional instead (`?`)"
                     .into(),
             ),
+            Self::Secret { .. } => Err(
+                "a `secret` cannot have a default: every row would share it; make it optional \
+                 instead (`?`)"
+                    .into(),
+            ),
         }
     }
 
     /// Why this type cannot carry a modifier, if it cannot.
     pub(super) fn refuses(&self, modifier: Modifier) -> Option<&'static str> {
         match (self, modifier) {
+            (Self::Secret { .. }, Modifier::WriteOnly) => {
+                Some("a secret is write-only already; drop `:writeonly`")
+            }
+            (Self::Secret { .. }, _) => Some(
+                "it is stored as a salted hash, so equal secrets never compare equal, and \
+                 nothing may look rows up by it",
+            ),
+            (Self::Ref { .. }, Modifier::WriteOnly) => Some(
+                "the reference is how clients reach the row it points at, and its nested list \
+                 route shows it anyway",
+            ),
+            (_, Modifier::WriteOnly) => None,
             (Self::Json, _) => Some("JSON documents have no useful equality or order"),
             (Self::Bool, Modifier::Unique) => Some("a unique bool would allow only two rows"),
             (Self::Enum { .. }, Modifier::Unique) => {
@@ -535,6 +615,9 @@ impl FieldType {
                 target,
                 on_delete: Some(rule),
             } => format!("ref({},{})", target.module, rule.word()),
+            Self::Secret { max_length } if *max_length != DEFAULT_SECRET_MAX_LENGTH => {
+                format!("secret({max_length})")
+            }
             other => other.kind().to_string(),
         }
     }

@@ -3,7 +3,7 @@
 //!
 //! Each file uses only those listed before it (`config`, `patch`, `migration_sql`, `openapi` and
 //! `guard` use none):
-//! `tenant`, `error`, `extract`, `precondition`, `migrations`, `registry`, `migrate`, `pool`,
+//! `tenant`, `error`, `secret`, `extract`, `precondition`, `migrations`, `registry`, `migrate`, `pool`,
 //! `list`, `database`, `db`, `rows`, `idempotency`, `auth`, `links`.
 
 pub mod auth;
@@ -25,4 +25,5 @@ pub mod pool;
 pub mod precondition;
 pub mod registry;
 pub mod rows;
+pub mod secret;
 pub mod tenant;

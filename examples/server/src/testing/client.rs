@@ -16,7 +16,7 @@ use tower::ServiceExt;
 
 use super::provision::{database_url, run_tag};
 use crate::app::{AppState, app};
-use crate::core::auth::Keys;
+use crate::core::auth::{Authorized, Keys, Permission};
 use crate::core::config::{Limits, WritePolicy};
 use crate::core::database::{self, Database};
 use crate::core::migrations;
@@ -162,6 +162,38 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .expect("a registered tenant")
+    }
+
+    /// What a handler requiring `P` gets for a request with `client`'s token: for tests that
+    /// call a service function no route calls (a module's `verify_<secret>`).
+    pub async fn authorize<P: Permission>(&self, client: &Client) -> Authorized<P> {
+        let token = client.token.as_deref().expect("a client with a token");
+        let request = Request::builder()
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(())
+            .unwrap();
+        let (mut parts, ()) = request.into_parts();
+        <Authorized<P> as axum::extract::FromRequestParts<AppState>>::from_request_parts(
+            &mut parts,
+            &self.state,
+        )
+        .await
+        .expect("the token is valid and holds the permission")
+    }
+
+    /// `column` (as SQL writes it) of the row `id` of `table` in `client`'s tenant, as stored,
+    /// in JSON (`to_jsonb`): for write-only fields and secrets' hashes, which no response shows.
+    pub async fn stored(&self, client: &Client, table: &str, column: &str, id: &Value) -> Value {
+        let tenant = client.tenant.as_ref().expect("a client of a tenant");
+        let schema = self.schema(tenant).await;
+        let sql =
+            format!("SELECT to_jsonb({column}) FROM \"{schema}\".{table} WHERE id = $1::uuid");
+        let value: Option<Value> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(id.as_str().expect("an id"))
+            .fetch_one(&self.pool)
+            .await
+            .expect("the row exists");
+        value.unwrap_or(Value::Null)
     }
 
     /// A connection of the application's own pool, for tests that look at what requests leave
