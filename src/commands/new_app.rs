@@ -175,6 +175,17 @@ fn skipped(path: &Path) -> bool {
     }) || path == Path::new("clients/typescript/generated")
 }
 
+/// The dev profile lines of the workspace's Cargo.toml that a server crate needs at its own
+/// root: Argon2id (`:secret` fields) unoptimised takes about a second a hash.
+const ARGON2_PROFILE: &str = "
+# Argon2id (`:secret` fields, src/core/secret.rs) takes about a second a hash unoptimised.
+[profile.dev.package.argon2]
+opt-level = 3
+
+[profile.dev.package.blake2]
+opt-level = 3
+";
+
 /// The reference server's own name, in the few places it appears, becomes the app's.
 fn rename(path: &Path, text: &str, name: &str) -> String {
     let library = name.replace('-', "_");
@@ -195,8 +206,9 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
                     false => format!("{line}\n"),
                 })
                 .collect();
-            // Its own workspace, so that it builds even inside another one.
-            format!("{text}\n[workspace]\n")
+            // Its own workspace, so that it builds even inside another one; with the
+            // workspace's optimised Argon2 (see `ARGON2_PROFILE`).
+            format!("{text}\n[workspace]\n{ARGON2_PROFILE}")
         }
         Some("README.md") => {
             text.replacen(&format!("# {TEMPLATE_NAME}\n"), &format!("# {name}\n"), 1)

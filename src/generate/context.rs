@@ -40,6 +40,9 @@ pub struct ModuleContext<'a> {
     pub imports: Vec<&'static str>,
     /// `imports` as grouped `use` lines in rustfmt's order: `use chrono::{DateTime, Utc};`.
     pub use_lines: Vec<String>,
+    /// `use_lines` without what only write-only fields need: the row type's, which leaves
+    /// them out.
+    pub row_use_lines: Vec<String>,
     /// Only what the user's fields add beyond the built-in columns.
     pub field_imports: Vec<&'static str>,
     pub field_use_lines: Vec<String>,
@@ -125,6 +128,8 @@ pub struct FieldGroups {
     pub filter_eq: Vec<String>,
     pub filter_in: Vec<String>,
     pub filter_range: Vec<String>,
+    /// With the `null` filter: optional, and not write-only.
+    pub filter_null: Vec<String>,
 }
 
 impl FieldGroups {
@@ -143,6 +148,7 @@ impl FieldGroups {
             filter_eq: names(|f| f.filters.contains(&"eq")),
             filter_in: names(|f| f.filters.contains(&"in")),
             filter_range: names(|f| f.filters.contains(&"gt")),
+            filter_null: names(|f| f.filters.contains(&"null")),
         }
     }
 }
@@ -303,6 +309,14 @@ impl<'a> ModuleContext<'a> {
             .collect();
         let mut imports = field_imports.clone();
         imports.extend(BUILTIN_IMPORTS);
+        let row_imports: BTreeSet<&'static str> = spec
+            .fields
+            .iter()
+            .filter(|f| !f.is_write_only())
+            .flat_map(|f| f.ty.imports())
+            .chain(BUILTIN_IMPORTS)
+            .copied()
+            .collect();
         let any = |test: fn(&FieldView) -> bool| fields.iter().any(test);
         Self {
             names,
@@ -311,6 +325,7 @@ impl<'a> ModuleContext<'a> {
             with_tests: spec.with_tests,
             command: &spec.command,
             use_lines: use_lines(&imports),
+            row_use_lines: use_lines(&row_imports),
             imports: imports.into_iter().collect(),
             field_use_lines: use_lines(&field_imports),
             field_imports: field_imports.into_iter().collect(),

@@ -87,6 +87,13 @@ impl ServerCopy {
             copy.root.join("Cargo.lock"),
         )
         .unwrap();
+        // The copy is a workspace of its own: the workspace's optimised Argon2 goes with it
+        // (as into a new app's, `new_app::ARGON2_PROFILE`), or `:secret` tests crawl.
+        let manifest = copy.root.join("Cargo.toml");
+        let text = fs::read_to_string(&manifest).unwrap();
+        let profile = "\n[profile.dev.package.argon2]\nopt-level = 3\n\n\
+                       [profile.dev.package.blake2]\nopt-level = 3\n";
+        fs::write(manifest, text + profile).unwrap();
         copy
     }
 
