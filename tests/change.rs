@@ -149,6 +149,14 @@ fn kinds_of_change() -> Vec<(&'static str, Edit)> {
             },
         ),
         (
+            "secrets and write-only fields added, a field made write-only (no SQL)",
+            Edit {
+                add: &["password:secret?", "hint:text:writeonly=none"],
+                alter: &["legacy_code:string?:writeonly"],
+                ..Edit::default()
+            },
+        ),
+        (
             "rename and alter one field",
             Edit {
                 rename: &["title:headline"],
@@ -437,6 +445,59 @@ fn the_new_spec_is_the_old_one_with_the_edits() {
         "tasks headline:string(80) notes:text? priority:int status:enum(open,done) \
          code:string(12):unique rank:int?:index project:ref(projects) assignee:ref(users)? \
          points:int=0"
+    );
+}
+
+/// A secret's column is its hash's: renaming the field renames `<name>_hash`, removing it
+/// drops it, and making an optional secret required checks the rows instead of asking for a
+/// default (a secret has none).
+#[test]
+fn secrets_change_their_hash_columns() {
+    let fields = ["title:string", "password:secret?", "pin:secret(12)?"];
+    let edit = Edit {
+        remove: &["pin"],
+        rename: &["password:passphrase"],
+        ..Edit::default()
+    };
+    let sql = change(&fields, edit).unwrap().migration("tasks ...");
+    assert!(
+        sql.contains("RENAME COLUMN password_hash TO passphrase_hash"),
+        "{sql}"
+    );
+    assert!(sql.contains("DROP COLUMN pin_hash"), "{sql}");
+    let required = Edit {
+        alter: &["password:secret"],
+        ..Edit::default()
+    };
+    let sql = change(&fields, required).unwrap().migration("tasks ...");
+    assert!(sql.contains("password_hash IS NULL"), "{sql}");
+    assert!(
+        sql.contains("ALTER COLUMN password_hash SET NOT NULL"),
+        "{sql}"
+    );
+    let error = change(
+        &fields,
+        Edit {
+            add: &["token:secret"],
+            ..Edit::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        error.contains("add it optional (`--add token:secret?`)"),
+        "{error}"
+    );
+    let error = change(
+        &fields,
+        Edit {
+            alter: &["title:secret"],
+            ..Edit::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        error.contains("cannot change `title` from `string` to `secret`"),
+        "{error}"
     );
 }
 
