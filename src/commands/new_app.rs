@@ -273,9 +273,11 @@ mod tests {
         );
         assert_eq!(
             cargo,
-            "[package]\nname = \"billing-api\"\ndescription = \"billing-api: a multi-tenant Axum \
+            format!(
+                "[package]\nname = \"billing-api\"\ndescription = \"billing-api: a multi-tenant Axum \
              server on PostgreSQL, one schema per tenant\"\n\n[[bin]]\nname = \"billing-api\"\n\n\
-             [workspace]\n"
+             [workspace]\n{ARGON2_PROFILE}"
+            )
         );
         let main = rename(
             Path::new("tests/binary.rs"),
