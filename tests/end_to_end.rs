@@ -498,6 +498,9 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
         "summary:text?",
         "--add",
         "project:ref(projects)?",
+        // A secret added to rows that exist: its hash column starts empty.
+        "--add",
+        "passcode:secret?",
     ]);
     assert_eq!(run.code, 0, "{run:?}");
     let run = copy.run(&[
@@ -562,6 +565,11 @@ fn change_with_rows_and_hand_edits(copy: &ServerCopy) {
             ),
         );
         assert_eq!(columns, "0\n");
+        let unset = psql(
+            &database,
+            &format!("SELECT count(*) FROM tenant_{tenant}.notes WHERE passcode_hash IS NULL"),
+        );
+        assert_eq!(unset, "2\n");
         let added = psql(
             &database,
             &format!(
