@@ -296,8 +296,8 @@ fn types(schema: &Value) -> Vec<&str> {
     }
 }
 
-/// A string schema with no format, enumeration or pattern of its own gets `NO_NUL`; a decimal
-/// gets `DECIMAL`.
+/// A string schema with no format (or `password`, a `:secret` field's), enumeration or pattern
+/// of its own gets `NO_NUL`; a decimal gets `DECIMAL`.
 fn string_without_nul(schema: &mut Value) {
     if !types(schema).contains(&"string") || schema.get("enum").is_some() {
         return;
@@ -309,8 +309,8 @@ fn string_without_nul(schema: &mut Value) {
         Some("decimal") => {
             object.insert("pattern".to_owned(), Value::from(DECIMAL));
         }
-        Some(_) => {}
-        None => {
+        Some(format) if format != "password" => {}
+        _ => {
             object
                 .entry("pattern")
                 .or_insert_with(|| Value::from(NO_NUL));
@@ -411,6 +411,7 @@ mod tests {
                     "meta": {"type": ["object", "null"]},
                     "data": {"type": "object"},
                     "due": {"type": ["string", "null"], "format": "date"},
+                    "password": {"type": "string", "format": "password", "writeOnly": true},
                 }},
                 "NoteResponse": {"type": "object", "properties": {
                     "data": {"type": "object"},
@@ -497,6 +498,7 @@ mod tests {
         let properties = &body["properties"];
         assert_eq!(properties["title"]["pattern"], NO_NUL);
         assert_eq!(properties["notes"]["pattern"], NO_NUL);
+        assert_eq!(properties["password"]["pattern"], NO_NUL);
         assert_eq!(properties["total"]["pattern"], DECIMAL);
         assert!(properties["when"].get("pattern").is_none());
         assert!(properties["kind"].get("pattern").is_none());
