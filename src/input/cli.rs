@@ -214,7 +214,7 @@ exist are never edited. The module's files are rendered again from the new field
 merged three ways with the files as they are (as `scaffold upgrade` does): hand edits stay,
 overlapping ones get conflict markers, the command lists them and exits 1.
 
-FIELD is the usual name:type[?][:unique][:index][=DEFAULT]. A required field added to a
+FIELD is the usual name:type[?][:unique][:index][:writeonly][=DEFAULT]. A required field added to a
 table that may hold rows needs a default (=VALUE); so does making an optional field required.
 Compatible type changes: string(N) to any length, string/text/enum among each other (the
 rows are checked against the new rule), int to bigint, float or decimal, bigint to decimal.
@@ -233,7 +233,7 @@ pub struct ChangeModule {
     /// Module name, in any case and number
     pub name: String,
 
-    /// Add a field (name:type[?][:unique][:index][=DEFAULT])
+    /// Add a field (name:type[?][:unique][:index][:writeonly][=DEFAULT])
     #[arg(long, value_name = "FIELD")]
     pub add: Vec<String>,
 
@@ -245,7 +245,7 @@ pub struct ChangeModule {
     #[arg(long, value_name = "OLD:NEW")]
     pub rename: Vec<String>,
 
-    /// Give a field a new definition, in full (name:type[?][:unique][:index][=DEFAULT])
+    /// Give a field a new definition, in full (name:type[?][:unique][:index][:writeonly][=DEFAULT])
     #[arg(long, value_name = "FIELD")]
     pub alter: Vec<String>,
 
@@ -362,7 +362,7 @@ CASCADE both ways), the fields, and created_at; its primary key is the pair. Rou
 and ?counts=<b> on A's list and GET (?counts=<a> on B's) adds <b>_count to each row.
 Permissions: <name>:read and <name>:write; a list also needs read on the side it lists.
 
-FIELD is the usual name:type[?][:unique][:index][=DEFAULT] (see `scaffold new module --help`).
+FIELD is the usual name:type[?][:unique][:index][:writeonly][=DEFAULT] (see `scaffold new module --help`).
 
 Examples:
   scaffold new link projects tags
@@ -436,10 +436,11 @@ pub struct NewApp {
 }
 
 const NEW_MODULE_HELP: &str = "\
-FIELD is name:type[?][:unique][:index][=DEFAULT]
+FIELD is name:type[?][:unique][:index][:writeonly][=DEFAULT]
   ?         optional (nullable)
   :unique   no two rows may share the value (a duplicate is answered with 409)
   :index    add an index for lookups and sorting
+  :writeonly  accepted and stored, never returned, filtered or sorted on
   =DEFAULT  the value a create request that leaves the field out gets (priority:int=0,
             status:enum(open,done)=open); also the column's DEFAULT
 
@@ -454,6 +455,8 @@ Types:
   json               any JSON document (JSONB)
   enum(a,b,c)        one of the values; a TEXT column with a CHECK and a Rust enum
   ref(module)        the id of a row of another module (or this one); field `<name>_id`
+  secret, secret(N)  a password: 8 to N characters (default 128), stored as an Argon2id
+                     hash in `<name>_hash`, never returned; the service gets verify_<name>
 
 Every module also has id, created_at and updated_at.
 
@@ -472,7 +475,7 @@ pub struct NewModule {
     /// Module name in any case and number: projects, Project, user-profiles, UserProfile
     pub name: String,
 
-    /// Fields as name:type[?][:unique][:index][=DEFAULT]; asked for on a terminal if none are
+    /// Fields as name:type[?][:unique][:index][:writeonly][=DEFAULT]; asked for on a terminal if none are
     /// given
     #[arg(value_name = "FIELD")]
     pub fields: Vec<String>,
