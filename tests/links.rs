@@ -256,6 +256,14 @@ fn bad_links_are_refused_and_change_nothing() {
             "`person_id` is a column every row of this link has",
         ),
         (
+            &["new", "link", "projects", "people", "code:secret"],
+            "a link's fields are all returned with it",
+        ),
+        (
+            &["new", "link", "projects", "people", "note:text:writeonly"],
+            "a link's fields are all returned with it",
+        ),
+        (
             &["new", "link", "projects", "tasks"],
             "`tasks` serves /api/projects/{id}/tasks already",
         ),
