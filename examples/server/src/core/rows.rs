@@ -9,6 +9,7 @@ use crate::core::db::Ctx;
 use crate::core::error::AppError;
 use crate::core::list::{Deleted, ListQuery, RowScope};
 use crate::core::precondition;
+use crate::core::registry;
 
 /// A module's row rules, as its generated service declares them.
 #[derive(Debug, Clone, Copy)]
@@ -137,8 +138,9 @@ pub async fn purge(
         )));
     }
     let statement = format!(
-        "DELETE FROM \"{schema}\".\"{table}\"
-         WHERE deleted_at IS NOT NULL AND deleted_at <= now() - $1::interval"
+        "DELETE FROM {}.{} WHERE deleted_at IS NOT NULL AND deleted_at <= now() - $1::interval",
+        registry::quote_ident(schema),
+        registry::quote_ident(table)
     );
     let done = sqlx::query(sqlx::AssertSqlSafe(statement))
         .bind(older_than)
