@@ -10,6 +10,7 @@ use scaffold::input::spec::{ModuleSpec, SpecRequest};
 fn facts() -> ProjectFacts {
     ProjectFacts {
         existing_modules: BTreeSet::from(["users".to_string()]),
+        links: BTreeSet::new(),
         modules_dir: "src/modules".into(),
         taken_names: BTreeSet::from(["main".to_string(), "app".to_string()]),
         inflections: Inflections::default(),

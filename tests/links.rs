@@ -199,7 +199,8 @@ fn a_self_link_names_its_two_directions() {
     ok(&copy.run(&["lint"]));
 }
 
-/// Each refused with a message naming the problem, and the project left as it was.
+/// Each refused with a message naming the problem, and the project left as it was; and a
+/// `ref` to a link, which has no id to refer to.
 #[test]
 fn bad_links_are_refused_and_change_nothing() {
     let copy = with_sides();
@@ -262,6 +263,21 @@ fn bad_links_are_refused_and_change_nothing() {
         (
             &["new", "link", "projects", "people", "--as", "self:fans"],
             "--as `self` cannot name a direction",
+        ),
+        (
+            &["new", "module", "notes", "pair:ref(project_tags)", "-y"],
+            "`project_tags` is a link: its rows are pairs with no id of their own to refer to",
+        ),
+        (
+            &[
+                "change",
+                "module",
+                "tasks",
+                "--add",
+                "pair:ref(project_tags)",
+                "-y",
+            ],
+            "`project_tags` is a link: its rows are pairs with no id of their own to refer to",
         ),
     ];
     for (args, expected) in cases {

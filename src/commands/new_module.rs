@@ -27,7 +27,8 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
     let _lock = stage::lock(&project.root)?;
     let recorded = Manifest::load(&project.root)?;
-    let facts = project.facts()?;
+    let mut facts = project.facts()?;
+    recorded.add_facts(&mut facts);
     let interactive = !args.yes && prompt::is_interactive();
     let names = NameRequest {
         name: &args.name,
@@ -185,7 +186,11 @@ fn ask_fields(
 ) -> anyhow::Result<Vec<String>> {
     let names_only = parse(&[])?;
     eprintln!("{names_only}\n");
-    let mut modules: Vec<String> = facts.existing_modules.iter().cloned().collect();
+    let mut modules: Vec<String> = facts
+        .existing_modules
+        .difference(&facts.links)
+        .cloned()
+        .collect();
     if !modules.contains(&names_only.names.module) {
         modules.push(names_only.names.module.clone());
     }

@@ -268,6 +268,13 @@ fn resolve_ref(
     if target.module == this.module {
         return Ok(this.clone());
     }
+    if facts.links.contains(&target.module) {
+        return Err(format!(
+            "`{}` is a link: its rows are pairs with no id of their own to refer to; refer to \
+             one of the modules it joins",
+            target.module
+        ));
+    }
     if facts.existing_modules.contains(&target.module) {
         return Ok(target);
     }
@@ -367,6 +374,7 @@ mod tests {
     fn facts() -> ProjectFacts {
         ProjectFacts {
             existing_modules: ["users".to_string()].into(),
+            links: Default::default(),
             modules_dir: "src/modules".into(),
             taken_names: ["core".to_string(), "routes".to_string()].into(),
             inflections: Inflections::default(),

@@ -46,10 +46,7 @@ impl Workspace {
     fn load(project: Project, lock: Option<ProjectLock>) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&project.root)?;
         let mut facts = project.facts()?;
-        // A recorded module may be referred to even when its folder is gone.
-        facts
-            .existing_modules
-            .extend(manifest.modules.keys().cloned());
+        manifest.add_facts(&mut facts);
         Ok(Self {
             project,
             manifest,
