@@ -149,7 +149,13 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         )
     })?;
     if !args.dry_run {
-        report::print_migrate_steps();
+        let tests = ws.module_dir(&module).join("tests.rs");
+        let module_tests = ws
+            .root()
+            .join(tests)
+            .is_file()
+            .then(|| crate::input::hints::cargo_test_lib(ws.root(), &module));
+        report::print_migrate_steps(module_tests);
     }
     Ok(())
 }
