@@ -1073,3 +1073,60 @@ fn shape_and_option_migrations_keep_the_rows() {
         "2 0 1"
     );
 }
+
+/// Hand-written lines that name a renamed field are listed (file:line) before anything is
+/// written: the merge renames only what scaffold generated, so they would break the build.
+#[test]
+fn a_rename_warns_of_hand_written_lines_that_still_name_the_old_field() {
+    let project = with_tasks();
+    let service = MODELS;
+    let text = project.read(service);
+    let hand = "pub fn headline_of(task: &Task) -> &str {\n    &task.title\n}\n";
+    project.write(service, &format!("{text}\n{hand}"));
+    let title_line = text.lines().count() + 3;
+    // A file of the module that scaffold did not write is all hand-written.
+    let extra = "src/modules/tasks/owners.rs";
+    project.write(
+        extra,
+        "// Who owns a task.\nfn owner(id: Uuid) -> Uuid {\n    id // owner_id\n}\n",
+    );
+
+    let run = project.run(&[
+        "change",
+        "module",
+        "tasks",
+        "--rename",
+        "title:headline",
+        "--rename",
+        "owner:assignee",
+        "--dry-run",
+    ]);
+    ok(&run);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "warning: {service}:{title_line} still names `title` (renamed to `headline`): &task.title"
+            ),
+            format!(
+                "warning: {extra}:3 still names `owner_id` (renamed to `assignee_id`): id // owner_id"
+            ),
+        ],
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("rename it there too"), "{run:?}");
+
+    // Generated lines alone give no warning, nor does a change that renames nothing.
+    let clean = with_tasks();
+    let run = clean.run(&["change", "module", "tasks", "--rename", "title:headline"]);
+    ok(&run);
+    assert!(!run.stderr.contains("warning:"), "{run:?}");
+    let run = project.run(&["change", "module", "tasks", "--add", "done:bool=false"]);
+    ok(&run);
+    assert!(!run.stderr.contains("warning:"), "{run:?}");
+}

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use console::style;
+use similar::{ChangeTag, TextDiff};
 
+use crate::generate::digest;
 use crate::generate::plan::{self, MigrationVersion, Op};
 use crate::generate::spec_diff::{self, SpecDiff, SpecEdits};
 use crate::input::cli::ChangeModule;
@@ -92,6 +94,17 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     }
     println!();
 
+    let stale = stale_names(&ws, &module, &change.renamed_columns());
+    for warning in &stale {
+        eprintln!("{} {warning}", style("warning:").yellow().bold());
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "the change renames the field where scaffold generated it, not in lines you wrote \
+             (numbered as they are before this change): rename it there too, or the module \
+             will not build\n"
+        );
+    }
     if !args.dry_run {
         confirm_removal(&change, args.yes)?;
     }
@@ -136,7 +149,13 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         )
     })?;
     if !args.dry_run {
-        report::print_migrate_steps();
+        let tests = ws.module_dir(&module).join("tests.rs");
+        let module_tests = ws
+            .root()
+            .join(tests)
+            .is_file()
+            .then(|| crate::input::hints::cargo_test_lib(ws.root(), &module));
+        report::print_migrate_steps(module_tests);
     }
     Ok(())
 }
@@ -168,6 +187,74 @@ fn refuse_unresolved(ws: &Workspace, module: &str) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+/// The lines of the module's hand-written code that still name a field this change renames:
+/// the merge renames the generated lines, never what a developer wrote, so each of these would
+/// break the build. A hand-written line is one of a recorded file that its pristine copy (what
+/// was generated) does not have, or any line of a file in the module's folder that scaffold
+/// did not write.
+fn stale_names(ws: &Workspace, module: &str, renames: &[(String, String)]) -> Vec<String> {
+    if renames.is_empty() {
+        return Vec::new();
+    }
+    let record = &ws.manifest.modules[module];
+    let mut hand_lines: Vec<(String, usize, String)> = Vec::new();
+    for (file, hash) in &record.files {
+        let Some(text) = ws.read(file) else { continue };
+        if ws.is_migration(file) || digest::hash(&text) == *hash {
+            continue;
+        }
+        // Without the pristine copy there is no telling generated lines from hand-written
+        // ones; the merge reports that file as having no merge base.
+        let Some(generated) = ws.pristine(module, file) else {
+            continue;
+        };
+        let diff = TextDiff::from_lines(&generated, &text);
+        for change in diff.iter_all_changes() {
+            if let (ChangeTag::Insert, Some(at)) = (change.tag(), change.new_index()) {
+                hand_lines.push((file.clone(), at + 1, change.value().to_owned()));
+            }
+        }
+    }
+    let folder = ws.root().join(ws.module_dir(module));
+    let mut unrecorded: Vec<String> = std::fs::read_dir(&folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| manifest::slash_path(&ws.module_dir(module).join(entry.file_name())))
+        .filter(|file| file.ends_with(".rs") && !record.files.contains_key(file))
+        .collect();
+    unrecorded.sort();
+    for file in unrecorded {
+        let Some(text) = ws.read(&file) else { continue };
+        for (at, line) in text.lines().enumerate() {
+            hand_lines.push((file.clone(), at + 1, line.to_owned()));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (file, line, text) in hand_lines {
+        for (old, new) in renames {
+            if names_word(&text, old) {
+                warnings.push(format!(
+                    "{file}:{line} still names `{old}` (renamed to `{new}`): {}",
+                    text.trim()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// Whether `text` has `word` as a whole identifier (`title` in `row.title` or `"title"`, not
+/// in `subtitle` or `title_case`).
+fn names_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }
 
 /// Asks before a change drops data: removed fields, the columns of options turned off, and
@@ -230,4 +317,25 @@ fn change_command(module: &str, args: &ChangeModule) -> String {
     words.extend(on.iter().map(|flag| flag.to_string()));
     words.extend(off.iter().map(|flag| format!("--no-{}", &flag[2..])));
     words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_word;
+
+    #[test]
+    fn a_field_is_named_as_a_whole_identifier() {
+        for named in [
+            "row.title",
+            "\"title\"",
+            "title: String",
+            "r#title",
+            "x.title)",
+        ] {
+            assert!(names_word(named, "title"), "{named}");
+        }
+        for not in ["subtitle", "title_case", "titles", "", "Title"] {
+            assert!(!names_word(not, "title"), "{not}");
+        }
+    }
 }

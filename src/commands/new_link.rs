@@ -101,7 +101,7 @@ pub fn run(start: &Path, args: &NewLink) -> anyhow::Result<()> {
     apply::commit_with(&project.root, &changes, writes, &removals)?;
     report::print_changes(&changes, false);
     println!("{record_line}");
-    report::print_next_steps(&changes);
+    report::print_next_steps(&changes, None);
     Ok(())
 }
 

@@ -175,7 +175,10 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     if recording {
         println!("{record_line}");
     }
-    report::print_next_steps(&changes);
+    let module_tests = spec
+        .with_tests
+        .then(|| crate::input::hints::cargo_test_lib(&project.root, &module));
+    report::print_next_steps(&changes, module_tests);
     Ok(())
 }
 

@@ -200,6 +200,14 @@ impl SpecDiff {
         Ok(change)
     }
 
+    /// The Rust and JSON names (columns) that a rename changes: (old, new).
+    pub fn renamed_columns(&self) -> Vec<(String, String)> {
+        self.kept()
+            .map(|(old, new)| (old.column(), new.column()))
+            .filter(|(old, new)| old != new)
+            .collect()
+    }
+
     /// The pairs of (old, new) field that the change keeps, renamed or altered.
     fn kept(&self) -> impl Iterator<Item = (&Field, &Field)> {
         self.new
