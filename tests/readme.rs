@@ -48,6 +48,7 @@ const READMES: &[(&str, &str)] = &[
     ("docs/onboarding.md", "."),
     ("docs/links.md", "."),
     ("docs/people.md", "."),
+    ("docs/api-shape.md", "."),
     ("docs/server.md", "."),
     ("docs/tests.md", "."),
     ("docs/performance.md", "."),
