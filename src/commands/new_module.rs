@@ -48,7 +48,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
             fields,
             with_tests: !args.no_tests,
         };
-        ModuleSpec::parse(request, &facts).and_then(|spec| spec.with_options(options))
+        ModuleSpec::parse(request, &facts)
+            .and_then(|spec| spec.with_options(options))
+            .and_then(|spec| spec.with_key(args.key.as_deref()))
     };
 
     let fields = if !args.fields.is_empty() {
@@ -96,8 +98,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     if let Some(previous) = previous.filter(|record| record.has_create_history()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();
-        let mut created =
-            ModuleSpec::parse(words.request(), &facts)?.with_options(words.options)?;
+        let mut created = ModuleSpec::parse(words.request(), &facts)?
+            .with_options(words.options)?
+            .with_key(words.key.as_deref())?;
         created.shape = previous.create_shape();
         if let Some(content) = plan::create_migration(&created, &renderer)? {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);
