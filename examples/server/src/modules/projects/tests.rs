@@ -40,6 +40,16 @@ async fn create(client: &Client, body: &Value) -> Value {
     create_in(client, URL, body).await
 }
 
+/// The URL of the project with this id: how the tests of modules that refer to
+/// this one name it.
+#[allow(
+    dead_code,
+    reason = "read by the tests of modules that refer to this one"
+)]
+pub(crate) async fn url_of(_client: &Client, id: &str) -> String {
+    format!("{URL}/{id}")
+}
+
 fn item_url(item: &Value) -> String {
     format!("{URL}/{}", item["id"].as_str().expect("an id"))
 }
