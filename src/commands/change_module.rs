@@ -74,6 +74,9 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     if let Some(key) = &old.key {
         refuse_key_edits(&module, key, &request)?;
     }
+    if key.is_some() && key != old.key {
+        refuse_a_key_on_a_link_side(&ws, &module)?;
+    }
     let options = old
         .options
         .changed(&on, &off)
@@ -188,6 +191,27 @@ fn refuse_key_edits(module: &str, key: &str, request: &SpecEdits) -> anyhow::Res
             "`{key}` is `{module}`'s key (--key {key}): name rows by id first with `{}`, then \
              remove or rename it\nnothing was changed",
             crate::input::hints::scaffold(&format!("change module {module} --no-key"))
+        );
+    }
+    Ok(())
+}
+
+/// A link's routes name the rows of its sides by id (`/api/<a>/{id}/<b>/{b_id}`).
+fn refuse_a_key_on_a_link_side(ws: &Workspace, module: &str) -> anyhow::Result<()> {
+    let links: Vec<&String> = ws
+        .manifest
+        .modules
+        .iter()
+        .filter(|(_, record)| {
+            let link = record.words().link;
+            link.is_some_and(|link| link.split(':').any(|side| side == module))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if let Some(link) = links.first() {
+        anyhow::bail!(
+            "`{module}` is a side of the link `{link}`, whose routes name its rows by id; a key \
+             would give them two names\nnothing was changed"
         );
     }
     Ok(())
