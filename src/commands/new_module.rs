@@ -48,9 +48,7 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
             fields,
             with_tests: !args.no_tests,
         };
-        ModuleSpec::parse(request, &facts)
-            .and_then(|spec| spec.with_options(options))
-            .and_then(|spec| spec.with_key(args.key.as_deref()))
+        ModuleSpec::parse(request, &facts).and_then(|spec| spec.with_options(options))
     };
 
     let fields = if !args.fields.is_empty() {
@@ -60,7 +58,8 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     } else {
         vec![DEFAULT_FIELD.to_string()]
     };
-    let spec = parse(&fields)?;
+    // The key after the fields: at the prompt, its field is not typed yet.
+    let spec = parse(&fields)?.with_key(args.key.as_deref())?;
     let previous = recorded.modules.get(&spec.names.module);
     let fields: Vec<String> = spec.fields.iter().map(|field| field.syntax()).collect();
     // Other options (`--no-tests`, say) only change code; other fields or row options would
