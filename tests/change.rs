@@ -1129,4 +1129,110 @@ fn a_rename_warns_of_hand_written_lines_that_still_name_the_old_field() {
     let run = project.run(&["change", "module", "tasks", "--add", "done:bool=false"]);
     ok(&run);
     assert!(!run.stderr.contains("warning:"), "{run:?}");
+
+/// `--key FIELD`: recorded in the command, `change module` moves it without a migration, and
+/// what would leave a row without one name is refused. (What it generates: `generated.rs`.)
+#[test]
+fn a_key_names_rows_and_moves_without_a_migration() {
+    let project = Project::copy();
+    for (key, fields, expected) in [
+        ("nope", "title:string", "`articles` has no field `nope`"),
+        ("slug", "slug:string", "`slug` is not `:unique`"),
+        ("slug", "slug:string?:unique", "`slug` is optional"),
+        (
+            "slug",
+            "slug:int:unique",
+            "`slug:int:unique` is not a string",
+        ),
+        (
+            "slug",
+            "slug:text:unique",
+            "`slug:text:unique` is not a string",
+        ),
+    ] {
+        project.fails_with(
+            &["new", "module", "articles", fields, "--key", key],
+            &[&format!("--key {key}: {expected}")],
+        );
+    }
+    project.fails_with(
+        &[
+            "new",
+            "module",
+            "articles",
+            "slug:string:unique",
+            "--key",
+            "slug",
+            "--soft-delete",
+        ],
+        &["leave out one of --key and --soft-delete"],
+    );
+
+    ok(&project.run(&[
+        "new",
+        "module",
+        "articles",
+        "slug:string(80):unique",
+        "code:string(12):unique",
+        "title:string",
+        "--key",
+        "slug",
+    ]));
+    let command = |project: &Project| {
+        let manifest = project.read(".scaffold/manifest.toml");
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("command = \"articles"));
+        line.unwrap().to_owned()
+    };
+    assert!(command(&project).ends_with("title:string --key slug\""));
+
+    let migrations = |project: &Project| {
+        std::fs::read_dir(project.path("migrations/tenant"))
+            .unwrap()
+            .count()
+    };
+    let before = migrations(&project);
+    ok(&project.run(&["change", "module", "articles", "--key", "code"]));
+    assert!(command(&project).ends_with("title:string --key code\""));
+    ok(&project.run(&["change", "module", "articles", "--no-key"]));
+    assert!(command(&project).ends_with("title:string\""));
+    ok(&project.run(&["change", "module", "articles", "--key", "slug"]));
+    assert_eq!(
+        migrations(&project),
+        before,
+        "a key is a route, not a column"
+    );
+
+    for (args, expected) in [
+        (
+            &["--key", "slug"][..],
+            "nothing to change: `articles` already has the key `slug`",
+        ),
+        (&["--key", "title"], "--key title: `title` is not `:unique`"),
+        (
+            &["--key", "code", "--add", "x:int?"],
+            "change the key in a run of its own",
+        ),
+        (
+            &["--remove", "slug", "--yes"],
+            "`slug` is `articles`'s key (--key slug)",
+        ),
+        (
+            &["--rename", "slug:handle"],
+            "change module articles --no-key",
+        ),
+        (
+            &["--alter", "slug:string(80)"],
+            "--key slug: `slug` is not `:unique`",
+        ),
+        (
+            &["--soft-delete"],
+            "leave out one of --key and --soft-delete",
+        ),
+    ] {
+        let mut all = vec!["change", "module", "articles"];
+        all.extend_from_slice(args);
+        project.fails_with(&all, &[expected]);
+    }
 }

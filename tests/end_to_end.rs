@@ -165,6 +165,17 @@ const MODULES: &[&[&str]] = &[
         "--private",
         "--soft-delete",
     ],
+    // Named by a key in its routes (`/api/articles/{slug}`), owned so that a miss is
+    // explained from the row its key finds; a module that refers to it still holds its id.
+    &[
+        "articles",
+        "slug:string(80):unique",
+        "title:string",
+        "--key",
+        "slug",
+        "--owned",
+    ],
+    &["comments", "body:text", "article:ref(articles,cascade)"],
 ];
 
 /// `scaffold new link` arguments, after `MODULES`.
@@ -196,6 +207,8 @@ const TABLES: &[&str] = &[
     "drafts",
     "bins",
     "vaults",
+    "articles",
+    "comments",
     "settings",
     "combinations",
 ];

@@ -214,6 +214,15 @@ fn bad_links_are_refused_and_change_nothing() {
     ]));
     ok(&copy.run(&["new", "link", "projects", "tags"]));
     ok(&copy.run(&["new", "module", "vaults", "name:string", "--private", "-y"]));
+    ok(&copy.run(&[
+        "new",
+        "module",
+        "articles",
+        "slug:string(80):unique",
+        "--key",
+        "slug",
+        "-y",
+    ]));
     let long = "a".repeat(60);
     let cases: &[(&[&str], &str)] = &[
         (
@@ -231,6 +240,14 @@ fn bad_links_are_refused_and_change_nothing() {
         (
             &["new", "link", "projects", "vaults"],
             "`vaults` was generated with --audit --owned --private: a link's routes do not apply",
+        ),
+        (
+            &["new", "link", "projects", "articles"],
+            "`articles` names its rows by `slug` in its routes (--key slug)",
+        ),
+        (
+            &["change", "module", "tags", "--key", "label"],
+            "`tags` is a side of the link `project_tags`",
         ),
         (
             &["new", "link", "projects", "people", "--name", &long],

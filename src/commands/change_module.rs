@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use console::style;
+use heck::ToSnakeCase;
 use similar::{ChangeTag, TextDiff};
 
 use crate::generate::digest;
@@ -40,11 +41,12 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         && request.alter.is_empty());
     let (on, off) = args.option_flags();
     let options_change = !on.is_empty() || !off.is_empty();
-    if !fields_change && !options_change {
+    let key_change = args.key.is_some() || args.no_key;
+    if !fields_change && !options_change && !key_change {
         anyhow::bail!(
             "nothing to change: give at least one of --add FIELD, --remove FIELD_NAME, --rename \
-             OLD:NEW, --alter FIELD, or an option such as --audit or --no-soft-delete (see \
-             `scaffold change module --help`)"
+             OLD:NEW, --alter FIELD, an option such as --audit or --no-soft-delete, or --key \
+             FIELD (see `scaffold change module --help`)"
         );
     }
     if fields_change && options_change {
@@ -52,6 +54,30 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
             "change the fields and the options in two runs: each makes its own migration\n\
              nothing was changed"
         );
+    }
+    if key_change && (fields_change || options_change) {
+        anyhow::bail!(
+            "change the key in a run of its own: it changes routes, not the table\n\
+             nothing was changed"
+        );
+    }
+    let key = match (&args.key, args.no_key) {
+        (Some(key), _) => Some(key.trim().to_snake_case()),
+        (None, true) => None,
+        (None, false) => old.key.clone(),
+    };
+    if key_change && key == old.key {
+        let now = match &old.key {
+            Some(key) => format!("the key `{key}`"),
+            None => "no key".to_owned(),
+        };
+        anyhow::bail!("nothing to change: `{module}` already has {now}");
+    }
+    if let Some(key) = &old.key {
+        refuse_key_edits(&module, key, &request)?;
+    }
+    if key.is_some() && key != old.key {
+        refuse_a_key_on_a_link_side(&ws, &module)?;
     }
     let options = old
         .options
@@ -67,7 +93,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let change = SpecDiff::new(
         &old,
         request,
-        &spec_diff::parser(&old, words.request(), options, &ws.facts),
+        &spec_diff::parser(&old, words.request(), options, key.as_deref(), &ws.facts),
     )?;
 
     let renderer = ws.renderer()?;
@@ -84,15 +110,18 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let migration = change.migration(&change_command(&module, args));
 
     println!("{}\n", change.new);
-    println!(
-        "{}  {}",
-        style("migration").bold(),
-        manifest::slash_path(&migration_path)
-    );
-    for line in migration.lines().skip(1) {
-        println!("    {line}");
+    // A new key changes routes only: the unique constraint the key needs is there already.
+    if !key_change {
+        println!(
+            "{}  {}",
+            style("migration").bold(),
+            manifest::slash_path(&migration_path)
+        );
+        for line in migration.lines().skip(1) {
+            println!("    {line}");
+        }
+        println!();
     }
-    println!();
 
     let stale = stale_names(&ws, &module, &change.renamed_columns());
     for warning in &stale {
@@ -129,10 +158,12 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let mut plan = plans.remove(&module).expect("rendered").map_err(|error| {
         anyhow::anyhow!("cannot render `{module}` with its new fields: {error}")
     })?;
-    plan.ops.push(Op::CreateFile {
-        path: migration_path,
-        content: migration,
-    });
+    if !key_change {
+        plan.ops.push(Op::CreateFile {
+            path: migration_path,
+            content: migration,
+        });
+    }
 
     let rules = Rules {
         dry_run: args.dry_run,
@@ -148,7 +179,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
              the files listed need your hand"
         )
     })?;
-    if !args.dry_run {
+    if !args.dry_run && !key_change {
         let tests = ws.module_dir(&module).join("tests.rs");
         let module_tests = ws
             .root()
@@ -156,6 +187,51 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
             .is_file()
             .then(|| crate::input::hints::cargo_test_lib(ws.root(), &module));
         report::print_migrate_steps(module_tests);
+    }
+    Ok(())
+}
+
+/// The key field stays while it is the key: its routes and the clients that call them name
+/// rows by it.
+fn refuse_key_edits(module: &str, key: &str, request: &SpecEdits) -> anyhow::Result<()> {
+    let renamed = request
+        .rename
+        .iter()
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(from, _)| from);
+    let touched = request
+        .remove
+        .iter()
+        .map(String::as_str)
+        .chain(renamed)
+        .any(|name| name.trim().to_snake_case() == key);
+    if touched {
+        anyhow::bail!(
+            "`{key}` is `{module}`'s key (--key {key}): name rows by id first with `{}`, then \
+             remove or rename it\nnothing was changed",
+            crate::input::hints::scaffold(&format!("change module {module} --no-key"))
+        );
+    }
+    Ok(())
+}
+
+/// A link's routes name the rows of its sides by id (`/api/<a>/{id}/<b>/{b_id}`).
+fn refuse_a_key_on_a_link_side(ws: &Workspace, module: &str) -> anyhow::Result<()> {
+    let links: Vec<&String> = ws
+        .manifest
+        .modules
+        .iter()
+        .filter(|(_, record)| {
+            let link = record.words().link;
+            link.is_some_and(|link| link.split(':').any(|side| side == module))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if let Some(link) = links.first() {
+        anyhow::bail!(
+            "`{module}` is a side of the link `{link}`, whose routes name its rows by id; a key \
+             would give them two names\nnothing was changed"
+        );
     }
     Ok(())
 }
@@ -316,6 +392,12 @@ fn change_command(module: &str, args: &ChangeModule) -> String {
     let (on, off) = args.option_flags();
     words.extend(on.iter().map(|flag| flag.to_string()));
     words.extend(off.iter().map(|flag| format!("--no-{}", &flag[2..])));
+    if let Some(key) = &args.key {
+        words.push(format!("--key {key}"));
+    }
+    if args.no_key {
+        words.push("--no-key".into());
+    }
     words.join(" ")
 }
 

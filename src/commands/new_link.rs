@@ -153,6 +153,15 @@ fn refuse_what_cannot_be_linked(
                 side.module
             );
         }
+        if let Some(key) = &words.key {
+            anyhow::bail!(
+                "`{}` names its rows by `{key}` in its routes (--key {key}), and a link's routes \
+                 name them by id; link it once it names rows by id again (`{}`)\nnothing was \
+                 changed",
+                side.module,
+                scaffold(&format!("change module {} --no-key", side.module))
+            );
+        }
         let rules = words.options;
         if rules.owned || rules.soft_delete {
             anyhow::bail!(

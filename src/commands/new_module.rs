@@ -59,7 +59,8 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     } else {
         vec![DEFAULT_FIELD.to_string()]
     };
-    let spec = parse(&fields)?;
+    // The key after the fields: at the prompt, its field is not typed yet.
+    let spec = parse(&fields)?.with_key(args.key.as_deref())?;
     let previous = recorded.modules.get(&spec.names.module);
     let fields: Vec<String> = spec.fields.iter().map(|field| field.syntax()).collect();
     // Other options (`--no-tests`, say) only change code; other fields or row options would
@@ -97,8 +98,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     if let Some(previous) = previous.filter(|record| record.has_create_history()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();
-        let mut created =
-            ModuleSpec::parse(words.request(), &facts)?.with_options(words.options)?;
+        let mut created = ModuleSpec::parse(words.request(), &facts)?
+            .with_options(words.options)?
+            .with_key(words.key.as_deref())?;
         created.shape = previous.create_shape();
         if let Some(content) = plan::create_migration(&created, &renderer)? {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);

@@ -71,6 +71,63 @@ pub struct ModuleContext<'a> {
     /// For a link: its sides, columns and directions (see `link_context`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkView<'a>>,
+    /// What names one row in the per-row routes: its id, or the `--key` field.
+    pub row_key: RowKey,
+}
+
+/// What names one row in the per-row routes (`GET`/`PATCH`/`DELETE /api/<route>/{...}`): the
+/// id, or the field given as `--key` (`/api/articles/{slug}`).
+#[derive(Debug, Serialize)]
+pub struct RowKey {
+    /// The path parameter: `id`, or the key field's JSON name.
+    pub path_name: String,
+    /// The variable handlers, services and models hold it in: `id` or `key`.
+    pub param: &'static str,
+    /// How a handler passes it on to the service: `id`, `&key`.
+    pub arg: &'static str,
+    /// Its Rust type in services and models (`Uuid`, `&str`), and in the handler's `Path`
+    /// (`Uuid`, `String`).
+    pub rust_type: &'static str,
+    pub path_type: &'static str,
+    /// The column statements find the row by, as SQL writes it: `id`, `slug`, `"type"`.
+    pub sql: String,
+    /// For a key: the row's Rust field (`slug`, `r#type`), its words (`slug`) and its
+    /// `string(N)` length. `None` for the id.
+    pub ident: Option<String>,
+    pub label: String,
+    pub max_length: Option<u32>,
+}
+
+impl RowKey {
+    fn new(spec: &ModuleSpec, fields: &[FieldView]) -> Self {
+        let key = spec
+            .key_field()
+            .and_then(|key| fields.iter().find(|f| f.name == key.name));
+        match key {
+            None => Self {
+                path_name: "id".into(),
+                param: "id",
+                arg: "id",
+                rust_type: "Uuid",
+                path_type: "Uuid",
+                sql: "id".into(),
+                ident: None,
+                label: "id".into(),
+                max_length: None,
+            },
+            Some(field) => Self {
+                path_name: field.json_name.clone(),
+                param: "key",
+                arg: "&key",
+                rust_type: "&str",
+                path_type: "String",
+                sql: field.sql.clone(),
+                ident: Some(field.ident.clone()),
+                label: field.label.clone(),
+                max_length: field.max_length,
+            },
+        }
+    }
 }
 
 /// A column an option adds, as the model, the response and the list see it.
@@ -316,6 +373,7 @@ impl<'a> ModuleContext<'a> {
                 .map(OptionColumn::new)
                 .collect(),
             json_names: FieldGroups::new(&fields),
+            row_key: RowKey::new(spec, &fields),
             fields,
             link: spec.link.as_ref().map(|link| LinkView::new(spec, link)),
         }

@@ -41,6 +41,9 @@ pub struct ModuleSpec {
     pub shape: u32,
     /// `--audit`, `--owned`, `--private`, `--soft-delete`: see [`ModuleSpec::with_options`].
     pub options: ModuleOptions,
+    /// `--key FIELD`: the field whose value names a row in its routes instead of its id. See
+    /// [`ModuleSpec::with_key`].
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +59,8 @@ pub enum SpecError {
     Name(#[from] NameError),
     #[error("{}", list(.0))]
     Fields(Vec<FieldError>),
+    #[error("{0}")]
+    Key(String),
 }
 
 fn list(errors: &[FieldError]) -> String {
@@ -145,6 +150,7 @@ impl ModuleSpec {
             shape: TABLE_SHAPE,
             link: None,
             options: ModuleOptions::default(),
+            key: None,
         })
     }
 
@@ -180,6 +186,71 @@ impl ModuleSpec {
         }
         self.options = options;
         Ok(self)
+    }
+
+    /// The spec with `key` as its lookup key (`--key slug`), which its command then records;
+    /// `None` names rows by id again. The key must be a required `:unique` `string` field,
+    /// so that its value names one row for good and fits a path; a link, which has no
+    /// routes of its own rows, and soft delete, which lets a deleted row keep a value a live
+    /// one takes again, are refused with it.
+    pub fn with_key(mut self, key: Option<&str>) -> Result<Self, SpecError> {
+        if let Some(old) = &self.key {
+            self.command = self.command.replace(&format!(" --key {old}"), "");
+        }
+        self.key = None;
+        let Some(key) = key else {
+            return Ok(self);
+        };
+        let module = &self.names.module;
+        let refuse = |problem: String, fix: &str| {
+            Err(SpecError::Key(format!("--key {key}: {problem}; {fix}")))
+        };
+        if self.link.is_some() {
+            return refuse(
+                "a link's rows are named by the two rows they join".into(),
+                "leave out --key",
+            );
+        }
+        let Some(field) = self.fields.iter().find(|field| field.name == key) else {
+            let names: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+            return refuse(
+                format!("`{module}` has no field `{key}`"),
+                &format!("name one of its fields ({})", names.join(", ")),
+            );
+        };
+        let fix = format!("make it `{key}:string(N):unique` (required)");
+        if !matches!(field.ty, FieldType::String { .. }) {
+            return refuse(format!("`{}` is not a string", field.syntax()), &fix);
+        }
+        if field.optional {
+            return refuse(
+                format!("`{key}` is optional: a row without it could not be named"),
+                &fix,
+            );
+        }
+        if !field.unique {
+            return refuse(
+                format!("`{key}` is not `:unique`, so its value may name many rows"),
+                &fix,
+            );
+        }
+        if self.options.soft_delete {
+            return refuse(
+                "with --soft-delete a deleted row keeps its value while a live row takes it \
+                 again, so the value would not name one row"
+                    .into(),
+                "leave out one of --key and --soft-delete",
+            );
+        }
+        self.command.push_str(&format!(" --key {key}"));
+        self.key = Some(key.to_owned());
+        Ok(self)
+    }
+
+    /// The key field, if the module has one (see [`ModuleSpec::with_key`]).
+    pub fn key_field(&self) -> Option<&Field> {
+        let key = self.key.as_deref()?;
+        self.fields.iter().find(|field| field.name == key)
     }
 
     /// This spec as the link `request` asks for: its sides resolved like `ref` targets.
@@ -344,6 +415,9 @@ impl fmt::Display for ModuleSpec {
         write!(f, "words   {} / {}", n.human_singular, n.human_plural)?;
         if self.options != ModuleOptions::default() {
             write!(f, "\noptions {}", self.options.flags().join(" "))?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, "\nkey     {key}: /api/{}/{{{key}}}", n.route)?;
         }
         if let Some(link) = &self.link {
             write!(

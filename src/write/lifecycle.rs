@@ -117,6 +117,9 @@ impl Workspace {
                 .into_link(&link, &self.facts)
                 .map_err(|e| e.to_string())?;
         }
+        let spec = spec
+            .with_key(words.key.as_deref())
+            .map_err(|e| e.to_string())?;
         if spec.names.module != module {
             return Err(format!(
                 "its command `{}` now names the module `{}` (have the [inflections] in \

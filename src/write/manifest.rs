@@ -432,6 +432,7 @@ fn words(command: &str) -> CommandWords {
             "--link" => words.link = iter.next(),
             "--as" => words.directions = iter.next(),
             "--allow-self" => words.allow_self = true,
+            "--key" => words.key = iter.next(),
             flag if words.options.read(flag) => {}
             _ => words.fields.push(word),
         }
@@ -453,6 +454,8 @@ pub struct CommandWords {
     pub allow_self: bool,
     /// `--audit`, `--owned`, `--private`, `--soft-delete`.
     pub options: ModuleOptions,
+    /// `--key FIELD`; commands recorded before keys have none.
+    pub key: Option<String>,
 }
 
 impl CommandWords {
