@@ -11,7 +11,8 @@ mod types;
 pub use field::Field;
 pub use parse::{BUILTIN_COLUMNS, FieldContext, FieldError, parse_field};
 pub use types::{
-    DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType, MAX_STRING_LENGTH, OnDelete, TYPE_SYNTAX,
+    ARRAY_ELEMENTS, DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType, MAX_ARRAY_ITEMS,
+    MAX_STRING_LENGTH, OnDelete, TYPE_SYNTAX,
 };
 
 #[cfg(test)]

@@ -75,6 +75,16 @@ impl ListSpec {
                         json!({"type": "boolean"}),
                         "true: rows without a value; false: rows with one".to_owned(),
                     ),
+                    (Op::Contains | Op::Overlaps, ListKind::Array(element, _)) => (
+                        json!({"type": "string", "pattern": NO_NUL}),
+                        format!(
+                            "{} holds {} of these{}, separated by commas (at most \
+                             {MAX_IN_VALUES})",
+                            field.name,
+                            if op == Op::Contains { "all" } else { "any" },
+                            element.hint()
+                        ),
+                    ),
                     (Op::In, kind) => {
                         let one = kind.pattern();
                         (
@@ -158,7 +168,11 @@ impl ListKind {
             ListKind::Date => json!({"type": "string", "format": "date"}),
             ListKind::DateTime => json!({"type": "string", "format": "date-time"}),
             ListKind::Enum(variants) => json!({"type": "string", "enum": variants}),
-            ListKind::String | ListKind::Text | ListKind::Json | ListKind::UserId => {
+            ListKind::String
+            | ListKind::Text
+            | ListKind::Json
+            | ListKind::UserId
+            | ListKind::Array(..) => {
                 json!({"type": "string", "pattern": NO_NUL})
             }
         }
@@ -193,7 +207,7 @@ impl Op {
             Op::Gte => "is at least",
             Op::Lt => "is less than",
             Op::Lte => "is at most",
-            Op::In | Op::Null => "",
+            Op::In | Op::Null | Op::Contains | Op::Overlaps => "",
         }
     }
 }
