@@ -357,7 +357,7 @@ impl Parser<'_> {
         let keyword = keyword.to_ascii_lowercase();
         let refused = match keyword.as_str() {
             _ if element.ends_with("[]") => Some("arrays of arrays are not supported"),
-            "json" => Some("a `json` field holds any document, lists included; use `json`"),
+            "json" => Some("a `json` field holds any document, lists included"),
             "enum" => Some("write the values as `string(N)[]`, or use a link between modules"),
             "ref" => Some("several references are a link: see `scaffold new link`"),
             _ => None,
