@@ -165,6 +165,22 @@ const MODULES: &[&[&str]] = &[
         "--private",
         "--soft-delete",
     ],
+    // Arrays: each element type, required, optional, with defaults and with a GIN index.
+    &[
+        "bookmarks",
+        "title:string",
+        "tags:string(40)[]:index",
+        "labels:string(20)[]?",
+        "notes:text[]?",
+        "scores:int[]?",
+        "sizes:bigint[]:index=[1,2]",
+        "ratios:float[]?",
+        "prices:decimal[]?",
+        "flags:bool[]?",
+        "ids:uuid[]=[]",
+        "days:date[]?",
+        "times:datetime[]?",
+    ],
 ];
 
 /// `scaffold new link` arguments, after `MODULES`.
@@ -196,6 +212,7 @@ const TABLES: &[&str] = &[
     "drafts",
     "bins",
     "vaults",
+    "bookmarks",
     "settings",
     "combinations",
 ];
