@@ -124,6 +124,19 @@ mod tests {
     }
 
     #[test]
+    fn an_array_changes_in_place_only_within_its_column_type() {
+        let ty = |word: &str| parse(word).unwrap().ty;
+        let short = ty("t:string(40)[]");
+        assert_eq!(short.widening_to(&ty("t:string(80)[]")), Some(None));
+        assert_eq!(short.widening_to(&ty("t:text[]")), Some(None));
+        for other in ["t:int[]", "t:string", "t:uuid[]"] {
+            assert_eq!(short.widening_to(&ty(other)), None, "{other}");
+        }
+        assert_eq!(ty("t:int[]").widening_to(&ty("t:bigint[]")), None);
+        assert_eq!(ty("t:int").widening_to(&ty("t:int[]")), None);
+    }
+
+    #[test]
     fn loose_input_is_normalised() {
         let field = parse("dueDate:DATE").unwrap();
         assert_eq!(field.syntax(), "due_date:date");

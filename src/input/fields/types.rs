@@ -513,7 +513,7 @@ impl FieldType {
         use FieldType::*;
         let text = |ty: &FieldType| matches!(ty, String { .. } | Text | Enum { .. });
         match (self, new) {
-            _ if self.kind() == new.kind() && !matches!(self, Ref { .. }) => Some(None),
+            _ if self.kind() == new.kind() && !matches!(self, Ref { .. } | Array(_)) => Some(None),
             (Ref { target: a, .. }, Ref { target: b, .. }) if a.module == b.module => Some(None),
             // The same column type (a `string(N)[]` to `text[]`): only validation differs.
             (Array(a), Array(b)) if a.widening_to(b) == Some(None) => Some(None),
