@@ -223,7 +223,10 @@ impl FieldType {
                 Self::Uuid => "UUID[]",
                 Self::Date => "DATE[]",
                 Self::DateTime => "TIMESTAMPTZ[]",
-                _ => "TEXT[]",
+                Self::String { .. } | Self::Text => "TEXT[]",
+                Self::Json | Self::Enum { .. } | Self::Ref { .. } | Self::Array(_) => {
+                    unreachable!("not an array element: the parser refuses it")
+                }
             },
         }
     }
