@@ -412,6 +412,37 @@ fn bad_input_is_refused_with_a_clear_message() {
             &["`bool` cannot be `:unique`"],
         ),
         (
+            &["tasks", "tags:json[]"],
+            &[
+                "`json` cannot be an array element",
+                "array elements are string,",
+            ],
+        ),
+        (
+            &["tasks", "tags:enum(a,b)[]"],
+            &["`enum` cannot be an array element", "string(N)[]"],
+        ),
+        (
+            &["tasks", "owners:ref(users)[]"],
+            &["`ref` cannot be an array element", "scaffold new link"],
+        ),
+        (
+            &["tasks", "grid:int[][]"],
+            &["arrays of arrays are not supported"],
+        ),
+        (
+            &["tasks", "tags:string[]:unique"],
+            &["`array` cannot be `:unique`", "GIN index"],
+        ),
+        (
+            &["tasks", "scores:int[]=[1,x]"],
+            &["element `x`", "not a valid `int`"],
+        ),
+        (
+            &["tasks", "scores:int[]=5"],
+            &["`5` is not an array", "`=[]`"],
+        ),
+        (
             &["tasks", "a:string", "a:text"],
             &["field `a:text`: `a` is already a field"],
         ),

@@ -176,6 +176,22 @@ const MODULES: &[&[&str]] = &[
         "--owned",
     ],
     &["comments", "body:text", "article:ref(articles,cascade)"],
+    // Arrays: each element type, required, optional, with defaults and with a GIN index.
+    &[
+        "bookmarks",
+        "title:string",
+        "tags:string(40)[]:index",
+        "labels:string(20)[]?",
+        "notes:text[]?",
+        "scores:int[]?",
+        "sizes:bigint[]:index=[1,2]",
+        "ratios:float[]?",
+        "prices:decimal[]?",
+        "flags:bool[]?",
+        "ids:uuid[]=[]",
+        "days:date[]?",
+        "times:datetime[]?",
+    ],
 ];
 
 /// `scaffold new link` arguments, after `MODULES`.
@@ -209,6 +225,7 @@ const TABLES: &[&str] = &[
     "vaults",
     "articles",
     "comments",
+    "bookmarks",
     "settings",
     "combinations",
 ];

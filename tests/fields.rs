@@ -48,6 +48,10 @@ fn context_of_every_type_and_modifier() {
             "status:enum(todo,in_progress,done)",
             "owner:ref(users)?",
             "parent:ref(Task)?",
+            "tags:string(40)[]:index",
+            "scores:int[]?",
+            "ids:uuid[]=[]",
+            "sizes:bigint[]=[1, 2]",
         ],
     )
     .unwrap();
@@ -111,6 +115,14 @@ fn field_errors() {
         "xmin:int",
         "due-date:date",
         "naïve:text",
+        "tags:json[]",
+        "tags:enum(a,b)[]",
+        "o:ref(users)[]",
+        "t:int[][]",
+        "t:string[]:unique",
+        "t:int[]=[1,x]",
+        "t:int[]=5",
+        "t:strng[]",
     ];
     let mut out = String::new();
     for word in bad {

@@ -274,6 +274,10 @@ fn bad_links_are_refused_and_change_nothing() {
             "`person_id` is a column every row of this link has",
         ),
         (
+            &["new", "link", "projects", "people", "roles:string[]"],
+            "a link's fields cannot be arrays yet",
+        ),
+        (
             &["new", "link", "projects", "tasks"],
             "`tasks` serves /api/projects/{id}/tasks already",
         ),

@@ -174,6 +174,8 @@ pub struct FieldGroups {
     pub filter_eq: Vec<String>,
     pub filter_in: Vec<String>,
     pub filter_range: Vec<String>,
+    /// Arrays, with `[contains]` and `[overlaps]`.
+    pub filter_array: Vec<String>,
 }
 
 impl FieldGroups {
@@ -191,6 +193,7 @@ impl FieldGroups {
             filter_eq: names(|f| f.filters.contains(&"eq")),
             filter_in: names(|f| f.filters.contains(&"in")),
             filter_range: names(|f| f.filters.contains(&"gt")),
+            filter_array: names(|f| f.filters.contains(&"contains")),
         }
     }
 }
@@ -222,6 +225,11 @@ pub struct FieldView<'a> {
     pub index: bool,
     /// Maximum length in characters, for the types that have one (`string`).
     pub max_length: Option<u32>,
+    /// For an array: the elements' type keyword (`string`, `int`, ...), the most elements
+    /// it holds, and each element's maximum length in characters (`string(N)[]`).
+    pub item_kind: Option<&'static str>,
+    pub max_items: Option<u32>,
+    pub item_max_length: Option<u32>,
     /// For `enum`: the Rust enum's name, `<TypeName><FieldPascal>` (`TaskStatus`).
     pub enum_type: Option<String>,
     /// For `enum`: `{name: "in_review", rust: "InReview"}` in declaration order.
@@ -259,6 +267,8 @@ pub struct FieldView<'a> {
     /// Values a request may carry that validation refuses with a 422, in the order the
     /// tests try them.
     pub invalid_values: Vec<InvalidValue>,
+    /// For an array: whole arrays whose second element (`field[1]`) validation refuses.
+    pub invalid_elements: Vec<InvalidValue>,
     /// List filters (parameter and value) that the server refuses with a 422.
     pub invalid_filters: Vec<InvalidFilter>,
     /// The OpenAPI type shown for a Rust type without a schema of its own: `Object` for
@@ -284,7 +294,8 @@ pub struct FieldView<'a> {
     /// `ListKind::Integer`, `ListKind::Enum(&["open", "done"])`.
     pub list_kind: String,
     /// The operators of its list filters, in the order the API documents them: `eq` (also
-    /// the bare `?field=`), `in`, `gt`, `gte`, `lt`, `lte`, `null`.
+    /// the bare `?field=`), `in`, `gt`, `gte`, `lt`, `lte`, `null`; an array's are
+    /// `contains`, `overlaps` and `null`.
     pub filters: Vec<&'static str>,
     /// The equality filter's parameter: `json_name`, or `json_name[eq]` when the name is one
     /// of the list's own parameters (`q`, `sort`, `limit`, `after`, `count`), which keep
@@ -418,6 +429,9 @@ impl<'a> FieldView<'a> {
             unique: field.unique,
             index: field.needs_index(),
             max_length: ty.max_length(),
+            item_kind: ty.element().map(FieldType::kind),
+            max_items: ty.max_items(),
+            item_max_length: ty.element().and_then(FieldType::max_length),
             enum_type,
             variants,
             self_ref: target.is_some_and(|t| t.module == module.module),
@@ -439,6 +453,11 @@ impl<'a> FieldView<'a> {
             test_default: field.default_json().map(|value| ty.rust_literal(&value)),
             invalid_values: ty
                 .invalid_values(field.optional)
+                .into_iter()
+                .map(|(note, value)| InvalidValue { note, value })
+                .collect(),
+            invalid_elements: ty
+                .invalid_elements()
                 .into_iter()
                 .map(|(note, value)| InvalidValue { note, value })
                 .collect(),

@@ -272,6 +272,12 @@ impl ModuleSpec {
                 Some(format!("`{column}` is a column every row of this link has"))
             } else if matches!(&field.ty, FieldType::Ref { target, .. } if *target == self.names) {
                 Some("a link has no id of its own for a reference to point at".to_owned())
+            } else if field.ty.element().is_some() {
+                // The link templates do not yet carry an array's element rules.
+                Some(
+                    "a link's fields cannot be arrays yet; give the link a module of its own"
+                        .to_owned(),
+                )
             } else {
                 None
             };
