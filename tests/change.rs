@@ -87,6 +87,17 @@ fn kinds_of_change() -> Vec<(&'static str, Edit)> {
             },
         ),
         (
+            "add array fields, one with an empty default and a GIN index",
+            Edit {
+                add: &[
+                    "tags:string(40)[]:index=[]",
+                    "scores:int[]?",
+                    "sizes:bigint[]=[1,2]",
+                ],
+                ..Edit::default()
+            },
+        ),
+        (
             "remove fields",
             Edit {
                 remove: &["legacy_code", "owner"],
@@ -1133,4 +1144,168 @@ fn shape_and_option_migrations_keep_the_rows() {
         run("private", &at(2, plain), "", &migration, after),
         "2 0 1"
     );
+}
+
+/// Hand-written lines that name a renamed field are listed (file:line) before anything is
+/// written: the merge renames only what scaffold generated, so they would break the build.
+#[test]
+fn a_rename_warns_of_hand_written_lines_that_still_name_the_old_field() {
+    let project = with_tasks();
+    let service = MODELS;
+    let text = project.read(service);
+    let hand = "pub fn headline_of(task: &Task) -> &str {\n    &task.title\n}\n";
+    project.write(service, &format!("{text}\n{hand}"));
+    let title_line = text.lines().count() + 3;
+    // A file of the module that scaffold did not write is all hand-written.
+    let extra = "src/modules/tasks/owners.rs";
+    project.write(
+        extra,
+        "// Who owns a task.\nfn owner(id: Uuid) -> Uuid {\n    id // owner_id\n}\n",
+    );
+
+    let run = project.run(&[
+        "change",
+        "module",
+        "tasks",
+        "--rename",
+        "title:headline",
+        "--rename",
+        "owner:assignee",
+        "--dry-run",
+    ]);
+    ok(&run);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            format!(
+                "warning: {service}:{title_line} still names `title` (renamed to `headline`): &task.title"
+            ),
+            format!(
+                "warning: {extra}:3 still names `owner_id` (renamed to `assignee_id`): id // owner_id"
+            ),
+        ],
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("rename it there too"), "{run:?}");
+
+    // Generated lines alone give no warning, nor does a change that renames nothing.
+    let clean = with_tasks();
+    let run = clean.run(&["change", "module", "tasks", "--rename", "title:headline"]);
+    ok(&run);
+    assert!(!run.stderr.contains("warning:"), "{run:?}");
+    let run = project.run(&["change", "module", "tasks", "--add", "done:bool=false"]);
+    ok(&run);
+    assert!(!run.stderr.contains("warning:"), "{run:?}");
+}
+
+/// `--key FIELD`: recorded in the command, `change module` moves it without a migration, and
+/// what would leave a row without one name is refused. (What it generates: `generated.rs`.)
+#[test]
+fn a_key_names_rows_and_moves_without_a_migration() {
+    let project = Project::copy();
+    for (key, fields, expected) in [
+        ("nope", "title:string", "`articles` has no field `nope`"),
+        ("slug", "slug:string", "`slug` is not `:unique`"),
+        ("slug", "slug:string?:unique", "`slug` is optional"),
+        (
+            "slug",
+            "slug:int:unique",
+            "`slug:int:unique` is not a string",
+        ),
+        (
+            "slug",
+            "slug:text:unique",
+            "`slug:text:unique` is not a string",
+        ),
+    ] {
+        project.fails_with(
+            &["new", "module", "articles", fields, "--key", key],
+            &[&format!("--key {key}: {expected}")],
+        );
+    }
+    project.fails_with(
+        &[
+            "new",
+            "module",
+            "articles",
+            "slug:string:unique",
+            "--key",
+            "slug",
+            "--soft-delete",
+        ],
+        &["leave out one of --key and --soft-delete"],
+    );
+
+    ok(&project.run(&[
+        "new",
+        "module",
+        "articles",
+        "slug:string(80):unique",
+        "code:string(12):unique",
+        "title:string",
+        "--key",
+        "slug",
+    ]));
+    let command = |project: &Project| {
+        let manifest = project.read(".scaffold/manifest.toml");
+        let line = manifest
+            .lines()
+            .find(|l| l.starts_with("command = \"articles"));
+        line.unwrap().to_owned()
+    };
+    assert!(command(&project).ends_with("title:string --key slug\""));
+
+    let migrations = |project: &Project| {
+        std::fs::read_dir(project.path("migrations/tenant"))
+            .unwrap()
+            .count()
+    };
+    let before = migrations(&project);
+    ok(&project.run(&["change", "module", "articles", "--key", "code"]));
+    assert!(command(&project).ends_with("title:string --key code\""));
+    ok(&project.run(&["change", "module", "articles", "--no-key"]));
+    assert!(command(&project).ends_with("title:string\""));
+    ok(&project.run(&["change", "module", "articles", "--key", "slug"]));
+    assert_eq!(
+        migrations(&project),
+        before,
+        "a key is a route, not a column"
+    );
+
+    for (args, expected) in [
+        (
+            &["--key", "slug"][..],
+            "nothing to change: `articles` already has the key `slug`",
+        ),
+        (&["--key", "title"], "--key title: `title` is not `:unique`"),
+        (
+            &["--key", "code", "--add", "x:int?"],
+            "change the key in a run of its own",
+        ),
+        (
+            &["--remove", "slug", "--yes"],
+            "`slug` is `articles`'s key (--key slug)",
+        ),
+        (
+            &["--rename", "slug:handle"],
+            "change module articles --no-key",
+        ),
+        (
+            &["--alter", "slug:string(80)"],
+            "--key slug: `slug` is not `:unique`",
+        ),
+        (
+            &["--soft-delete"],
+            "leave out one of --key and --soft-delete",
+        ),
+    ] {
+        let mut all = vec!["change", "module", "articles"];
+        all.extend_from_slice(args);
+        project.fails_with(&all, &[expected]);
+    }
 }

@@ -412,6 +412,37 @@ fn bad_input_is_refused_with_a_clear_message() {
             &["`bool` cannot be `:unique`"],
         ),
         (
+            &["tasks", "tags:json[]"],
+            &[
+                "`json` cannot be an array element",
+                "array elements are string,",
+            ],
+        ),
+        (
+            &["tasks", "tags:enum(a,b)[]"],
+            &["`enum` cannot be an array element", "string(N)[]"],
+        ),
+        (
+            &["tasks", "owners:ref(users)[]"],
+            &["`ref` cannot be an array element", "scaffold new link"],
+        ),
+        (
+            &["tasks", "grid:int[][]"],
+            &["arrays of arrays are not supported"],
+        ),
+        (
+            &["tasks", "tags:string[]:unique"],
+            &["`array` cannot be `:unique`", "GIN index"],
+        ),
+        (
+            &["tasks", "scores:int[]=[1,x]"],
+            &["element `x`", "not a valid `int`"],
+        ),
+        (
+            &["tasks", "scores:int[]=5"],
+            &["`5` is not an array", "`=[]`"],
+        ),
+        (
             &["tasks", "a:string", "a:text"],
             &["field `a:text`: `a` is already a field"],
         ),
@@ -705,6 +736,59 @@ fn a_mistyped_command_or_type_gets_a_suggestion() {
     );
 }
 
+/// The commands under "next steps:", up to the first blank line.
+fn next_steps(stdout: &str) -> Vec<String> {
+    stdout
+        .split("next steps:\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no next steps in {stdout}"))
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(|line| line.trim().split("   ").next().unwrap().to_owned())
+        .collect()
+}
+
+/// After `new module`, the module's own tests come first (`--lib`: no integration test binary
+/// is built), under the package's name so that the command works anywhere in its workspace;
+/// the whole suite second. A module without tests gets only the suite.
+#[test]
+fn next_steps_run_the_new_module_tests_before_the_suite() {
+    let project = Project::copy();
+    project.write(
+        "Cargo.toml",
+        "[package]\nname = \"billing-api\"\nedition = \"2024\"\n",
+    );
+    let run = project.run(&["new", "module", "tasks", "a:int"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        next_steps(&run.stdout),
+        [
+            "cargo run -- migrate",
+            "cargo test -p billing-api --lib tasks",
+            "cargo test"
+        ],
+        "{run:?}"
+    );
+    let run = project.run(&["new", "module", "notes", "body:text", "--no-tests"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        next_steps(&run.stdout),
+        ["cargo run -- migrate", "cargo test"],
+        "{run:?}"
+    );
+    let run = project.run(&["change", "module", "tasks", "--add", "b:int?"]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        next_steps(&run.stdout),
+        [
+            "cargo run -- migrate",
+            "cargo test -p billing-api --lib tasks",
+            "cargo test"
+        ],
+        "{run:?}"
+    );
+}
+
 /// Run with `-C` from outside the project, the commands scaffold suggests keep the `-C`.
 #[test]
 fn hints_name_commands_that_work_from_where_scaffold_ran() {
@@ -720,9 +804,13 @@ fn hints_name_commands_that_work_from_where_scaffold_ran() {
     );
     assert_eq!(run.code, 0, "{run:?}");
     // The fixture is in no Cargo workspace: its manifest is named.
-    assert!(
-        run.stdout
-            .contains("cargo run --manifest-path project/Cargo.toml -- migrate"),
+    assert_eq!(
+        next_steps(&run.stdout),
+        [
+            "cargo run --manifest-path project/Cargo.toml -- migrate",
+            "cargo test --manifest-path project/Cargo.toml --lib tasks",
+            "cargo test --manifest-path project/Cargo.toml",
+        ],
         "{run:?}"
     );
     project.write("src/modules/tasks/models.rs", "// mine\n");

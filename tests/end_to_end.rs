@@ -176,6 +176,33 @@ const MODULES: &[&[&str]] = &[
         "recovery_code:string?:writeonly",
         "born_on:date:writeonly",
     ],
+    // Named by a key in its routes (`/api/articles/{slug}`), owned so that a miss is
+    // explained from the row its key finds; a module that refers to it still holds its id.
+    &[
+        "articles",
+        "slug:string(80):unique",
+        "title:string",
+        "--key",
+        "slug",
+        "--owned",
+    ],
+    &["comments", "body:text", "article:ref(articles,cascade)"],
+    // Arrays: each element type, required, optional, with defaults and with a GIN index.
+    &[
+        "bookmarks",
+        "title:string",
+        "tags:string(40)[]:index",
+        "labels:string(20)[]?",
+        "notes:text[]?",
+        "scores:int[]?",
+        "sizes:bigint[]:index=[1,2]",
+        "ratios:float[]?",
+        "prices:decimal[]?",
+        "flags:bool[]?",
+        "ids:uuid[]=[]",
+        "days:date[]?",
+        "times:datetime[]?",
+    ],
 ];
 
 /// `scaffold new link` arguments, after `MODULES`.
@@ -208,6 +235,9 @@ const TABLES: &[&str] = &[
     "bins",
     "vaults",
     "accounts",
+    "articles",
+    "comments",
+    "bookmarks",
     "settings",
     "combinations",
 ];

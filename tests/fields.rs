@@ -10,6 +10,7 @@ use scaffold::input::spec::{ModuleSpec, SpecRequest};
 fn facts() -> ProjectFacts {
     ProjectFacts {
         existing_modules: BTreeSet::from(["users".to_string()]),
+        links: BTreeSet::new(),
         modules_dir: "src/modules".into(),
         taken_names: BTreeSet::from(["main".to_string(), "app".to_string()]),
         inflections: Inflections::default(),
@@ -50,6 +51,10 @@ fn context_of_every_type_and_modifier() {
             "password:secret",
             "pin:secret(12)?",
             "recovery_code:string?:writeonly",
+            "tags:string(40)[]:index",
+            "scores:int[]?",
+            "ids:uuid[]=[]",
+            "sizes:bigint[]=[1, 2]",
         ],
     )
     .unwrap();
@@ -113,6 +118,8 @@ fn field_errors() {
         "xmin:int",
         "due-date:date",
         "naïve:text",
+        "p:secret[]",
+        "t:string[]:writeonly",
         "p:secret(7)",
         "p:secret(2000)",
         "p:secret:unique",
@@ -123,6 +130,14 @@ fn field_errors() {
         "c:string:writeonly:unique",
         "c:string:index:writeonly",
         "c:string:writeonly:writeonly",
+        "tags:json[]",
+        "tags:enum(a,b)[]",
+        "o:ref(users)[]",
+        "t:int[][]",
+        "t:string[]:unique",
+        "t:int[]=[1,x]",
+        "t:int[]=5",
+        "t:strng[]",
     ];
     let mut out = String::new();
     for word in bad {

@@ -156,3 +156,87 @@ fn projects_is_the_checked_in_module() {
         }
     }
 }
+
+/// The files of `name` with `fields`, named by `key` in its routes.
+fn generate_keyed(name: &str, fields: &[&str], key: &str) -> Vec<(String, String)> {
+    let copy = ServerCopy::generation_inputs();
+    let project = Project::load(&copy.root).unwrap();
+    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let request = SpecRequest {
+        names: NameRequest::new(name),
+        fields: &fields,
+        with_tests: true,
+    };
+    let spec = ModuleSpec::parse(request, &project.facts().unwrap())
+        .and_then(|spec| spec.with_key(Some(key)))
+        .unwrap();
+    let templates = TemplateSet::load(true, None).unwrap();
+    let renderer = Renderer::new(templates, &project.inflections).unwrap();
+    let migrations = [REFERENCE_MIGRATION.to_owned()];
+    let mut plan = plan::plan(&spec, &renderer, &project.config, &migrations, NOW).unwrap();
+    format::format_rust(&mut plan, &project.root, renderer.templates()).unwrap();
+    plan.ops
+        .iter()
+        .filter_map(|op| match op {
+            plan::Op::CreateFile { path, content } => {
+                Some((path.display().to_string(), content.clone()))
+            }
+            plan::Op::Inject { .. } => None,
+        })
+        .collect()
+}
+
+fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
+    let found = files.iter().find(|(path, _)| path.ends_with(name));
+    &found.unwrap_or_else(|| panic!("no {name}")).1
+}
+
+/// `--key slug`: every per-row route, statement and test names the row by its slug; the id
+/// stays the primary key; the migration is the one without a key.
+#[test]
+fn a_key_names_the_row_in_routes_statements_and_tests() {
+    let fields = ["slug:string(80):unique", "title:string"];
+    let files = generate_keyed("articles", &fields, "slug");
+    let router = file(&files, "router.rs");
+    for expected in [
+        "path = \"/api/articles/{slug}\"",
+        "(\"slug\" = String, Path, description = \"The article's slug\", min_length = 1, max_length = 80)",
+        "Path(key): Path<String>",
+        "service::get(&ctx, &key)",
+        "format!(\"/api/articles/{}\", path_segment(&row.slug))",
+        "(row.slug != key)",
+    ] {
+        assert!(router.contains(expected), "{expected} not in {router}");
+    }
+    assert!(!router.contains("{id}"), "{router}");
+    let models = file(&files, "models.rs");
+    assert_eq!(models.matches("WHERE slug = $1").count(), 4, "{models}");
+    assert!(models.contains("pub id: Uuid"));
+    let tests = file(&files, "tests.rs");
+    assert!(tests.contains("path_segment(key)"), "{tests}");
+    assert!(tests.contains("assert_eq!(moved.expect(\"a Location\"), url.as_str());"));
+
+    let plain = generate("articles", &fields, true);
+    let migration = |path: &str| path.ends_with("_create_articles.sql");
+    let keyed = files.iter().find(|(path, _)| migration(path)).unwrap();
+    let unkeyed = plain.ops.iter().find_map(|op| match op {
+        plan::Op::CreateFile { path, content } if migration(&path.display().to_string()) => {
+            Some(content)
+        }
+        _ => None,
+    });
+    // Only the header's command differs.
+    let keyed = keyed.1.replace(" --key slug`", "`");
+    assert_eq!(Some(&keyed), unkeyed, "a key changes no column");
+}
+
+/// A key that is a Rust keyword: a raw identifier in Rust, the word in the path and in SQL.
+#[test]
+fn a_keyword_key_is_quoted_and_raw() {
+    let files = generate_keyed("labels", &["type:string(20):unique"], "type");
+    let router = file(&files, "router.rs");
+    assert!(router.contains("path = \"/api/labels/{type}\""), "{router}");
+    assert!(router.contains("path_segment(&row.r#type)"), "{router}");
+    let models = file(&files, "models.rs");
+    assert!(models.contains("WHERE type = $1"), "{models}");
+}

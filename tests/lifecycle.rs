@@ -276,6 +276,47 @@ fn new_then_destroy_leaves_git_status_clean_on_a_copy_of_the_server() {
 
 // ---- destroy -----------------------------------------------------------------------------
 
+/// Destroying the server's example module names the integration tests that still call its
+/// route (the server's own tests): they would build, and fail when run.
+#[test]
+fn destroy_names_the_files_that_still_call_the_route() {
+    let server = ServerCopy::new();
+    let run = server.run(&["destroy", "module", "projects", "--dry-run"]);
+    ok(&run);
+    let callers = run
+        .stdout
+        .split("still call /api/projects, which is gone")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no callers listed in {run:?}"));
+    let binary = fs::read_to_string(server.project.path("tests/binary.rs")).unwrap();
+    let first = binary
+        .lines()
+        .position(|line| line.contains("/api/projects"))
+        .unwrap()
+        + 1;
+    assert!(
+        callers.contains(&format!("\n  tests/binary.rs: lines {first}, ")),
+        "{run:?}"
+    );
+    for file in [
+        "tests/concurrency.rs",
+        "tests/faults.rs",
+        "tests/hostile_input.rs",
+    ] {
+        assert!(
+            callers.contains(&format!("\n  {file}: lines ")),
+            "{file}: {run:?}"
+        );
+    }
+    assert!(!callers.contains("src/"), "{run:?}");
+
+    // A module nothing else calls gets no such note.
+    let project = with_tasks();
+    let run = project.run(&["destroy", "module", "tasks"]);
+    ok(&run);
+    assert!(!run.stdout.contains("still call"), "{run:?}");
+}
+
 #[test]
 fn destroy_refuses_while_another_module_refers_to_it() {
     let project = with_tasks();

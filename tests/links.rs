@@ -199,7 +199,8 @@ fn a_self_link_names_its_two_directions() {
     ok(&copy.run(&["lint"]));
 }
 
-/// Each refused with a message naming the problem, and the project left as it was.
+/// Each refused with a message naming the problem, and the project left as it was; and a
+/// `ref` to a link, which has no id to refer to.
 #[test]
 fn bad_links_are_refused_and_change_nothing() {
     let copy = with_sides();
@@ -213,6 +214,15 @@ fn bad_links_are_refused_and_change_nothing() {
     ]));
     ok(&copy.run(&["new", "link", "projects", "tags"]));
     ok(&copy.run(&["new", "module", "vaults", "name:string", "--private", "-y"]));
+    ok(&copy.run(&[
+        "new",
+        "module",
+        "articles",
+        "slug:string(80):unique",
+        "--key",
+        "slug",
+        "-y",
+    ]));
     let long = "a".repeat(60);
     let cases: &[(&[&str], &str)] = &[
         (
@@ -230,6 +240,14 @@ fn bad_links_are_refused_and_change_nothing() {
         (
             &["new", "link", "projects", "vaults"],
             "`vaults` was generated with --audit --owned --private: a link's routes do not apply",
+        ),
+        (
+            &["new", "link", "projects", "articles"],
+            "`articles` names its rows by `slug` in its routes (--key slug)",
+        ),
+        (
+            &["change", "module", "tags", "--key", "label"],
+            "`tags` is a side of the link `project_tags`",
         ),
         (
             &["new", "link", "projects", "people", "--name", &long],
@@ -264,12 +282,31 @@ fn bad_links_are_refused_and_change_nothing() {
             "a link's fields are all returned with it",
         ),
         (
+            &["new", "link", "projects", "people", "roles:string[]"],
+            "a link's fields cannot be arrays yet",
+        ),
+        (
             &["new", "link", "projects", "tasks"],
             "`tasks` serves /api/projects/{id}/tasks already",
         ),
         (
             &["new", "link", "projects", "people", "--as", "self:fans"],
             "--as `self` cannot name a direction",
+        ),
+        (
+            &["new", "module", "notes", "pair:ref(project_tags)", "-y"],
+            "`project_tags` is a link: its rows are pairs with no id of their own to refer to",
+        ),
+        (
+            &[
+                "change",
+                "module",
+                "tasks",
+                "--add",
+                "pair:ref(project_tags)",
+                "-y",
+            ],
+            "`project_tags` is a link: its rows are pairs with no id of their own to refer to",
         ),
     ];
     for (args, expected) in cases {

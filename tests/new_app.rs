@@ -46,6 +46,12 @@ fn a_new_app_is_renamed_and_takes_a_module() {
         ],
     );
     assert_eq!(run.code, 0, "{run:?}");
+    // The module's own tests are run under the app's package name.
+    assert!(
+        run.stdout
+            .contains("cargo test -p billing-api --lib invoices"),
+        "{run:?}"
+    );
     for command in [&["lint"][..], &["check"]] {
         let run = run_in(&app, command);
         assert_eq!(run.code, 0, "{command:?}: {run:?}");

@@ -48,6 +48,7 @@ const READMES: &[(&str, &str)] = &[
     ("docs/onboarding.md", "."),
     ("docs/links.md", "."),
     ("docs/people.md", "."),
+    ("docs/api-shape.md", "."),
     ("docs/server.md", "."),
     ("docs/tests.md", "."),
     ("docs/performance.md", "."),
@@ -332,7 +333,11 @@ fn printed_next_steps_run_from_where_scaffold_ran() {
     let steps = printed_commands(&new, "next steps:");
     assert_eq!(
         steps,
-        ["cargo run -p server -- migrate", "cargo test -p server"],
+        [
+            "cargo run -p server -- migrate",
+            "cargo test -p server --lib labels",
+            "cargo test -p server"
+        ],
         "{new}"
     );
     for step in &steps {
@@ -349,7 +354,7 @@ fn printed_next_steps_run_from_where_scaffold_ran() {
     // Each cargo command reached the server, not scaffold (the root package).
     assert_eq!(
         sandbox.cargo_log(),
-        "run server\ntest server\nrun server\n",
+        "run server\ntest server\ntest server\nrun server\n",
         "what the printed commands ran"
     );
 }

@@ -6,7 +6,10 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use console::style;
+use heck::ToSnakeCase;
+use similar::{ChangeTag, TextDiff};
 
+use crate::generate::digest;
 use crate::generate::plan::{self, MigrationVersion, Op};
 use crate::generate::spec_diff::{self, SpecDiff, SpecEdits};
 use crate::input::cli::ChangeModule;
@@ -38,11 +41,12 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
         && request.alter.is_empty());
     let (on, off) = args.option_flags();
     let options_change = !on.is_empty() || !off.is_empty();
-    if !fields_change && !options_change {
+    let key_change = args.key.is_some() || args.no_key;
+    if !fields_change && !options_change && !key_change {
         anyhow::bail!(
             "nothing to change: give at least one of --add FIELD, --remove FIELD_NAME, --rename \
-             OLD:NEW, --alter FIELD, or an option such as --audit or --no-soft-delete (see \
-             `scaffold change module --help`)"
+             OLD:NEW, --alter FIELD, an option such as --audit or --no-soft-delete, or --key \
+             FIELD (see `scaffold change module --help`)"
         );
     }
     if fields_change && options_change {
@@ -50,6 +54,30 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
             "change the fields and the options in two runs: each makes its own migration\n\
              nothing was changed"
         );
+    }
+    if key_change && (fields_change || options_change) {
+        anyhow::bail!(
+            "change the key in a run of its own: it changes routes, not the table\n\
+             nothing was changed"
+        );
+    }
+    let key = match (&args.key, args.no_key) {
+        (Some(key), _) => Some(key.trim().to_snake_case()),
+        (None, true) => None,
+        (None, false) => old.key.clone(),
+    };
+    if key_change && key == old.key {
+        let now = match &old.key {
+            Some(key) => format!("the key `{key}`"),
+            None => "no key".to_owned(),
+        };
+        anyhow::bail!("nothing to change: `{module}` already has {now}");
+    }
+    if let Some(key) = &old.key {
+        refuse_key_edits(&module, key, &request)?;
+    }
+    if key.is_some() && key != old.key {
+        refuse_a_key_on_a_link_side(&ws, &module)?;
     }
     let options = old
         .options
@@ -65,7 +93,7 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let change = SpecDiff::new(
         &old,
         request,
-        &spec_diff::parser(&old, words.request(), options, &ws.facts),
+        &spec_diff::parser(&old, words.request(), options, key.as_deref(), &ws.facts),
     )?;
 
     let renderer = ws.renderer()?;
@@ -82,16 +110,30 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let migration = change.migration(&change_command(&module, args));
 
     println!("{}\n", change.new);
-    println!(
-        "{}  {}",
-        style("migration").bold(),
-        manifest::slash_path(&migration_path)
-    );
-    for line in migration.lines().skip(1) {
-        println!("    {line}");
+    // A new key changes routes only: the unique constraint the key needs is there already.
+    if !key_change {
+        println!(
+            "{}  {}",
+            style("migration").bold(),
+            manifest::slash_path(&migration_path)
+        );
+        for line in migration.lines().skip(1) {
+            println!("    {line}");
+        }
+        println!();
     }
-    println!();
 
+    let stale = stale_names(&ws, &module, &change.renamed_columns());
+    for warning in &stale {
+        eprintln!("{} {warning}", style("warning:").yellow().bold());
+    }
+    if !stale.is_empty() {
+        eprintln!(
+            "the change renames the field where scaffold generated it, not in lines you wrote \
+             (numbered as they are before this change): rename it there too, or the module \
+             will not build\n"
+        );
+    }
     if !args.dry_run {
         confirm_removal(&change, args.yes)?;
     }
@@ -116,10 +158,12 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     let mut plan = plans.remove(&module).expect("rendered").map_err(|error| {
         anyhow::anyhow!("cannot render `{module}` with its new fields: {error}")
     })?;
-    plan.ops.push(Op::CreateFile {
-        path: migration_path,
-        content: migration,
-    });
+    if !key_change {
+        plan.ops.push(Op::CreateFile {
+            path: migration_path,
+            content: migration,
+        });
+    }
 
     let rules = Rules {
         dry_run: args.dry_run,
@@ -135,8 +179,59 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
              the files listed need your hand"
         )
     })?;
-    if !args.dry_run {
-        report::print_migrate_steps();
+    if !args.dry_run && !key_change {
+        let tests = ws.module_dir(&module).join("tests.rs");
+        let module_tests = ws
+            .root()
+            .join(tests)
+            .is_file()
+            .then(|| crate::input::hints::cargo_test_lib(ws.root(), &module));
+        report::print_migrate_steps(module_tests);
+    }
+    Ok(())
+}
+
+/// The key field stays while it is the key: its routes and the clients that call them name
+/// rows by it.
+fn refuse_key_edits(module: &str, key: &str, request: &SpecEdits) -> anyhow::Result<()> {
+    let renamed = request
+        .rename
+        .iter()
+        .filter_map(|pair| pair.split_once(':'))
+        .map(|(from, _)| from);
+    let touched = request
+        .remove
+        .iter()
+        .map(String::as_str)
+        .chain(renamed)
+        .any(|name| name.trim().to_snake_case() == key);
+    if touched {
+        anyhow::bail!(
+            "`{key}` is `{module}`'s key (--key {key}): name rows by id first with `{}`, then \
+             remove or rename it\nnothing was changed",
+            crate::input::hints::scaffold(&format!("change module {module} --no-key"))
+        );
+    }
+    Ok(())
+}
+
+/// A link's routes name the rows of its sides by id (`/api/<a>/{id}/<b>/{b_id}`).
+fn refuse_a_key_on_a_link_side(ws: &Workspace, module: &str) -> anyhow::Result<()> {
+    let links: Vec<&String> = ws
+        .manifest
+        .modules
+        .iter()
+        .filter(|(_, record)| {
+            let link = record.words().link;
+            link.is_some_and(|link| link.split(':').any(|side| side == module))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    if let Some(link) = links.first() {
+        anyhow::bail!(
+            "`{module}` is a side of the link `{link}`, whose routes name its rows by id; a key \
+             would give them two names\nnothing was changed"
+        );
     }
     Ok(())
 }
@@ -168,6 +263,74 @@ fn refuse_unresolved(ws: &Workspace, module: &str) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )
+}
+
+/// The lines of the module's hand-written code that still name a field this change renames:
+/// the merge renames the generated lines, never what a developer wrote, so each of these would
+/// break the build. A hand-written line is one of a recorded file that its pristine copy (what
+/// was generated) does not have, or any line of a file in the module's folder that scaffold
+/// did not write.
+fn stale_names(ws: &Workspace, module: &str, renames: &[(String, String)]) -> Vec<String> {
+    if renames.is_empty() {
+        return Vec::new();
+    }
+    let record = &ws.manifest.modules[module];
+    let mut hand_lines: Vec<(String, usize, String)> = Vec::new();
+    for (file, hash) in &record.files {
+        let Some(text) = ws.read(file) else { continue };
+        if ws.is_migration(file) || digest::hash(&text) == *hash {
+            continue;
+        }
+        // Without the pristine copy there is no telling generated lines from hand-written
+        // ones; the merge reports that file as having no merge base.
+        let Some(generated) = ws.pristine(module, file) else {
+            continue;
+        };
+        let diff = TextDiff::from_lines(&generated, &text);
+        for change in diff.iter_all_changes() {
+            if let (ChangeTag::Insert, Some(at)) = (change.tag(), change.new_index()) {
+                hand_lines.push((file.clone(), at + 1, change.value().to_owned()));
+            }
+        }
+    }
+    let folder = ws.root().join(ws.module_dir(module));
+    let mut unrecorded: Vec<String> = std::fs::read_dir(&folder)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| manifest::slash_path(&ws.module_dir(module).join(entry.file_name())))
+        .filter(|file| file.ends_with(".rs") && !record.files.contains_key(file))
+        .collect();
+    unrecorded.sort();
+    for file in unrecorded {
+        let Some(text) = ws.read(&file) else { continue };
+        for (at, line) in text.lines().enumerate() {
+            hand_lines.push((file.clone(), at + 1, line.to_owned()));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (file, line, text) in hand_lines {
+        for (old, new) in renames {
+            if names_word(&text, old) {
+                warnings.push(format!(
+                    "{file}:{line} still names `{old}` (renamed to `{new}`): {}",
+                    text.trim()
+                ));
+            }
+        }
+    }
+    warnings
+}
+
+/// Whether `text` has `word` as a whole identifier (`title` in `row.title` or `"title"`, not
+/// in `subtitle` or `title_case`).
+fn names_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
 }
 
 /// Asks before a change drops data: removed fields, the columns of options turned off, and
@@ -229,5 +392,32 @@ fn change_command(module: &str, args: &ChangeModule) -> String {
     let (on, off) = args.option_flags();
     words.extend(on.iter().map(|flag| flag.to_string()));
     words.extend(off.iter().map(|flag| format!("--no-{}", &flag[2..])));
+    if let Some(key) = &args.key {
+        words.push(format!("--key {key}"));
+    }
+    if args.no_key {
+        words.push("--no-key".into());
+    }
     words.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_word;
+
+    #[test]
+    fn a_field_is_named_as_a_whole_identifier() {
+        for named in [
+            "row.title",
+            "\"title\"",
+            "title: String",
+            "r#title",
+            "x.title)",
+        ] {
+            assert!(names_word(named, "title"), "{named}");
+        }
+        for not in ["subtitle", "title_case", "titles", "", "Title"] {
+            assert!(!names_word(not, "title"), "{not}");
+        }
+    }
 }

@@ -100,6 +100,11 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let route = ws
+        .spec(&module)
+        .map(|spec| spec.names.route)
+        .unwrap_or_else(|_| module.clone());
+    let callers = route_callers(&ws, &module, &route);
     let mut manifest = ws.manifest.clone();
     manifest.modules.remove(&module);
     let state = manifest.state_changes(&ws.manifest, &BTreeMap::new(), ws.root());
@@ -117,6 +122,7 @@ pub fn run(start: &Path, args: &DestroyModule) -> anyhow::Result<()> {
             &kept,
             &stray,
         );
+        print_callers(&route, &callers);
     };
     if args.dry_run {
         for line in &lines {
@@ -173,5 +179,103 @@ fn print_notes(
              {drop_migration} with:\n  DROP TABLE IF EXISTS {module};\nthen run `{}`.",
             crate::input::hints::cargo_run("migrate")
         );
+    }
+}
+
+/// The integration tests (`tests/`) that still call the module's route, each with the numbers
+/// of those lines: they compile without the module and fail only when run, as the server's own
+/// tests do in a new app whose example module is destroyed. (Code in `src/` that uses the
+/// module names it in Rust, and the build says so.) Comment lines are left out.
+fn route_callers(ws: &Workspace, module: &str, route: &str) -> Vec<(String, Vec<usize>)> {
+    let url = format!("/api/{route}");
+    let own = ws.module_dir(module);
+    let mut files = Vec::new();
+    rust_files(&ws.root().join("tests"), &mut files);
+    files.sort();
+    let mut callers = Vec::new();
+    for file in files {
+        let Ok(relative) = file.strip_prefix(ws.root()) else {
+            continue;
+        };
+        if relative.starts_with(&own) {
+            continue;
+        }
+        let Some(text) = manifest::read_text(&file) else {
+            continue;
+        };
+        let lines: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, line)| !line.trim_start().starts_with("//") && calls(line, &url))
+            .map(|(at, _)| at + 1)
+            .collect();
+        if !lines.is_empty() {
+            callers.push((manifest::slash_path(relative), lines));
+        }
+    }
+    callers
+}
+
+/// Whether `line` has `url` as a whole path segment (`/api/tasks` and `/api/tasks/{id}`, not
+/// `/api/tasks-archive`).
+fn calls(line: &str, url: &str) -> bool {
+    line.match_indices(url).any(|(at, _)| {
+        !line[at + url.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
+}
+
+fn rust_files(folder: &Path, into: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            into.push(path);
+        }
+    }
+}
+
+fn print_callers(route: &str, callers: &[(String, Vec<usize>)]) {
+    if callers.is_empty() {
+        return;
+    }
+    println!(
+        "\nThese tests still call /api/{route}, which is gone: they build, and fail when run. \
+         Point them at another module, or remove those calls:"
+    );
+    for (file, lines) in callers {
+        let shown: Vec<String> = lines.iter().take(5).map(usize::to_string).collect();
+        let more = match lines.len() {
+            n if n > 5 => format!(" and {} more", n - 5),
+            _ => String::new(),
+        };
+        let noun = if lines.len() == 1 { "line" } else { "lines" };
+        println!("  {file}: {noun} {}{more}", shown.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls;
+
+    #[test]
+    fn a_route_is_called_as_a_whole_segment() {
+        for called in [
+            "get(\"/api/tasks\")",
+            "format!(\"/api/tasks/{id}\")",
+            "\"/api/tasks?limit=2\"",
+            "{base}/api/tasks\"",
+        ] {
+            assert!(calls(called, "/api/tasks"), "{called}");
+        }
+        for not in ["/api/tasks-archive", "/api/tasks_x", "/api/task", ""] {
+            assert!(!calls(not, "/api/tasks"), "{not}");
+        }
     }
 }

@@ -101,7 +101,7 @@ pub fn run(start: &Path, args: &NewLink) -> anyhow::Result<()> {
     apply::commit_with(&project.root, &changes, writes, &removals)?;
     report::print_changes(&changes, false);
     println!("{record_line}");
-    report::print_next_steps(&changes);
+    report::print_next_steps(&changes, None);
     Ok(())
 }
 
@@ -151,6 +151,15 @@ fn refuse_what_cannot_be_linked(
                 "`{}` is a link: its rows are pairs with no id of their own to link to; link \
                  the modules it joins instead\nnothing was changed",
                 side.module
+            );
+        }
+        if let Some(key) = &words.key {
+            anyhow::bail!(
+                "`{}` names its rows by `{key}` in its routes (--key {key}), and a link's routes \
+                 name them by id; link it once it names rows by id again (`{}`)\nnothing was \
+                 changed",
+                side.module,
+                scaffold(&format!("change module {} --no-key", side.module))
             );
         }
         let rules = words.options;

@@ -27,7 +27,8 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     let project = Project::discover(start)?;
     let _lock = stage::lock(&project.root)?;
     let recorded = Manifest::load(&project.root)?;
-    let facts = project.facts()?;
+    let mut facts = project.facts()?;
+    recorded.add_facts(&mut facts);
     let interactive = !args.yes && prompt::is_interactive();
     let names = NameRequest {
         name: &args.name,
@@ -58,7 +59,8 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     } else {
         vec![DEFAULT_FIELD.to_string()]
     };
-    let spec = parse(&fields)?;
+    // The key after the fields: at the prompt, its field is not typed yet.
+    let spec = parse(&fields)?.with_key(args.key.as_deref())?;
     let previous = recorded.modules.get(&spec.names.module);
     let fields: Vec<String> = spec.fields.iter().map(|field| field.syntax()).collect();
     // Other options (`--no-tests`, say) only change code; other fields or row options would
@@ -96,8 +98,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     if let Some(previous) = previous.filter(|record| record.has_create_history()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();
-        let mut created =
-            ModuleSpec::parse(words.request(), &facts)?.with_options(words.options)?;
+        let mut created = ModuleSpec::parse(words.request(), &facts)?
+            .with_options(words.options)?
+            .with_key(words.key.as_deref())?;
         created.shape = previous.create_shape();
         if let Some(content) = plan::create_migration(&created, &renderer)? {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);
@@ -174,7 +177,10 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
     if recording {
         println!("{record_line}");
     }
-    report::print_next_steps(&changes);
+    let module_tests = spec
+        .with_tests
+        .then(|| crate::input::hints::cargo_test_lib(&project.root, &module));
+    report::print_next_steps(&changes, module_tests);
     Ok(())
 }
 
@@ -185,7 +191,11 @@ fn ask_fields(
 ) -> anyhow::Result<Vec<String>> {
     let names_only = parse(&[])?;
     eprintln!("{names_only}\n");
-    let mut modules: Vec<String> = facts.existing_modules.iter().cloned().collect();
+    let mut modules: Vec<String> = facts
+        .existing_modules
+        .difference(&facts.links)
+        .cloned()
+        .collect();
     if !modules.contains(&names_only.names.module) {
         modules.push(names_only.names.module.clone());
     }

@@ -79,6 +79,63 @@ pub struct ModuleContext<'a> {
     /// For a link: its sides, columns and directions (see `link_context`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<LinkView<'a>>,
+    /// What names one row in the per-row routes: its id, or the `--key` field.
+    pub row_key: RowKey,
+}
+
+/// What names one row in the per-row routes (`GET`/`PATCH`/`DELETE /api/<route>/{...}`): the
+/// id, or the field given as `--key` (`/api/articles/{slug}`).
+#[derive(Debug, Serialize)]
+pub struct RowKey {
+    /// The path parameter: `id`, or the key field's JSON name.
+    pub path_name: String,
+    /// The variable handlers, services and models hold it in: `id` or `key`.
+    pub param: &'static str,
+    /// How a handler passes it on to the service: `id`, `&key`.
+    pub arg: &'static str,
+    /// Its Rust type in services and models (`Uuid`, `&str`), and in the handler's `Path`
+    /// (`Uuid`, `String`).
+    pub rust_type: &'static str,
+    pub path_type: &'static str,
+    /// The column statements find the row by, as SQL writes it: `id`, `slug`, `"type"`.
+    pub sql: String,
+    /// For a key: the row's Rust field (`slug`, `r#type`), its words (`slug`) and its
+    /// `string(N)` length. `None` for the id.
+    pub ident: Option<String>,
+    pub label: String,
+    pub max_length: Option<u32>,
+}
+
+impl RowKey {
+    fn new(spec: &ModuleSpec, fields: &[FieldView]) -> Self {
+        let key = spec
+            .key_field()
+            .and_then(|key| fields.iter().find(|f| f.name == key.name));
+        match key {
+            None => Self {
+                path_name: "id".into(),
+                param: "id",
+                arg: "id",
+                rust_type: "Uuid",
+                path_type: "Uuid",
+                sql: "id".into(),
+                ident: None,
+                label: "id".into(),
+                max_length: None,
+            },
+            Some(field) => Self {
+                path_name: field.json_name.clone(),
+                param: "key",
+                arg: "&key",
+                rust_type: "&str",
+                path_type: "String",
+                sql: field.sql.clone(),
+                ident: Some(field.ident.clone()),
+                label: field.label.clone(),
+                max_length: field.max_length,
+            },
+        }
+    }
 }
 
 /// A column an option adds, as the model, the response and the list see it.
@@ -130,6 +187,8 @@ pub struct FieldGroups {
     pub filter_range: Vec<String>,
     /// With the `null` filter: optional, and not write-only.
     pub filter_null: Vec<String>,
+    /// Arrays, with `[contains]` and `[overlaps]`.
+    pub filter_array: Vec<String>,
 }
 
 impl FieldGroups {
@@ -149,6 +208,7 @@ impl FieldGroups {
             filter_in: names(|f| f.filters.contains(&"in")),
             filter_range: names(|f| f.filters.contains(&"gt")),
             filter_null: names(|f| f.filters.contains(&"null")),
+            filter_array: names(|f| f.filters.contains(&"contains")),
         }
     }
 }
@@ -188,6 +248,11 @@ pub struct FieldView<'a> {
     pub max_length: Option<u32>,
     /// Minimum length in characters, where `max_length` is set: 1, or 8 for a `secret`.
     pub min_length: Option<u32>,
+    /// For an array: the elements' type keyword (`string`, `int`, ...), the most elements
+    /// it holds, and each element's maximum length in characters (`string(N)[]`).
+    pub item_kind: Option<&'static str>,
+    pub max_items: Option<u32>,
+    pub item_max_length: Option<u32>,
     /// For `enum`: the Rust enum's name, `<TypeName><FieldPascal>` (`TaskStatus`).
     pub enum_type: Option<String>,
     /// For `enum`: `{name: "in_review", rust: "InReview"}` in declaration order.
@@ -225,6 +290,8 @@ pub struct FieldView<'a> {
     /// Values a request may carry that validation refuses with a 422, in the order the
     /// tests try them.
     pub invalid_values: Vec<InvalidValue>,
+    /// For an array: whole arrays whose second element (`field[1]`) validation refuses.
+    pub invalid_elements: Vec<InvalidValue>,
     /// List filters (parameter and value) that the server refuses with a 422.
     pub invalid_filters: Vec<InvalidFilter>,
     /// The OpenAPI type shown for a Rust type without a schema of its own: `Object` for
@@ -250,7 +317,8 @@ pub struct FieldView<'a> {
     /// `ListKind::Integer`, `ListKind::Enum(&["open", "done"])`.
     pub list_kind: String,
     /// The operators of its list filters, in the order the API documents them: `eq` (also
-    /// the bare `?field=`), `in`, `gt`, `gte`, `lt`, `lte`, `null`.
+    /// the bare `?field=`), `in`, `gt`, `gte`, `lt`, `lte`, `null`; an array's are
+    /// `contains`, `overlaps` and `null`.
     pub filters: Vec<&'static str>,
     /// The equality filter's parameter: `json_name`, or `json_name[eq]` when the name is one
     /// of the list's own parameters (`q`, `sort`, `limit`, `after`, `count`), which keep
@@ -350,6 +418,7 @@ impl<'a> ModuleContext<'a> {
                 .map(OptionColumn::new)
                 .collect(),
             json_names: FieldGroups::new(&fields),
+            row_key: RowKey::new(spec, &fields),
             fields,
             link: spec.link.as_ref().map(|link| LinkView::new(spec, link)),
         }
@@ -399,6 +468,9 @@ impl<'a> FieldView<'a> {
             index: field.needs_index(),
             max_length: ty.max_length(),
             min_length: ty.min_length(),
+            item_kind: ty.element().map(FieldType::kind),
+            max_items: ty.max_items(),
+            item_max_length: ty.element().and_then(FieldType::max_length),
             enum_type,
             variants,
             self_ref: target.is_some_and(|t| t.module == module.module),
@@ -420,6 +492,11 @@ impl<'a> FieldView<'a> {
             test_default: field.default_json().map(|value| ty.rust_literal(&value)),
             invalid_values: ty
                 .invalid_values(field.optional)
+                .into_iter()
+                .map(|(note, value)| InvalidValue { note, value })
+                .collect(),
+            invalid_elements: ty
+                .invalid_elements()
                 .into_iter()
                 .map(|(note, value)| InvalidValue { note, value })
                 .collect(),

@@ -243,6 +243,14 @@ pub fn create_link_index(table: &str, field: &Field) -> Option<String> {
 fn index_in_order(table: &str, field: &Field, list_order: bool) -> Option<String> {
     field.needs_index().then(|| {
         let index = ConstraintNames::new(table, &field.column()).index;
+        // An array's index is GIN, which serves `@>` and `&&` (`[contains]`, `[overlaps]`)
+        // and holds no list order.
+        if field.ty.element().is_some() {
+            return format!(
+                "CREATE INDEX {index} ON {table} USING GIN ({});",
+                field.sql_column()
+            );
+        }
         let order = if list_order { ", created_at, id" } else { "" };
         format!(
             "CREATE INDEX {index} ON {table} ({}{order});",

@@ -200,6 +200,14 @@ impl SpecDiff {
         Ok(change)
     }
 
+    /// The Rust and JSON names (columns) that a rename changes: (old, new).
+    pub fn renamed_columns(&self) -> Vec<(String, String)> {
+        self.kept()
+            .map(|(old, new)| (old.column(), new.column()))
+            .filter(|(old, new)| old != new)
+            .collect()
+    }
+
     /// The pairs of (old, new) field that the change keeps, renamed or altered.
     fn kept(&self) -> impl Iterator<Item = (&Field, &Field)> {
         self.new
@@ -553,11 +561,12 @@ fn refuse_rows(table: &str, column: &str, condition: &str, message: &str) -> Str
 }
 
 /// Parses a field list with the names of `recorded` (the module's recorded command: its
-/// singular and plural as given) and `options`, as `new module` would parse it.
+/// singular and plural as given), `options` and `key`, as `new module` would parse it.
 pub fn parser<'a>(
     old: &'a ModuleSpec,
     recorded: SpecRequest<'a>,
     options: ModuleOptions,
+    key: Option<&'a str>,
     facts: &'a ProjectFacts,
 ) -> impl Fn(&[String]) -> Result<ModuleSpec, String> + 'a {
     move |fields: &[String]| {
@@ -569,9 +578,10 @@ pub fn parser<'a>(
         let spec = ModuleSpec::parse(request, facts)
             .and_then(|spec| spec.with_options(options))
             .map_err(|e| e.to_string())?;
-        match &old.link {
-            Some(link) => spec.with_link(link.clone()).map_err(|e| e.to_string()),
-            None => Ok(spec),
-        }
+        let spec = match &old.link {
+            Some(link) => spec.with_link(link.clone()).map_err(|e| e.to_string())?,
+            None => spec,
+        };
+        spec.with_key(key).map_err(|e| e.to_string())
     }
 }

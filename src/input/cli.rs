@@ -226,7 +226,8 @@ Examples:
   scaffold change module tasks --rename title:name --alter 'name:string(300)'
   scaffold change module tasks --alter 'status:enum(open,doing,done)=open'
   scaffold change module tasks --add 'project:ref(projects)?' --remove legacy_code --yes
-  scaffold change module tasks --alter priority:bigint --dry-run";
+  scaffold change module tasks --alter priority:bigint --dry-run
+  scaffold change module articles --key slug";
 
 #[derive(Debug, Args)]
 pub struct ChangeModule {
@@ -276,6 +277,14 @@ pub struct ChangeModule {
     /// Turn --soft-delete off: deletes the rows it kept and drops deleted_at
     #[arg(long, conflicts_with = "soft_delete")]
     pub no_soft_delete: bool,
+
+    /// Name rows by this field in their routes instead of by id (a required string(N):unique
+    /// field); a route change, no migration
+    #[arg(long, value_name = "FIELD")]
+    pub key: Option<String>,
+    /// Name rows by id in their routes again
+    #[arg(long, conflicts_with = "key")]
+    pub no_key: bool,
 }
 
 impl ChangeModule {
@@ -466,6 +475,7 @@ Examples:
       'project:ref(projects)' due:date?
   scaffold new module categories name:string:unique 'parent:ref(categories)?'
   scaffold new module people --singular person name:string
+  scaffold new module articles 'slug:string(80):unique' title:string --key slug
   scaffold new module invoices total:decimal --dry-run
 
 Quote fields containing ?, ( or ) so the shell leaves them alone.";
@@ -507,6 +517,11 @@ pub struct NewModule {
 
     #[command(flatten)]
     pub options: OptionFlags,
+
+    /// Name rows by this field in their routes (/api/articles/{slug}) instead of by id: a
+    /// required string(N):unique field
+    #[arg(long, value_name = "FIELD")]
+    pub key: Option<String>,
 }
 
 /// Who did what with a module's rows; each may be on by default in scaffold.toml's [modules].

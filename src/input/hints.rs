@@ -62,6 +62,28 @@ pub fn cargo_test() -> String {
     format!("cargo test{}", here().cargo_target)
 }
 
+/// `cargo test [target] --lib <filter>`: the library's tests whose path holds `filter` (one
+/// module's), which builds no integration test binary. Inside the project the package is
+/// named anyway, so that the command works from any folder of a workspace that has it.
+pub fn cargo_test_lib(root: &Path, filter: &str) -> String {
+    let target = match here().cargo_target.as_str() {
+        "" => package_name(&root.join("Cargo.toml"))
+            .map(|package| format!(" -p {package}"))
+            .unwrap_or_default(),
+        target => target.to_owned(),
+    };
+    format!("cargo test{target} --lib {filter}")
+}
+
+/// The `[package]` name of a Cargo.toml, if it has one.
+fn package_name(manifest: &Path) -> Option<String> {
+    let toml = std::fs::read_to_string(manifest)
+        .ok()?
+        .parse::<toml::Table>()
+        .ok()?;
+    Some(toml.get("package")?.get("name")?.as_str()?.to_owned())
+}
+
 impl Here {
     /// `cwd` is where scaffold runs, `dir` its `-C` argument as typed (relative to `cwd`).
     pub fn new(cwd: &Path, dir: &Path) -> Self {
@@ -88,10 +110,7 @@ impl Here {
 /// workspace that has it as a member, else by its manifest.
 fn cargo_target(cwd: &Path, root: &Path) -> String {
     let manifest = root.join("Cargo.toml");
-    let package = std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| text.parse::<toml::Table>().ok())
-        .and_then(|toml| Some(toml.get("package")?.get("name")?.as_str()?.to_owned()));
+    let package = package_name(&manifest);
     let in_workspace =
         cwd.ancestors()
             .find_map(workspace_members)

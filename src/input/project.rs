@@ -133,6 +133,8 @@ pub enum ProjectError {
 pub struct ProjectFacts {
     /// Folders in the modules directory.
     pub existing_modules: BTreeSet<String>,
+    /// The modules among them that are links: pairs with no id of their own to refer to.
+    pub links: BTreeSet<String>,
     /// The modules directory as the user sees it, for messages.
     pub modules_dir: String,
     /// Stems of the top-level entries of `src/` (`main`, `app`, `core`...): a generated module
@@ -202,6 +204,7 @@ impl Project {
             .collect();
         Ok(ProjectFacts {
             existing_modules,
+            links: BTreeSet::new(),
             modules_dir: modules.display().to_string(),
             taken_names,
             inflections: self.inflections.clone(),

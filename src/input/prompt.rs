@@ -170,6 +170,7 @@ mod tests {
     fn parser(words: &[String]) -> Result<(), String> {
         let facts = crate::input::project::ProjectFacts {
             existing_modules: ["projects".to_owned()].into(),
+            links: Default::default(),
             modules_dir: "src/modules".into(),
             taken_names: Default::default(),
             inflections: Default::default(),

@@ -41,6 +41,9 @@ pub struct ModuleSpec {
     pub shape: u32,
     /// `--audit`, `--owned`, `--private`, `--soft-delete`: see [`ModuleSpec::with_options`].
     pub options: ModuleOptions,
+    /// `--key FIELD`: the field whose value names a row in its routes instead of its id. See
+    /// [`ModuleSpec::with_key`].
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +59,8 @@ pub enum SpecError {
     Name(#[from] NameError),
     #[error("{}", list(.0))]
     Fields(Vec<FieldError>),
+    #[error("{0}")]
+    Key(String),
 }
 
 fn list(errors: &[FieldError]) -> String {
@@ -145,6 +150,7 @@ impl ModuleSpec {
             shape: TABLE_SHAPE,
             link: None,
             options: ModuleOptions::default(),
+            key: None,
         })
     }
 
@@ -182,6 +188,71 @@ impl ModuleSpec {
         Ok(self)
     }
 
+    /// The spec with `key` as its lookup key (`--key slug`), which its command then records;
+    /// `None` names rows by id again. The key must be a required `:unique` `string` field,
+    /// so that its value names one row for good and fits a path; a link, which has no
+    /// routes of its own rows, and soft delete, which lets a deleted row keep a value a live
+    /// one takes again, are refused with it.
+    pub fn with_key(mut self, key: Option<&str>) -> Result<Self, SpecError> {
+        if let Some(old) = &self.key {
+            self.command = self.command.replace(&format!(" --key {old}"), "");
+        }
+        self.key = None;
+        let Some(key) = key else {
+            return Ok(self);
+        };
+        let module = &self.names.module;
+        let refuse = |problem: String, fix: &str| {
+            Err(SpecError::Key(format!("--key {key}: {problem}; {fix}")))
+        };
+        if self.link.is_some() {
+            return refuse(
+                "a link's rows are named by the two rows they join".into(),
+                "leave out --key",
+            );
+        }
+        let Some(field) = self.fields.iter().find(|field| field.name == key) else {
+            let names: Vec<&str> = self.fields.iter().map(|f| f.name.as_str()).collect();
+            return refuse(
+                format!("`{module}` has no field `{key}`"),
+                &format!("name one of its fields ({})", names.join(", ")),
+            );
+        };
+        let fix = format!("make it `{key}:string(N):unique` (required)");
+        if !matches!(field.ty, FieldType::String { .. }) {
+            return refuse(format!("`{}` is not a string", field.syntax()), &fix);
+        }
+        if field.optional {
+            return refuse(
+                format!("`{key}` is optional: a row without it could not be named"),
+                &fix,
+            );
+        }
+        if !field.unique {
+            return refuse(
+                format!("`{key}` is not `:unique`, so its value may name many rows"),
+                &fix,
+            );
+        }
+        if self.options.soft_delete {
+            return refuse(
+                "with --soft-delete a deleted row keeps its value while a live row takes it \
+                 again, so the value would not name one row"
+                    .into(),
+                "leave out one of --key and --soft-delete",
+            );
+        }
+        self.command.push_str(&format!(" --key {key}"));
+        self.key = Some(key.to_owned());
+        Ok(self)
+    }
+
+    /// The key field, if the module has one (see [`ModuleSpec::with_key`]).
+    pub fn key_field(&self) -> Option<&Field> {
+        let key = self.key.as_deref()?;
+        self.fields.iter().find(|field| field.name == key)
+    }
+
     /// This spec as the link `request` asks for: its sides resolved like `ref` targets.
     pub fn into_link(self, request: &LinkRequest, facts: &ProjectFacts) -> Result<Self, SpecError> {
         let side = |target: &str| resolve_ref(target, &self.names, facts).map_err(NameError);
@@ -205,6 +276,12 @@ impl ModuleSpec {
                 Some(
                     "a link's fields are all returned with it: a secret or `:writeonly` field \
                      belongs on a module"
+                        .to_owned(),
+                )
+            } else if field.ty.element().is_some() {
+                // The link templates do not yet carry an array's element rules.
+                Some(
+                    "a link's fields cannot be arrays yet; give the link a module of its own"
                         .to_owned(),
                 )
             } else {
@@ -273,6 +350,13 @@ fn resolve_ref(
         .map_err(|error| error.0)?;
     if target.module == this.module {
         return Ok(this.clone());
+    }
+    if facts.links.contains(&target.module) {
+        return Err(format!(
+            "`{}` is a link: its rows are pairs with no id of their own to refer to; refer to \
+             one of the modules it joins",
+            target.module
+        ));
     }
     if facts.existing_modules.contains(&target.module) {
         return Ok(target);
@@ -344,6 +428,9 @@ impl fmt::Display for ModuleSpec {
         if self.options != ModuleOptions::default() {
             write!(f, "\noptions {}", self.options.flags().join(" "))?;
         }
+        if let Some(key) = &self.key {
+            write!(f, "\nkey     {key}: /api/{}/{{{key}}}", n.route)?;
+        }
         if let Some(link) = &self.link {
             write!(
                 f,
@@ -373,6 +460,7 @@ mod tests {
     fn facts() -> ProjectFacts {
         ProjectFacts {
             existing_modules: ["users".to_string()].into(),
+            links: Default::default(),
             modules_dir: "src/modules".into(),
             taken_names: ["core".to_string(), "routes".to_string()].into(),
             inflections: Inflections::default(),

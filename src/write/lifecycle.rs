@@ -46,10 +46,7 @@ impl Workspace {
     fn load(project: Project, lock: Option<ProjectLock>) -> anyhow::Result<Self> {
         let manifest = Manifest::load(&project.root)?;
         let mut facts = project.facts()?;
-        // A recorded module may be referred to even when its folder is gone.
-        facts
-            .existing_modules
-            .extend(manifest.modules.keys().cloned());
+        manifest.add_facts(&mut facts);
         Ok(Self {
             project,
             manifest,
@@ -120,6 +117,9 @@ impl Workspace {
                 .into_link(&link, &self.facts)
                 .map_err(|e| e.to_string())?;
         }
+        let spec = spec
+            .with_key(words.key.as_deref())
+            .map_err(|e| e.to_string())?;
         if spec.names.module != module {
             return Err(format!(
                 "its command `{}` now names the module `{}` (have the [inflections] in \

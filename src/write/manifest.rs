@@ -45,6 +45,7 @@ use crate::generate::plan::{Op, Plan};
 use crate::input::link::LinkRequest;
 use crate::input::names::NameRequest;
 use crate::input::options::ModuleOptions;
+use crate::input::project::ProjectFacts;
 use crate::input::spec::{ModuleSpec, SpecRequest};
 use crate::write::stage::Write;
 
@@ -167,6 +168,17 @@ impl Manifest {
         }
         manifest.check_paths(root)?;
         Ok(manifest)
+    }
+
+    /// What only the manifest knows about the modules: the recorded ones (which may be
+    /// referred to even when their folder is gone) and which of them are links.
+    pub fn add_facts(&self, facts: &mut ProjectFacts) {
+        for (module, record) in &self.modules {
+            facts.existing_modules.insert(module.clone());
+            if record.words().link.is_some() {
+                facts.links.insert(module.clone());
+            }
+        }
     }
 
     /// Every path the manifest names must lead inside the project, symbolic links followed:
@@ -420,6 +432,7 @@ fn words(command: &str) -> CommandWords {
             "--link" => words.link = iter.next(),
             "--as" => words.directions = iter.next(),
             "--allow-self" => words.allow_self = true,
+            "--key" => words.key = iter.next(),
             flag if words.options.read(flag) => {}
             _ => words.fields.push(word),
         }
@@ -441,6 +454,8 @@ pub struct CommandWords {
     pub allow_self: bool,
     /// `--audit`, `--owned`, `--private`, `--soft-delete`.
     pub options: ModuleOptions,
+    /// `--key FIELD`; commands recorded before keys have none.
+    pub key: Option<String>,
 }
 
 impl CommandWords {

@@ -79,27 +79,30 @@ pub fn print_dry_run_summary(changes: &[FileChange]) {
     }
 }
 
-pub fn print_next_steps(changes: &[FileChange]) {
+/// `module_tests`: the command that runs only the new module's tests, when it has some.
+pub fn print_next_steps(changes: &[FileChange], module_tests: Option<String>) {
     if !changes.iter().any(|c| c.status.writes()) {
         println!("\nnothing to do: every file is already as generated");
         return;
     }
-    print_migrate_steps();
+    print_migrate_steps(module_tests);
 }
 
-/// What to run after a new migration: apply it, then the module's tests.
-pub fn print_migrate_steps() {
+/// What to run after a new migration: apply it, then the module's own tests (seconds: no
+/// integration test binary is built), then the whole suite.
+pub fn print_migrate_steps(module_tests: Option<String>) {
     println!("\nnext steps:");
-    let steps = [
-        (
-            crate::input::hints::cargo_run("migrate"),
-            "apply the new migration to every tenant",
-        ),
-        (
-            crate::input::hints::cargo_test(),
-            "run the tests, the new module's among them",
-        ),
-    ];
+    let mut steps = vec![(
+        crate::input::hints::cargo_run("migrate"),
+        "apply the new migration to every tenant",
+    )];
+    if let Some(command) = module_tests {
+        steps.push((command, "run the module's own tests"));
+    }
+    steps.push((
+        crate::input::hints::cargo_test(),
+        "run the whole suite, the module's tests among them",
+    ));
     let width = steps
         .iter()
         .map(|(command, _)| command.len())

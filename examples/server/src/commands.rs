@@ -2,6 +2,8 @@
 //! `tenant delete`, `purge`, `purge-keys`. Results go to stdout, progress and failures to stderr.
 
 use std::io::{BufRead, IsTerminal, Write};
+
+use futures_util::StreamExt;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
@@ -9,7 +11,7 @@ use anyhow::bail;
 use server::core::idempotency;
 use server::core::migrate::{self, Outcome, Report};
 use server::core::migrations::{self, MigrateError, Plan};
-use server::core::registry;
+use server::core::registry::{self, TenantRow};
 use server::core::rows;
 use server::core::tenant::TenantSlug;
 use server::core::{database, error::AppError};
@@ -18,32 +20,15 @@ use crate::MigrateArgs;
 
 const BIN: &str = env!("CARGO_BIN_NAME");
 
-/// `purge-keys`: one statement per tenant, one tenant at a time; a tenant that fails is
+/// `purge-keys`: every tenant, `jobs` at a time, one statement each; a tenant that fails is
 /// reported and the others go on.
-pub async fn purge_keys(database_url: &str, retention: Duration) -> anyhow::Result<()> {
-    let pool = database::connect(database_url, 1).await?;
-    let rows = registry::select(&pool, &[]).await?;
-    let (mut purged, mut failed) = (0, Vec::new());
-    for tenant in &rows {
-        let mut conn = pool.acquire().await?;
-        match idempotency::purge(&mut conn, &tenant.schema, retention).await {
-            Ok(count) => purged += count,
-            Err(error) => failed.push(format!("  {} ({}): {error}", tenant.slug, tenant.schema)),
-        }
-    }
-    println!(
-        "{}: {purged} expired idempotency keys deleted",
-        tenants(rows.len())
-    );
-    if !failed.is_empty() {
-        eprintln!("failed tenants:\n{}", failed.join("\n"));
-        bail!(
-            "{} of {} failed; run `{BIN} purge-keys` again",
-            failed.len(),
-            rows.len()
-        );
-    }
-    Ok(())
+pub async fn purge_keys(database_url: &str, retention: Duration, jobs: u16) -> anyhow::Result<()> {
+    let pool = database::connect(database_url, u32::from(jobs)).await?;
+    let results = each_tenant(&pool, jobs, async |conn, schema| {
+        idempotency::purge(conn, schema, retention).await
+    })
+    .await?;
+    report_purge(&results, "expired idempotency keys deleted", "purge-keys")
 }
 
 /// `purge <table> --older-than`: every tenant, `jobs` at a time, one statement each; a tenant
@@ -55,41 +40,63 @@ pub async fn purge(
     jobs: u16,
 ) -> anyhow::Result<()> {
     let pool = database::connect(database_url, u32::from(jobs)).await?;
-    let rows = registry::select(&pool, &[]).await?;
-    let mut work = tokio::task::JoinSet::new();
-    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(usize::from(jobs)));
-    for tenant in rows {
-        let (pool, permits, table) = (pool.clone(), permits.clone(), table.to_owned());
-        work.spawn(async move {
-            let _permit = permits.acquire_owned().await;
-            let result = async {
-                let mut conn = pool.acquire().await?;
-                rows::purge(&mut conn, &tenant.schema, &table, older_than).await
-            }
-            .await;
-            let result: Result<u64, rows::PurgeError> = result;
-            (tenant, result)
-        });
+    let results = each_tenant(&pool, jobs, async |conn, schema| {
+        rows::purge(conn, schema, table, older_than).await
+    })
+    .await?;
+    report_purge(
+        &results,
+        &format!("deleted {table} purged"),
+        &format!("purge {table}"),
+    )
+}
+
+/// One purge statement in each tenant, on a connection of its own.
+async fn each_tenant<E: From<sqlx::Error>>(
+    pool: &sqlx::PgPool,
+    jobs: u16,
+    purge: impl AsyncFn(&mut sqlx::PgConnection, &str) -> Result<u64, E>,
+) -> anyhow::Result<Vec<(TenantRow, Result<u64, E>)>> {
+    let tenants = registry::select(pool, &[]).await?;
+    let purge = &purge;
+    let results = migrate::each_tenant(tenants, usize::from(jobs), |tenant| async move {
+        let result = match pool.acquire().await {
+            Ok(mut conn) => purge(&mut conn, &tenant.schema).await,
+            Err(error) => Err(error.into()),
+        };
+        (tenant, result)
+    });
+    Ok(results.collect().await)
+}
+
+/// The purged count on stdout; failed tenants on stderr, and an error saying how to retry.
+fn report_purge<E: std::fmt::Display>(
+    results: &[(TenantRow, Result<u64, E>)],
+    purged_what: &str,
+    retry: &str,
+) -> anyhow::Result<()> {
+    let purged: u64 = results
+        .iter()
+        .filter_map(|(_, result)| result.as_ref().ok())
+        .sum();
+    let mut failed: Vec<String> = results
+        .iter()
+        .filter_map(|(tenant, result)| {
+            let error = result.as_ref().err()?;
+            Some(format!("  {} ({}): {error}", tenant.slug, tenant.schema))
+        })
+        .collect();
+    println!("{}: {purged} {purged_what}", tenants(results.len()));
+    if failed.is_empty() {
+        return Ok(());
     }
-    let (mut purged, mut failed, mut count) = (0, Vec::new(), 0);
-    while let Some(done) = work.join_next().await {
-        let (tenant, result) = done?;
-        count += 1;
-        match result {
-            Ok(n) => purged += n,
-            Err(error) => failed.push(format!("  {} ({}): {error}", tenant.slug, tenant.schema)),
-        }
-    }
-    println!("{}: {purged} deleted {table} purged", tenants(count));
-    if !failed.is_empty() {
-        failed.sort();
-        eprintln!("failed tenants:\n{}", failed.join("\n"));
-        bail!(
-            "{} of {count} failed; fix them, then run `{BIN} purge {table}` again",
-            failed.len()
-        );
-    }
-    Ok(())
+    failed.sort();
+    eprintln!("failed tenants:\n{}", failed.join("\n"));
+    bail!(
+        "{} of {} failed; fix them, then run `{BIN} {retry}` again",
+        failed.len(),
+        results.len()
+    )
 }
 
 pub async fn migrate(database_url: &str, args: MigrateArgs) -> anyhow::Result<()> {

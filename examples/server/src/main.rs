@@ -65,7 +65,11 @@ enum Command {
     Openapi,
     /// Delete the stored responses of `Idempotency-Key`s older than IDEMPOTENCY_RETENTION
     /// (24h by default), in every tenant. Requests ignore them already; this frees the space.
-    PurgeKeys,
+    PurgeKeys {
+        /// How many tenants to purge at once.
+        #[arg(long, short, default_value_t = default_jobs(), value_parser = clap::value_parser!(u16).range(1..=64))]
+        jobs: u16,
+    },
     /// Delete for good the rows of a `--soft-delete` module deleted longer ago than
     /// --older-than, in every tenant, and report how many.
     Purge {
@@ -167,8 +171,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             older_than,
             jobs,
         } => commands::purge(config.database_url()?, &table, older_than, jobs).await,
-        Command::PurgeKeys => {
-            commands::purge_keys(config.database_url()?, config.writes.idempotency_retention).await
+        Command::PurgeKeys { jobs } => {
+            let retention = config.writes.idempotency_retention;
+            commands::purge_keys(config.database_url()?, retention, jobs).await
         }
         Command::Tenant(TenantCommand::Create { slug }) => {
             let slug = TenantSlug::parse(&slug).map_err(anyhow::Error::msg)?;

@@ -72,6 +72,16 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem["errors"][0]["field"], param, "{uri}: {problem}");
     }
+    // `offset` is refused on purpose (docs/server.md, Lists): the answer says what to use.
+    let problem = client
+        .get("/api/projects?offset=50")
+        .await
+        .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "lists page by cursor: pass the `next` of the previous page as `after`",
+        "{problem}"
+    );
     // Values are bound, never spliced into SQL: a quote is just a character to look for.
     let listed = client
         .get("/api/projects?name=%27%20OR%20%271%27=%271&q=%27%3B--")

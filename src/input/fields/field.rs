@@ -105,8 +105,29 @@ impl Field {
         word
     }
 
+    /// An array's default (`[a,b]`, canonical) as a required field of the element type per
+    /// element, whose defaults in each language make the array's.
+    fn array_default(&self) -> Option<Vec<Field>> {
+        let element = self.ty.element()?;
+        let text = self.default.as_deref()?;
+        let inner = &text[1..text.len() - 1];
+        let items = inner.split(',').filter(|_| !inner.is_empty());
+        let field = |item: &str| Field {
+            ty: element.clone(),
+            optional: false,
+            default: Some(item.to_string()),
+            ..self.clone()
+        };
+        Some(items.map(field).collect())
+    }
+
     /// The default as a PostgreSQL literal: `0`, `'open'`, `'{"a":1}'::jsonb`.
     pub fn default_sql(&self) -> Option<String> {
+        if let Some(items) = self.array_default() {
+            let items: Vec<String> = items.iter().filter_map(Field::default_sql).collect();
+            let sql_type = self.ty.sql_type().to_lowercase();
+            return Some(format!("ARRAY[{}]::{sql_type}", items.join(", ")));
+        }
         let text = self.default.as_deref()?;
         let quoted = format!("'{}'", text.replace('\'', "''"));
         Some(match &self.ty {
@@ -122,6 +143,9 @@ impl Field {
     /// The default as the JSON value the API shows: what a create request without the field
     /// gets back.
     pub fn default_json(&self) -> Option<Value> {
+        if let Some(items) = self.array_default() {
+            return Some(items.iter().filter_map(Field::default_json).collect());
+        }
         let text = self.default.as_deref()?;
         Some(match &self.ty {
             // `1` is an integer in JSON, but the API answers a float field with `1.0`.
@@ -136,6 +160,14 @@ impl Field {
     /// The default as a Rust expression of the field's type (wrapped in `Some` when the
     /// field is optional).
     pub fn default_rust(&self) -> Option<String> {
+        if let Some(items) = self.array_default() {
+            let items: Vec<String> = items.iter().filter_map(Field::default_rust).collect();
+            let expression = format!("vec![{}]", items.join(", "));
+            return Some(match self.optional {
+                true => format!("Some({expression})"),
+                false => expression,
+            });
+        }
         let text = self.default.as_deref()?;
         let literal = format!("{text:?}");
         let expression = match &self.ty {
@@ -159,6 +191,7 @@ impl Field {
             FieldType::Ref { .. } | FieldType::Secret { .. } => {
                 unreachable!("refs and secrets have no default")
             }
+            FieldType::Array(_) => unreachable!("handled by array_default"),
         };
         Some(if self.optional {
             format!("Some({expression})")

@@ -11,7 +11,8 @@ mod types;
 pub use field::Field;
 pub use parse::{BUILTIN_COLUMNS, FieldContext, FieldError, parse_field};
 pub use types::{
-    DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType, MAX_STRING_LENGTH, OnDelete, TYPE_SYNTAX,
+    ARRAY_ELEMENTS, DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType, MAX_ARRAY_ITEMS,
+    MAX_STRING_LENGTH, OnDelete, TYPE_SYNTAX,
 };
 
 #[cfg(test)]
@@ -62,6 +63,11 @@ mod tests {
             "pin:secret(12)?",
             "recovery_code:string?:writeonly",
             "born_on:date:writeonly=2024-01-15",
+            "tags:string(40)[]:index",
+            "scores:int[]?",
+            "ids:uuid[]=[]",
+            "sizes:bigint[]=[1,2]",
+            "names:text[]=[a b,c]",
         ] {
             assert_eq!(parse(word).unwrap().syntax(), word);
         }
@@ -117,6 +123,44 @@ mod tests {
         assert!(field.is_write_only());
         let field = parse("code:string").unwrap();
         assert!(!field.is_write_only());
+    }
+
+    #[test]
+    fn an_array_default_is_the_elements_defaults_in_each_language() {
+        let field = parse("tags:string(5)[]=[ab, it's]").unwrap();
+        assert_eq!(field.syntax(), "tags:string(5)[]=[ab,it's]");
+        assert_eq!(field.default_sql().unwrap(), "ARRAY['ab', 'it''s']::text[]");
+        assert_eq!(field.default_json(), Some(json!(["ab", "it's"])));
+        assert_eq!(
+            field.default_rust().unwrap(),
+            r#"vec!["ab".to_string(), "it's".to_string()]"#
+        );
+        let field = parse("ids:uuid[]?=[]").unwrap();
+        assert_eq!(field.default_sql().unwrap(), "ARRAY[]::uuid[]");
+        assert_eq!(field.default_json(), Some(json!([])));
+        assert_eq!(field.default_rust().unwrap(), "Some(vec![])");
+        for bad in [
+            "tags:string(2)[]=[abc]",
+            "tags:int[]=[1,,2]",
+            "tags:int[]=1,2",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+        let many = vec!["1"; MAX_ARRAY_ITEMS as usize + 1].join(",");
+        assert!(parse(&format!("n:int[]=[{many}]")).is_err());
+    }
+
+    #[test]
+    fn an_array_changes_in_place_only_within_its_column_type() {
+        let ty = |word: &str| parse(word).unwrap().ty;
+        let short = ty("t:string(40)[]");
+        assert_eq!(short.widening_to(&ty("t:string(80)[]")), Some(None));
+        assert_eq!(short.widening_to(&ty("t:text[]")), Some(None));
+        for other in ["t:int[]", "t:string", "t:uuid[]"] {
+            assert_eq!(short.widening_to(&ty(other)), None, "{other}");
+        }
+        assert_eq!(ty("t:int[]").widening_to(&ty("t:bigint[]")), None);
+        assert_eq!(ty("t:int").widening_to(&ty("t:int[]")), None);
     }
 
     #[test]

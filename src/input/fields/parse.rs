@@ -8,7 +8,7 @@ use heck::{ToPascalCase, ToSnakeCase};
 
 use super::field::Field;
 use super::types::{
-    DEFAULT_SECRET_MAX_LENGTH, DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType,
+    ARRAY_ELEMENTS, DEFAULT_SECRET_MAX_LENGTH, DEFAULT_STRING_MAX_LENGTH, EnumVariant, FieldType,
     MAX_SECRET_LENGTH, MAX_STRING_LENGTH, Modifier, OnDelete, SECRET_MIN_LENGTH, TYPE_SYNTAX,
 };
 use crate::input::idents;
@@ -259,6 +259,9 @@ impl Parser<'_> {
                 format!("valid types: {}", TYPE_SYNTAX.join(", ")),
             ));
         }
+        if let Some(element) = text.strip_suffix("[]") {
+            return self.array_type(span.start..span.end - 2, element, name, cx);
+        }
         let (keyword, args) = match text.find('(') {
             None => (text, None),
             Some(open) => {
@@ -369,6 +372,35 @@ impl Parser<'_> {
                 Err(self.error_help(keyword_span, format!("unknown type `{unknown}`"), help))
             }
         }
+    }
+
+    /// `<element>[]`: an array of one of [`ARRAY_ELEMENTS`].
+    fn array_type(
+        &self,
+        span: Range<usize>,
+        element: &str,
+        name: &str,
+        cx: &FieldContext,
+    ) -> Result<FieldType, FieldError> {
+        let keyword = element.split('(').next().unwrap_or(element);
+        let keyword = keyword.to_ascii_lowercase();
+        let refused = match keyword.as_str() {
+            _ if element.ends_with("[]") => Some("arrays of arrays are not supported"),
+            "json" => Some("a `json` field holds any document, lists included"),
+            "enum" => Some("write the values as `string(N)[]`, or use a link between modules"),
+            "ref" => Some("several references are a link: see `scaffold new link`"),
+            "secret" => Some("a secret is one value, stored as one hash"),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            return Err(self.error_help(
+                span,
+                format!("`{keyword}` cannot be an array element: {why}"),
+                format!("array elements are {}", ARRAY_ELEMENTS.join(", ")),
+            ));
+        }
+        let element = self.ty(span, element, name, cx)?;
+        Ok(FieldType::Array(Box::new(element)))
     }
 
     /// `ref(<module>)` or `ref(<module>,<rule>)`.

@@ -25,6 +25,27 @@ pub const DEFAULT_SECRET_MAX_LENGTH: u32 = 128;
 /// The longest `secret(N)`.
 pub const MAX_SECRET_LENGTH: u32 = 1024;
 
+/// Elements an array field (`tags:string[]`) may hold at most. A list filter's
+/// `[contains]` and `[overlaps]` take as many values as `[in]` (`core::list::MAX_IN_VALUES`),
+/// so every array a row holds can be asked for whole; and each element is a GIN index entry,
+/// so the bound also bounds what one row costs the index.
+pub const MAX_ARRAY_ITEMS: u32 = 100;
+
+/// What an array's elements may be, as users write them.
+pub const ARRAY_ELEMENTS: &[&str] = &[
+    "string",
+    "string(N)",
+    "text",
+    "int",
+    "bigint",
+    "float",
+    "decimal",
+    "bool",
+    "uuid",
+    "date",
+    "datetime",
+];
+
 /// The type syntax as users write it, for error messages and the interactive menu.
 pub const TYPE_SYNTAX: &[&str] = &[
     "string",
@@ -43,6 +64,7 @@ pub const TYPE_SYNTAX: &[&str] = &[
     "ref(<module>)",
     "secret",
     "secret(N)",
+    "<type>[]",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +108,9 @@ pub enum FieldType {
     Secret {
         max_length: u32,
     },
+    /// A PostgreSQL array of one of [`ARRAY_ELEMENTS`] (`tags:string(40)[]`): `Vec<T>` in
+    /// Rust, each element validated as the scalar would be.
+    Array(Box<FieldType>),
 }
 
 /// What deleting the row a `ref` points at does to the rows that point at it.
@@ -147,7 +172,21 @@ impl FieldType {
             Self::Enum { .. } => "enum",
             Self::Ref { .. } => "ref",
             Self::Secret { .. } => "secret",
+            Self::Array(_) => "array",
         }
+    }
+
+    /// The element type of an array field.
+    pub fn element(&self) -> Option<&FieldType> {
+        match self {
+            Self::Array(element) => Some(element),
+            _ => None,
+        }
+    }
+
+    /// Elements an array field may hold.
+    pub fn max_items(&self) -> Option<u32> {
+        self.element().map(|_| MAX_ARRAY_ITEMS)
     }
 
     /// The type as it appears in Rust code, short where an import makes it short (see
@@ -167,6 +206,7 @@ impl FieldType {
             Self::Json => "serde_json::Value",
             Self::Enum { rust_type, .. } => rust_type,
             Self::Secret { .. } => "Secret",
+            Self::Array(element) => return format!("Vec<{}>", element.rust_type()),
         }
         .to_string()
     }
@@ -178,6 +218,7 @@ impl FieldType {
             Self::Uuid | Self::Ref { .. } => &["uuid::Uuid"],
             Self::Date => &["chrono::NaiveDate"],
             Self::DateTime => &["chrono::DateTime", "chrono::Utc"],
+            Self::Array(element) => element.imports(),
             _ => &[],
         }
     }
@@ -194,6 +235,24 @@ impl FieldType {
             Self::Date => "DATE",
             Self::DateTime => "TIMESTAMPTZ",
             Self::Json => "JSONB",
+            Self::Array(element) => match **element {
+                Self::Int => "INTEGER[]",
+                Self::BigInt => "BIGINT[]",
+                Self::Float => "DOUBLE PRECISION[]",
+                Self::Decimal => "NUMERIC[]",
+                Self::Bool => "BOOLEAN[]",
+                Self::Uuid => "UUID[]",
+                Self::Date => "DATE[]",
+                Self::DateTime => "TIMESTAMPTZ[]",
+                Self::String { .. } | Self::Text => "TEXT[]",
+                Self::Json
+                | Self::Enum { .. }
+                | Self::Ref { .. }
+                | Self::Array(_)
+                | Self::Secret { .. } => {
+                    unreachable!("not an array element: the parser refuses it")
+                }
+            },
         }
     }
 
@@ -250,6 +309,12 @@ impl FieldType {
                 let fit = |word: &str| word.chars().take(*max_length as usize).collect::<String>();
                 [json!(fit("s3cret-alpha")), json!(fit("s3cret-beta"))]
             }
+            // Two elements, then the second alone: the rows share a value and differ in one,
+            // which the `[contains]` and `[overlaps]` tests need.
+            Self::Array(element) => {
+                let [first, second] = element.samples();
+                [json!([first, second.clone()]), json!([second])]
+            }
         }
     }
 
@@ -297,6 +362,11 @@ impl FieldType {
     pub fn rust_literal(&self, value: &Value) -> String {
         match self {
             Self::BigInt => format!("{value}_i64"),
+            Self::Array(element) => {
+                let items = value.as_array().map(Vec::as_slice).unwrap_or_default();
+                let items: Vec<String> = items.iter().map(|v| element.rust_literal(v)).collect();
+                format!("[{}]", items.join(", "))
+            }
             _ => value.to_string(),
         }
     }
@@ -341,7 +411,32 @@ impl FieldType {
             Self::BigInt | Self::Float | Self::Decimal | Self::Bool => {
                 vec![wrong_type("\"twelve\"")]
             }
+            // What is wrong with one element is in `invalid_elements`.
+            Self::Array(element) => vec![
+                wrong_type("\"alpha\""),
+                (
+                    Some("One element more than an array may hold."),
+                    format!(
+                        "vec![{}; {}]",
+                        element.test_values(false)[0],
+                        MAX_ARRAY_ITEMS + 1
+                    ),
+                ),
+            ],
         }
+    }
+
+    /// For an array, elements that validation must refuse, each as the Rust expression of a
+    /// whole array for `json!(...)` whose second element (`[1]`) is the bad one.
+    pub fn invalid_elements(&self) -> Vec<(Option<&'static str>, String)> {
+        let Some(element) = self.element() else {
+            return Vec::new();
+        };
+        let good = &element.test_values(false)[0];
+        let invalid = element.invalid_values(false).into_iter();
+        invalid
+            .map(|(note, bad)| (note, format!("[{good}, {bad}]")))
+            .collect()
     }
 
     /// List filter values the server must refuse with a 422: the operator (`None` for the
@@ -364,6 +459,22 @@ impl FieldType {
             Self::Uuid | Self::Ref { .. } => vec![eq("42"), op("in", "42")],
             Self::Date => vec![eq("2024-13-01"), op("lte", "today")],
             Self::DateTime => vec![eq("yesterday"), op("gte", "2024-03-10")],
+            // An element the element type refuses, in either operator.
+            Self::Array(element) => {
+                let mut invalid: Vec<(Option<&'static str>, String)> = element
+                    .invalid_filters()
+                    .into_iter()
+                    .filter(|(op, _)| op.is_none())
+                    .map(|(_, value)| op("contains", &value))
+                    .collect();
+                if let Some((_, value)) = invalid.first().cloned() {
+                    invalid.push(op("overlaps", &format!("{value},{value}")));
+                }
+                if **element == Self::Int {
+                    invalid.push(op("overlaps", "2147483648"));
+                }
+                invalid
+            }
         }
     }
 
@@ -404,6 +515,11 @@ impl FieldType {
                 let names: Vec<String> = variants.iter().map(|v| format!("{:?}", v.name)).collect();
                 format!("ListKind::Enum(&[{}])", names.join(", "))
             }
+            Self::Array(element) => format!(
+                "ListKind::Array(&{}, {:?})",
+                element.list_kind(),
+                self.sql_type().to_lowercase()
+            ),
         }
     }
 
@@ -414,7 +530,9 @@ impl FieldType {
         if self.is_secret() {
             return ops;
         }
-        if !matches!(self, Self::Json) {
+        if self.element().is_some() {
+            ops.extend(["contains", "overlaps"]);
+        } else if !matches!(self, Self::Json) {
             ops.push("eq");
         }
         if matches!(self, Self::Uuid | Self::Ref { .. } | Self::Enum { .. }) {
@@ -434,7 +552,10 @@ impl FieldType {
 
     /// Lists sort by it (`?sort=field`).
     pub fn sortable(&self) -> bool {
-        !matches!(self, Self::Text | Self::Json | Self::Secret { .. })
+        !matches!(
+            self,
+            Self::Text | Self::Json | Self::Secret { .. } | Self::Array(_)
+        )
     }
 
     /// `?q=` searches it.
@@ -465,8 +586,11 @@ impl FieldType {
         use FieldType::*;
         let text = |ty: &FieldType| matches!(ty, String { .. } | Text | Enum { .. });
         match (self, new) {
-            _ if self.kind() == new.kind() && !matches!(self, Ref { .. }) => Some(None),
+            _ if self.kind() == new.kind() && !matches!(self, Ref { .. } | Array(_)) => Some(None),
             (Ref { target: a, .. }, Ref { target: b, .. }) if a.module == b.module => Some(None),
+            // The same column type (a `string(N)[]` to `text[]`): only validation differs.
+            (Array(a), Array(b)) if a.widening_to(b) == Some(None) => Some(None),
+            (Array(_), _) | (_, Array(_)) => None,
             // All TEXT columns: only the CHECK differs, and the migration validates the rows
             // against the new one before it applies.
             _ if text(self) && text(new) => Some(None),
@@ -570,6 +694,44 @@ impl FieldType {
                  instead (`?`)"
                     .into(),
             ),
+            Self::Array(element) => {
+                let example = format!("write e.g. `=[]` or `=[{}]`", element.example_default());
+                let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+                    return Err(format!("`{text}` is not an array; {example}"));
+                };
+                let items: Vec<&str> = match inner.trim() {
+                    "" => Vec::new(),
+                    _ => inner.split(',').map(str::trim).collect(),
+                };
+                if items.len() > MAX_ARRAY_ITEMS as usize {
+                    return Err(format!(
+                        "an array default holds at most {MAX_ARRAY_ITEMS} elements"
+                    ));
+                }
+                let items: Result<Vec<String>, String> = items
+                    .into_iter()
+                    .map(|item| {
+                        element
+                            .check_default(item)
+                            .map_err(|why| format!("element `{item}`: {why}"))
+                    })
+                    .collect();
+                Ok(format!("[{}]", items?.join(",")))
+            }
+        }
+    }
+
+    /// An element of an array default in the error that shows how to write one.
+    fn example_default(&self) -> &'static str {
+        match self {
+            Self::Int | Self::BigInt => "1,2",
+            Self::Float => "0.5,1.5",
+            Self::Decimal => "12.50,3",
+            Self::Bool => "true,false",
+            Self::Uuid => "3f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            Self::Date => "2024-01-15",
+            Self::DateTime => "2024-01-15T10:30:00Z",
+            _ => "a,b",
         }
     }
 
@@ -587,12 +749,19 @@ impl FieldType {
                 "the reference is how clients reach the row it points at, and its nested list \
                  route shows it anyway",
             ),
+            (Self::Array(_), Modifier::WriteOnly) => {
+                Some("an array's filters (`[contains]`, `[overlaps]`) are how clients use it")
+            }
             (_, Modifier::WriteOnly) => None,
             (Self::Json, _) => Some("JSON documents have no useful equality or order"),
             (Self::Bool, Modifier::Unique) => Some("a unique bool would allow only two rows"),
             (Self::Enum { .. }, Modifier::Unique) => {
                 Some("a unique enum would allow one row per value; use `:index`")
             }
+            (Self::Array(_), Modifier::Unique) => Some(
+                "a unique array would compare whole arrays, not elements; use `:index` for a \
+                 GIN index that serves `[contains]` and `[overlaps]`",
+            ),
             _ => None,
         }
     }
@@ -618,6 +787,7 @@ impl FieldType {
             Self::Secret { max_length } if *max_length != DEFAULT_SECRET_MAX_LENGTH => {
                 format!("secret({max_length})")
             }
+            Self::Array(element) => format!("{}[]", element.syntax()),
             other => other.kind().to_string(),
         }
     }

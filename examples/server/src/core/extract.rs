@@ -15,6 +15,22 @@ use crate::core::error::{AppError, FieldError};
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct Path<T>(pub T);
 
+/// `value` as one segment of a URL path, for the `Location` of a row named by a key
+/// (`/api/articles/{slug}`): every byte but RFC 3986's unreserved characters is
+/// percent-encoded, so that a key with `/`, `?`, `%`, spaces or non-ASCII letters comes back
+/// through [`Path`] as it was.
+pub fn path_segment(value: &str) -> String {
+    let mut segment = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            segment.push(char::from(byte));
+        } else {
+            segment.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    segment
+}
+
 /// Query parameters; a malformed one is a 400 problem.
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(AppError))]
@@ -245,7 +261,7 @@ impl From<QueryRejection> for AppError {
 mod tests {
     use serde::Deserialize;
 
-    use super::{StatusCode, is_json, parse_json, validate};
+    use super::{StatusCode, is_json, parse_json, path_segment, validate};
     use crate::core::error::AppError;
     use crate::core::patch;
 
@@ -481,5 +497,12 @@ mod tests {
                 other => panic!("{}: {other:?}", &json[..json.len().min(40)]),
             }
         }
+    }
+
+    #[test]
+    fn a_path_segment_keeps_only_unreserved_characters() {
+        assert_eq!(path_segment("hello-world_1.2~"), "hello-world_1.2~");
+        assert_eq!(path_segment("a/b?c d%"), "a%2Fb%3Fc%20d%25");
+        assert_eq!(path_segment("café"), "caf%C3%A9");
     }
 }

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use crate::core::config::WritePolicy;
 use crate::core::db::{Ctx, Db};
 use crate::core::error::AppError;
+use crate::core::registry;
 
 pub const HEADER: HeaderName = HeaderName::from_static("idempotency-key");
 /// Set on a replayed response.
@@ -193,8 +194,8 @@ pub async fn purge(
     retention: std::time::Duration,
 ) -> sqlx::Result<u64> {
     let statement = format!(
-        "DELETE FROM \"{}\".idempotency_keys WHERE created_at <= now() - $1::interval",
-        schema.replace('"', "\"\"")
+        "DELETE FROM {}.idempotency_keys WHERE created_at <= now() - $1::interval",
+        registry::quote_ident(schema)
     );
     let done = sqlx::query(sqlx::AssertSqlSafe(statement))
         .bind(retention)

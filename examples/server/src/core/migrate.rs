@@ -2,8 +2,7 @@
 //! parallel; a failing tenant does not stop the others. And `migrate --status`, where each
 //! schema stands.
 
-use std::sync::{Arc, Mutex};
-
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use sqlx::PgPool;
 
 use crate::core::error::AppError;
@@ -43,33 +42,37 @@ pub async fn run(
     let tenants = registry::select(pool, only).await?;
     let total = tenants.len();
     let mut reports = Vec::with_capacity(total);
-    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-    let queue = Arc::new(Mutex::new(tenants.into_iter()));
-    for _ in 0..jobs.max(1) {
-        let (queue, sender, pool) = (queue.clone(), sender.clone(), pool.clone());
-        tokio::spawn(async move {
-            loop {
-                let next = queue.lock().unwrap().next();
-                let Some(tenant) = next else { break };
-                let outcome = migrate_tenant(&pool, &tenant).await;
-                let report = Report {
-                    slug: tenant.slug,
-                    schema: tenant.schema,
-                    outcome,
-                };
-                if sender.send(report).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(sender);
-    while let Some(report) = receiver.recv().await {
+    let mut done = each_tenant(tenants, jobs, |tenant| async move {
+        let outcome = migrate_tenant(pool, &tenant).await;
+        Report {
+            slug: tenant.slug,
+            schema: tenant.schema,
+            outcome,
+        }
+    });
+    while let Some(report) = done.next().await {
         on_report(&report, reports.len() + 1, total);
         reports.push(report);
     }
     reports.sort_by(|a, b| a.slug.cmp(&b.slug));
     Ok(reports)
+}
+
+/// `work` for each tenant, `jobs` at a time, each result as it finishes: how every command
+/// over all tenants (`migrate`, its `--status`, the purges) goes through them. The work waits
+/// on PostgreSQL, so one task polling `jobs` futures keeps `jobs` connections busy.
+pub fn each_tenant<F, Work>(
+    tenants: Vec<TenantRow>,
+    jobs: usize,
+    work: F,
+) -> impl Stream<Item = Work::Output>
+where
+    F: FnMut(TenantRow) -> Work,
+    Work: Future,
+{
+    futures_util::stream::iter(tenants)
+        .map(work)
+        .buffer_unordered(jobs.max(1))
 }
 
 async fn migrate_tenant(pool: &PgPool, tenant: &TenantRow) -> Outcome {
@@ -144,28 +147,15 @@ pub async fn status(
 ) -> Result<(Plan, Vec<SchemaStatus>), AppError> {
     let public = Plan::read(pool, "public", PUBLIC).await?;
     let tenants = registry::select(pool, only).await?;
-    let queue = Arc::new(Mutex::new(tenants.into_iter()));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..jobs.max(1) {
-        let (queue, pool) = (queue.clone(), pool.clone());
-        workers.spawn(async move {
-            let mut statuses = Vec::new();
-            loop {
-                let next = queue.lock().unwrap().next();
-                let Some(tenant) = next else { break };
-                statuses.push(SchemaStatus {
-                    plan: Plan::read(&pool, &tenant.schema, TENANT).await?,
-                    slug: tenant.slug,
-                    schema: tenant.schema,
-                });
-            }
-            Ok::<_, sqlx::Error>(statuses)
-        });
-    }
-    let mut statuses = Vec::new();
-    while let Some(done) = workers.join_next().await {
-        statuses.extend(done.map_err(anyhow::Error::from)??);
-    }
+    let mut statuses: Vec<SchemaStatus> = each_tenant(tenants, jobs, |tenant| async move {
+        Ok::<_, sqlx::Error>(SchemaStatus {
+            plan: Plan::read(pool, &tenant.schema, TENANT).await?,
+            slug: tenant.slug,
+            schema: tenant.schema,
+        })
+    })
+    .try_collect()
+    .await?;
     statuses.sort_by(|a, b| a.slug.cmp(&b.slug));
     Ok((public, statuses))
 }

@@ -240,6 +240,10 @@ fn request_object(schema: &mut Value) {
 fn request_value(schema: &mut Value) {
     string_without_nul(schema);
     nullable_as_one_of(schema);
+    // An array field's elements (`tags:string[]`) follow the same rules.
+    if let Some(items) = schema.get_mut("items") {
+        request_value(items);
+    }
     for key in ["oneOf", "anyOf", "allOf"] {
         if let Some(options) = schema.get_mut(key).and_then(Value::as_array_mut) {
             options.iter_mut().for_each(request_value);
@@ -412,6 +416,9 @@ mod tests {
                     "data": {"type": "object"},
                     "due": {"type": ["string", "null"], "format": "date"},
                     "password": {"type": "string", "format": "password", "writeOnly": true},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "prices": {"type": ["array", "null"],
+                        "items": {"type": "string", "format": "decimal"}},
                 }},
                 "NoteResponse": {"type": "object", "properties": {
                     "data": {"type": "object"},
@@ -519,6 +526,8 @@ mod tests {
             properties["due"],
             json!({"oneOf": [{"type": "null"}, {"type": "string", "format": "date"}]})
         );
+        assert_eq!(properties["tags"]["items"]["pattern"], NO_NUL);
+        assert_eq!(properties["prices"]["items"]["pattern"], DECIMAL);
         // Unknown fields are ignored: the body stays open.
         assert!(body.get("additionalProperties").is_none());
         let query = &document["paths"]["/api/notes"]["get"]["parameters"][0]["schema"];

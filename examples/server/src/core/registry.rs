@@ -142,7 +142,8 @@ pub async fn delete(pool: &PgPool, slug: &TenantSlug) -> Result<String, AppError
     Ok(schema)
 }
 
-fn quote_ident(name: &str) -> String {
+/// `name` as a PostgreSQL identifier, for the statements that name a schema they are given.
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 

@@ -3,12 +3,11 @@
 //! $admin`, `deleted_at IS NULL`); when a statement matches no row, [`Access::missed`] reads
 //! what the row is to answer why: 404, 403 naming the rule, or 412.
 
-use uuid::Uuid;
-
 use crate::core::db::Ctx;
 use crate::core::error::AppError;
 use crate::core::list::{Deleted, ListQuery, RowScope};
 use crate::core::precondition;
+use crate::core::registry;
 
 /// A module's row rules, as its generated service declares them.
 #[derive(Debug, Clone, Copy)]
@@ -69,11 +68,16 @@ impl Access<'_> {
         Ok(query)
     }
 
-    /// Why a statement on row `id` of a `what` matched nothing, from what the row is (`None`:
+    /// Why a statement on row `id` (its id, or its key: see `--key`) of a `what` matched nothing, from what the row is (`None`:
     /// there is none): missing or deleted, 404; another's, 403 (404 when private: its
     /// existence is not the caller's to know); else at another version than `If-Match`
     /// named, 412.
-    pub fn missed(&self, what: &str, id: Uuid, state: Option<RowState>) -> AppError {
+    pub fn missed(
+        &self,
+        what: &str,
+        id: impl std::fmt::Display,
+        state: Option<RowState>,
+    ) -> AppError {
         let Some(state) = state.filter(|state| !state.deleted) else {
             return AppError::not_found(what, id);
         };
@@ -137,8 +141,9 @@ pub async fn purge(
         )));
     }
     let statement = format!(
-        "DELETE FROM \"{schema}\".\"{table}\"
-         WHERE deleted_at IS NOT NULL AND deleted_at <= now() - $1::interval"
+        "DELETE FROM {}.{} WHERE deleted_at IS NOT NULL AND deleted_at <= now() - $1::interval",
+        registry::quote_ident(schema),
+        registry::quote_ident(table)
     );
     let done = sqlx::query(sqlx::AssertSqlSafe(statement))
         .bind(older_than)
@@ -150,6 +155,7 @@ pub async fn purge(
 #[cfg(test)]
 mod tests {
     use axum::http::StatusCode;
+    use uuid::Uuid;
 
     use super::*;
 

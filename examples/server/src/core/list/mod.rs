@@ -75,6 +75,18 @@ pub(crate) mod fixture {
                 kind: ListKind::Integer,
                 optional: false,
             },
+            ListField {
+                name: "labels",
+                column: "labels",
+                kind: ListKind::Array(&ListKind::String, "text[]"),
+                optional: false,
+            },
+            ListField {
+                name: "points",
+                column: "points",
+                kind: ListKind::Array(&ListKind::Integer, "integer[]"),
+                optional: true,
+            },
         ],
     };
 

@@ -75,6 +75,22 @@ impl ListSpec {
                         json!({"type": "boolean"}),
                         "true: rows without a value; false: rows with one".to_owned(),
                     ),
+                    (Op::Contains | Op::Overlaps, ListKind::Array(element, sql_type)) => (
+                        {
+                            let one = element.element_pattern(sql_type);
+                            json!({
+                                "type": "string",
+                                "pattern": format!("^{one}(,{one}){{0,{}}}$", MAX_IN_VALUES - 1),
+                            })
+                        },
+                        format!(
+                            "{} holds {} of these{}, separated by commas (at most \
+                             {MAX_IN_VALUES})",
+                            field.name,
+                            if op == Op::Contains { "all" } else { "any" },
+                            element.hint()
+                        ),
+                    ),
                     (Op::In, kind) => {
                         let one = kind.pattern();
                         (
@@ -158,7 +174,11 @@ impl ListKind {
             ListKind::Date => json!({"type": "string", "format": "date"}),
             ListKind::DateTime => json!({"type": "string", "format": "date-time"}),
             ListKind::Enum(variants) => json!({"type": "string", "enum": variants}),
-            ListKind::String | ListKind::Text | ListKind::Json | ListKind::UserId => {
+            ListKind::String
+            | ListKind::Text
+            | ListKind::Json
+            | ListKind::UserId
+            | ListKind::Array(..) => {
                 json!({"type": "string", "pattern": NO_NUL})
             }
         }
@@ -170,6 +190,26 @@ impl ListKind {
             ListKind::Enum(variants) => format!("({})", variants.join("|")),
             _ => format!("({UUID})"),
         }
+    }
+
+    /// One value of an array filter, as a regular expression: what `ListKind::parse` reads,
+    /// or a part of it that every generator of test data stays within (no integer beyond the
+    /// column's, no 30 February).
+    fn element_pattern(self, sql_type: &str) -> String {
+        const DATE: &str = "[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])";
+        let pattern = match self {
+            ListKind::Integer if sql_type == "integer[]" => "-?[0-9]{1,9}".to_owned(),
+            ListKind::Integer => "-?[0-9]{1,18}".to_owned(),
+            ListKind::Float => "-?[0-9]{1,15}(\\.[0-9]{1,15})?".to_owned(),
+            ListKind::Decimal => "-?[0-9]{1,28}(\\.[0-9]{1,28})?".to_owned(),
+            ListKind::Bool => "(true|false)".to_owned(),
+            ListKind::Uuid => UUID.to_owned(),
+            ListKind::Date => DATE.to_owned(),
+            ListKind::DateTime => format!("{DATE}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z"),
+            // Commas separate values; U+0000 is refused.
+            _ => "[^,\\u0000]*".to_owned(),
+        };
+        format!("({pattern})")
     }
 
     /// How a value is written, where that is not plain.
@@ -193,7 +233,7 @@ impl Op {
             Op::Gte => "is at least",
             Op::Lt => "is less than",
             Op::Lte => "is at most",
-            Op::In | Op::Null => "",
+            Op::In | Op::Null | Op::Contains | Op::Overlaps => "",
         }
     }
 }
@@ -239,6 +279,14 @@ mod tests {
             schema("status[in]")["pattern"],
             "^(open|done)(,(open|done)){0,99}$"
         );
+        assert_eq!(
+            schema("points[contains]")["pattern"],
+            "^(-?[0-9]{1,9})(,(-?[0-9]{1,9})){0,99}$"
+        );
+        assert_eq!(
+            schema("labels[overlaps]")["pattern"],
+            "^([^,\\u0000]*)(,([^,\\u0000]*)){0,99}$"
+        );
         let sort = schema("sort")["pattern"].as_str().unwrap().to_owned();
         assert!(
             sort.starts_with("^-?(id|created_at|updated_at|title|order|status|count)(,"),
@@ -268,6 +316,10 @@ mod tests {
             "status[in]",
             "count[eq]",
             "count[gt]",
+            "labels[contains]",
+            "labels[overlaps]",
+            "points[overlaps]",
+            "points[null]",
         ] {
             assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
         }
@@ -277,6 +329,10 @@ mod tests {
             "count",
             "status[gt]",
             "title[null]",
+            "labels",
+            "labels[in]",
+            "labels[null]",
+            "points[gt]",
         ] {
             assert_eq!(
                 names.iter().filter(|n| *n == name).count(),

@@ -33,6 +33,8 @@ pub(crate) enum Condition {
     /// `column <op> $n`, the operator one of the fixed ones of [`Op`].
     Compare(Op, Value),
     In(Vec<Value>),
+    /// `column @> $n` or `column && $n`, cast to the array's SQL type.
+    Elements(Op, Vec<Value>),
     Null(bool),
 }
 
@@ -48,6 +50,7 @@ impl Filter {
         match &self.condition {
             Condition::Compare(op, _) => *op as u8,
             Condition::In(_) => Op::In as u8,
+            Condition::Elements(op, _) => *op as u8,
             Condition::Null(_) => Op::Null as u8,
         }
     }
@@ -247,14 +250,17 @@ impl ListSpec {
                 "false" => Condition::Null(false),
                 _ => return Err("must be true or false".to_owned()),
             },
-            Op::In => {
+            Op::In | Op::Contains | Op::Overlaps => {
                 let values: Vec<&str> = value.split(',').collect();
                 if values.len() > MAX_IN_VALUES {
                     return Err(format!("takes at most {MAX_IN_VALUES} values"));
                 }
                 let parsed: Result<Vec<Value>, String> =
                     values.iter().map(|v| field.kind.parse(v)).collect();
-                Condition::In(parsed?)
+                match op {
+                    Op::In => Condition::In(parsed?),
+                    op => Condition::Elements(op, parsed?),
+                }
             }
             op => Condition::Compare(op, field.kind.parse(value)?),
         };
@@ -269,7 +275,7 @@ impl ListSpec {
         format!(
             "is not a parameter of this list; it takes {} and filters on {}",
             RESERVED.join(", "),
-            self.names(|f| f.optional || f.kind.takes(Op::Eq))
+            self.names(|f| f.optional || f.kind.takes(Op::Eq) || f.kind.takes(Op::Contains))
                 .join(", ")
         )
     }
@@ -341,6 +347,13 @@ mod tests {
             ("offset=10", "offset"),
             ("title=a&title=b", "title"),
             ("title=a%00", "title"),
+            ("labels=a", "labels"),
+            ("labels[in]=a", "labels[in]"),
+            ("labels[gt]=a", "labels[gt]"),
+            ("title[contains]=a", "title[contains]"),
+            ("sort=labels", "sort"),
+            ("points[overlaps]=1,x", "points[overlaps]"),
+            ("points[contains]=2147483648", "points[contains]"),
         ] {
             assert_eq!(error_fields(query), [field], "{query}");
         }
@@ -445,6 +458,22 @@ mod tests {
                 .contains("id, created_at, updated_at, title, order, status, count"),
             "{errors:?}"
         );
+    }
+
+    #[test]
+    fn arrays_filter_on_all_or_any_of_their_elements() {
+        assert_eq!(
+            sql("labels[contains]=a,b&points[overlaps]=-2147483648,7"),
+            "SELECT * FROM s.tasks WHERE labels @> CAST($1 AS text[]) \
+             AND points && CAST($2 AS integer[]) ORDER BY created_at, id LIMIT $3"
+        );
+        let many = vec!["x"; super::MAX_IN_VALUES + 1].join(",");
+        assert_eq!(
+            error_fields(&format!("labels[overlaps]={many}")),
+            ["labels[overlaps]"]
+        );
+        let problem = &parse("labels=a").unwrap_err()[0].message;
+        assert_eq!(problem, "labels takes the operators [contains], [overlaps]");
     }
 
     #[test]

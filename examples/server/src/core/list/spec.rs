@@ -25,6 +25,10 @@ pub enum ListKind {
     Enum(&'static [&'static str]),
     /// Neither filtered (but for `[null]`) nor sorted.
     Json,
+    /// An array field (`tags:string[]`): its elements' kind, and the column's SQL type
+    /// (`text[]`), which a filter's values are cast to. Filtered by `[contains]` (all of the
+    /// values) and `[overlaps]` (any of them), never sorted.
+    Array(&'static ListKind, &'static str),
     /// A user id (a token's `sub`: `created_by`, `owner_id`): equality and sorting, never
     /// searched, since `q` is for what users wrote.
     UserId,
@@ -32,7 +36,7 @@ pub enum ListKind {
 
 impl ListKind {
     pub(crate) fn sortable(self) -> bool {
-        !matches!(self, ListKind::Text | ListKind::Json)
+        !matches!(self, ListKind::Text | ListKind::Json | ListKind::Array(..))
     }
 
     pub(crate) fn searchable(self) -> bool {
@@ -42,7 +46,8 @@ impl ListKind {
     pub(crate) fn takes(self, op: Op) -> bool {
         use ListKind::*;
         match op {
-            Op::Eq => !matches!(self, Json),
+            Op::Contains | Op::Overlaps => matches!(self, Array(..)),
+            Op::Eq => !matches!(self, Json | Array(..)),
             Op::In => matches!(self, Uuid | Enum(_)),
             Op::Gt | Op::Gte | Op::Lt | Op::Lte => {
                 matches!(self, Integer | Float | Decimal | Date | DateTime)
@@ -98,6 +103,12 @@ impl ListKind {
                     )
                 }),
             ListKind::Json => Err("json fields take only [null]".to_owned()),
+            // An `int[]` column is `integer[]`, whose elements are 32-bit.
+            ListKind::Array(ListKind::Integer, "integer[]") => match text.parse::<i32>() {
+                Ok(number) => Ok(Value::Integer(number.into())),
+                Err(_) => Err(wrong("an integer from -2147483648 to 2147483647")),
+            },
+            ListKind::Array(element, _) => element.parse(text),
         }
     }
 
@@ -194,9 +205,13 @@ pub(crate) enum Op {
     Lt,
     Lte,
     Null,
+    /// An array holds every value given (`@>`).
+    Contains,
+    /// An array holds at least one of them (`&&`).
+    Overlaps,
 }
 
-pub(crate) const OPS: [(&str, Op); 7] = [
+pub(crate) const OPS: [(&str, Op); 9] = [
     ("eq", Op::Eq),
     ("in", Op::In),
     ("gt", Op::Gt),
@@ -204,6 +219,8 @@ pub(crate) const OPS: [(&str, Op); 7] = [
     ("lt", Op::Lt),
     ("lte", Op::Lte),
     ("null", Op::Null),
+    ("contains", Op::Contains),
+    ("overlaps", Op::Overlaps),
 ];
 
 /// A value to bind: what a filter compares with, or a cursor's key.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::cursor::Cursors;
 use super::parse::{Condition, ListQuery};
-use super::spec::{Op, SortKey, Value};
+use super::spec::{ListKind, Op, SortKey, Value};
 
 /// A page of rows, the cursor of the next one (`None` on the last) and, when asked for, the
 /// number of rows the filters match.
@@ -107,6 +107,14 @@ impl ListQuery {
                     sql.push(format_args!("{column} = ANY("));
                     bind_array(sql, values);
                     sql.push(")");
+                }
+                Condition::Elements(op, values) => {
+                    let ListKind::Array(_, sql_type) = filter.field.kind else {
+                        unreachable!("only arrays take [contains] and [overlaps]")
+                    };
+                    sql.push(format_args!("{column} {} CAST(", op.sql()));
+                    bind_elements(sql, values);
+                    sql.push(format_args!(" AS {sql_type})"));
                 }
                 Condition::Null(true) => {
                     sql.push(format_args!("{column} IS NULL"));
@@ -268,6 +276,31 @@ fn bind_array(sql: &mut QueryBuilder<Postgres>, values: &[Value]) {
     sql.push_bind(texts);
 }
 
+/// An array filter's values, all of the element's kind, bound as one array of it.
+fn bind_elements(sql: &mut QueryBuilder<Postgres>, values: &[Value]) {
+    macro_rules! all {
+        ($variant:ident) => {
+            values
+                .iter()
+                .filter_map(|value| match value {
+                    Value::$variant(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+    }
+    match values.first() {
+        Some(Value::Integer(_)) => sql.push_bind(all!(Integer)),
+        Some(Value::Float(_)) => sql.push_bind(all!(Float)),
+        Some(Value::Decimal(_)) => sql.push_bind(all!(Decimal)),
+        Some(Value::Bool(_)) => sql.push_bind(all!(Bool)),
+        Some(Value::Uuid(_)) => sql.push_bind(all!(Uuid)),
+        Some(Value::Date(_)) => sql.push_bind(all!(Date)),
+        Some(Value::DateTime(_)) => sql.push_bind(all!(DateTime)),
+        Some(Value::Text(_) | Value::Null) | None => sql.push_bind(all!(Text)),
+    };
+}
+
 /// `q` as a case-insensitive substring pattern in which `%`, `_` and `\` match themselves.
 fn like_pattern(text: &str) -> String {
     let mut pattern = String::from("%");
@@ -289,6 +322,8 @@ impl Op {
             Op::Gte => ">=",
             Op::Lt => "<",
             Op::Lte => "<=",
+            Op::Contains => "@>",
+            Op::Overlaps => "&&",
             Op::In | Op::Null => unreachable!("not a comparison"),
         }
     }
