@@ -87,17 +87,6 @@ fn kinds_of_change() -> Vec<(&'static str, Edit)> {
             },
         ),
         (
-            "add array fields, one with an empty default and a GIN index",
-            Edit {
-                add: &[
-                    "tags:string(40)[]:index=[]",
-                    "scores:int[]?",
-                    "sizes:bigint[]=[1,2]",
-                ],
-                ..Edit::default()
-            },
-        ),
-        (
             "remove fields",
             Edit {
                 remove: &["legacy_code", "owner"],
@@ -1140,6 +1129,7 @@ fn a_rename_warns_of_hand_written_lines_that_still_name_the_old_field() {
     let run = project.run(&["change", "module", "tasks", "--add", "done:bool=false"]);
     ok(&run);
     assert!(!run.stderr.contains("warning:"), "{run:?}");
+}
 
 /// `--key FIELD`: recorded in the command, `change module` moves it without a migration, and
 /// what would leave a row without one name is refused. (What it generates: `generated.rs`.)
