@@ -87,6 +87,17 @@ fn kinds_of_change() -> Vec<(&'static str, Edit)> {
             },
         ),
         (
+            "add array fields, one with an empty default and a GIN index",
+            Edit {
+                add: &[
+                    "tags:string(40)[]:index=[]",
+                    "scores:int[]?",
+                    "sizes:bigint[]=[1,2]",
+                ],
+                ..Edit::default()
+            },
+        ),
+        (
             "remove fields",
             Edit {
                 remove: &["legacy_code", "owner"],
