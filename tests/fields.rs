@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use scaffold::generate::context::ModuleContext;
 use scaffold::input::names::{Inflections, NameRequest};
-use scaffold::input::project::ProjectFacts;
+use scaffold::input::project::{JsonCase, ProjectFacts};
 use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 fn facts() -> ProjectFacts {
@@ -50,7 +50,8 @@ fn context_of_every_type_and_modifier() {
         ],
     )
     .unwrap();
-    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    let context =
+        serde_json::to_string_pretty(&ModuleContext::new(&spec, JsonCase::Snake)).unwrap();
     insta::assert_snapshot!(context);
 }
 
@@ -58,7 +59,8 @@ fn context_of_every_type_and_modifier() {
 #[test]
 fn context_of_projects() {
     let spec = parse("projects", &["name:string", "description:text?"]).unwrap();
-    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    let context =
+        serde_json::to_string_pretty(&ModuleContext::new(&spec, JsonCase::Snake)).unwrap();
     insta::assert_snapshot!(context);
 }
 
@@ -137,6 +139,7 @@ fn context_of_a_self_link() {
         spec.command,
         "user_users --link users:users --as followers:following since:date? muted:bool=false"
     );
-    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    let context =
+        serde_json::to_string_pretty(&ModuleContext::new(&spec, JsonCase::Snake)).unwrap();
     insta::assert_snapshot!(context);
 }

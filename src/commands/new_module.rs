@@ -99,7 +99,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         let mut created =
             ModuleSpec::parse(words.request(), &facts)?.with_options(words.options)?;
         created.shape = previous.create_shape();
-        if let Some(content) = plan::create_migration(&created, &renderer)? {
+        if let Some(content) =
+            plan::create_migration(&created, &renderer, project.config.api.json_case)?
+        {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);
         }
     }

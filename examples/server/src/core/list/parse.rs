@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::cursor::Cursors;
-use super::spec::{BUILT_IN, ID, ListField, ListSpec, OPS, Op, SortKey, Value};
+use super::spec::{BUILT_IN, CREATED_AT, ID, ListField, ListSpec, OPS, Op, SortKey, Value};
 use crate::core::error::{AppError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -150,7 +150,7 @@ impl ListQuery {
                 },
             }
         }
-        match spec.sort(sort.unwrap_or("created_at")) {
+        match spec.sort(sort.unwrap_or(CREATED_AT.name)) {
             Ok(keys) => query.sort = keys,
             Err(message) => error("sort", message),
         }
