@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::fs;
+
 use common::{Project, Run};
 use scaffold::generate::spec_diff::{SpecDiff, SpecEdits};
 use scaffold::input::names::{Inflections, NameRequest};
@@ -477,6 +479,14 @@ fn impossible_changes_are_refused_with_what_to_do() {
                 ..Edit::default()
             },
             "`--rename old_name:new_name`",
+        ),
+        (
+            Edit {
+                rename: &["legacy_code:legacyCode"],
+                ..Edit::default()
+            },
+            "`legacy_code` and `legacyCode` name the same field, `legacy_code`: field names are \
+             kept in snake_case, and JSON spells every name in the case `[api] json_case` sets",
         ),
         (
             Edit {
@@ -970,6 +980,84 @@ fn options_are_turned_on_and_off_with_a_migration_each() {
         "command = \"notes title:string --audit --soft-delete\""
     );
     assert_eq!(migrations(&project).len(), 2);
+}
+
+/// `[api] json_case = "camel"`: a field typed in camelCase is the snake_case column under its
+/// camelCase JSON name, renamed by either spelling; switching the case back leaves the
+/// modules behind the templates until `upgrade --all` renders them in it.
+#[test]
+fn camel_case_json_names_and_the_fields_typed_in_camel_case() {
+    let project = Project::copy();
+    let snake = project.read("scaffold.toml");
+    project.write(
+        "scaffold.toml",
+        &format!("{snake}\n[api]\njson_case = \"camel\"\n"),
+    );
+    ok(&project.run(&[
+        "new",
+        "module",
+        "posts",
+        "favoritesCount:int",
+        "title:string",
+    ]));
+    let schemas = project.read("src/modules/posts/schemas.rs");
+    assert!(schemas.contains("#[serde(rename_all = \"camelCase\")]\npub struct PostResponse"));
+    assert!(schemas.contains("name: \"favoritesCount\",\n            column: \"favorites_count\""));
+    assert!(schemas.contains("pub favorites_count: i32,"), "{schemas}");
+    let tests = project.read("src/modules/posts/tests.rs");
+    assert!(tests.contains("\"createdAt[gte]\"") && !tests.contains("created_at"));
+
+    ok(&project.run(&[
+        "change",
+        "module",
+        "posts",
+        "--rename",
+        "favoritesCount:likes",
+    ]));
+    let change = fs::read_dir(project.path("migrations/tenant"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.to_string_lossy().ends_with("_change_posts.sql"))
+        .unwrap();
+    let sql = fs::read_to_string(change).unwrap();
+    assert!(
+        sql.contains("RENAME COLUMN favorites_count TO likes"),
+        "{sql}"
+    );
+
+    project.write("scaffold.toml", &snake);
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(
+        check.stdout.contains("posts: behind the current templates"),
+        "{check:?}"
+    );
+    ok(&project.run(&["upgrade", "--all"]));
+    ok(&project.run(&["check"]));
+    assert!(
+        !project
+            .read("src/modules/posts/schemas.rs")
+            .contains("camelCase")
+    );
+}
+
+#[test]
+fn a_json_case_other_than_snake_or_camel_is_refused() {
+    let project = Project::copy();
+    let config = project.read("scaffold.toml");
+    project.write(
+        "scaffold.toml",
+        &format!("{config}\n[api]\njson_case = \"kebab\"\n"),
+    );
+    let before = project.tree();
+    let run = project.run(&["new", "module", "posts", "title:string"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("unknown variant `kebab`, expected `snake` or `camel`"),
+        "{run:?}"
+    );
+    assert!(project.tree() == before, "a refused run changed files");
 }
 
 #[test]
