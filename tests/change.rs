@@ -4,12 +4,10 @@
 
 mod common;
 
-use std::fs;
-
 use common::{Project, Run};
 use scaffold::generate::spec_diff::{SpecDiff, SpecEdits};
 use scaffold::input::names::{Inflections, NameRequest};
-use scaffold::input::project::ProjectFacts;
+use scaffold::input::project::{JsonCase, ProjectFacts};
 use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 fn facts() -> ProjectFacts {
@@ -215,9 +213,10 @@ fn run_script(
     let templates = scaffold::generate::render::TemplateSet::load(true, None).unwrap();
     let renderer =
         scaffold::generate::render::Renderer::new(templates, &Inflections::default()).unwrap();
-    let create = scaffold::generate::plan::create_migration(&change.old, &renderer)
-        .unwrap()
-        .unwrap();
+    let create =
+        scaffold::generate::plan::create_migration(&change.old, &renderer, JsonCase::Snake)
+            .unwrap()
+            .unwrap();
     let script = format!(
         "CREATE SCHEMA {schema};\n\
          SELECT set_config('search_path', '{schema}', true);\n\
@@ -982,84 +981,6 @@ fn options_are_turned_on_and_off_with_a_migration_each() {
     assert_eq!(migrations(&project).len(), 2);
 }
 
-/// `[api] json_case = "camel"`: a field typed in camelCase is the snake_case column under its
-/// camelCase JSON name, renamed by either spelling; switching the case back leaves the
-/// modules behind the templates until `upgrade --all` renders them in it.
-#[test]
-fn camel_case_json_names_and_the_fields_typed_in_camel_case() {
-    let project = Project::copy();
-    let snake = project.read("scaffold.toml");
-    project.write(
-        "scaffold.toml",
-        &format!("{snake}\n[api]\njson_case = \"camel\"\n"),
-    );
-    ok(&project.run(&[
-        "new",
-        "module",
-        "posts",
-        "favoritesCount:int",
-        "title:string",
-    ]));
-    let schemas = project.read("src/modules/posts/schemas.rs");
-    assert!(schemas.contains("#[serde(rename_all = \"camelCase\")]\npub struct PostResponse"));
-    assert!(schemas.contains("name: \"favoritesCount\",\n            column: \"favorites_count\""));
-    assert!(schemas.contains("pub favorites_count: i32,"), "{schemas}");
-    let tests = project.read("src/modules/posts/tests.rs");
-    assert!(tests.contains("\"createdAt[gte]\"") && !tests.contains("created_at"));
-
-    ok(&project.run(&[
-        "change",
-        "module",
-        "posts",
-        "--rename",
-        "favoritesCount:likes",
-    ]));
-    let change = fs::read_dir(project.path("migrations/tenant"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .find(|path| path.to_string_lossy().ends_with("_change_posts.sql"))
-        .unwrap();
-    let sql = fs::read_to_string(change).unwrap();
-    assert!(
-        sql.contains("RENAME COLUMN favorites_count TO likes"),
-        "{sql}"
-    );
-
-    project.write("scaffold.toml", &snake);
-    let check = project.run(&["check"]);
-    assert_eq!(check.code, 1, "{check:?}");
-    assert!(
-        check.stdout.contains("posts: behind the current templates"),
-        "{check:?}"
-    );
-    ok(&project.run(&["upgrade", "--all"]));
-    ok(&project.run(&["check"]));
-    assert!(
-        !project
-            .read("src/modules/posts/schemas.rs")
-            .contains("camelCase")
-    );
-}
-
-#[test]
-fn a_json_case_other_than_snake_or_camel_is_refused() {
-    let project = Project::copy();
-    let config = project.read("scaffold.toml");
-    project.write(
-        "scaffold.toml",
-        &format!("{config}\n[api]\njson_case = \"kebab\"\n"),
-    );
-    let before = project.tree();
-    let run = project.run(&["new", "module", "posts", "title:string"]);
-    assert_eq!(run.code, 1, "{run:?}");
-    assert!(
-        run.stderr
-            .contains("unknown variant `kebab`, expected `snake` or `camel`"),
-        "{run:?}"
-    );
-    assert!(project.tree() == before, "a refused run changed files");
-}
-
 #[test]
 fn scaffold_toml_turns_options_on_for_new_modules() {
     let project = Project::copy();
@@ -1104,7 +1025,7 @@ fn shape_and_option_migrations_keep_the_rows() {
     // Runs the create migration of `old`, two rows, `before`, `migration` and `after` in a
     // schema of its own; the last line psql prints, `after`'s result.
     let run = |schema: &str, old: &ModuleSpec, before: &str, migration: &str, after: &str| {
-        let create = scaffold::generate::plan::create_migration(old, &renderer)
+        let create = scaffold::generate::plan::create_migration(old, &renderer, JsonCase::Snake)
             .unwrap()
             .unwrap();
         let script = format!(
