@@ -942,13 +942,22 @@ fn camel_case_json_names_and_the_fields_typed_in_camel_case() {
         "scaffold.toml",
         &format!("{snake}\n[api]\njson_case = \"camel\"\n"),
     );
-    ok(&server.run(&[
+    let run = server.run(&[
         "new",
         "module",
         "posts",
         "favoritesCount:int",
         "title:string",
-    ]));
+    ]);
+    ok(&run);
+    assert!(
+        run.stdout.contains("field   favorites_count:int\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("json    favoritesCount, title"),
+        "{run:?}"
+    );
     let schemas = project.read("src/modules/posts/schemas.rs");
     assert!(schemas.contains("#[serde(rename_all = \"camelCase\")]\npub struct PostResponse"));
     assert!(schemas.contains("name: \"favoritesCount\",\n            column: \"favorites_count\""));
