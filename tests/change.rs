@@ -7,7 +7,7 @@ mod common;
 use common::{Project, Run};
 use scaffold::generate::spec_diff::{SpecDiff, SpecEdits};
 use scaffold::input::names::{Inflections, NameRequest};
-use scaffold::input::project::ProjectFacts;
+use scaffold::input::project::{JsonCase, ProjectFacts};
 use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 fn facts() -> ProjectFacts {
@@ -232,9 +232,10 @@ fn run_script(
     let templates = scaffold::generate::render::TemplateSet::load(true, None).unwrap();
     let renderer =
         scaffold::generate::render::Renderer::new(templates, &Inflections::default()).unwrap();
-    let create = scaffold::generate::plan::create_migration(&change.old, &renderer)
-        .unwrap()
-        .unwrap();
+    let create =
+        scaffold::generate::plan::create_migration(&change.old, &renderer, JsonCase::Snake)
+            .unwrap()
+            .unwrap();
     let script = format!(
         "CREATE SCHEMA {schema};\n\
          SELECT set_config('search_path', '{schema}', true);\n\
@@ -549,6 +550,14 @@ fn impossible_changes_are_refused_with_what_to_do() {
                 ..Edit::default()
             },
             "`--rename old_name:new_name`",
+        ),
+        (
+            Edit {
+                rename: &["legacy_code:legacyCode"],
+                ..Edit::default()
+            },
+            "`legacy_code` and `legacyCode` name the same field, `legacy_code`: field names are \
+             kept in snake_case, and JSON spells every name in the case `[api] json_case` sets",
         ),
         (
             Edit {
@@ -1088,7 +1097,7 @@ fn shape_and_option_migrations_keep_the_rows() {
     // Runs the create migration of `old`, two rows, `before`, `migration` and `after` in a
     // schema of its own; the last line psql prints, `after`'s result.
     let run = |schema: &str, old: &ModuleSpec, before: &str, migration: &str, after: &str| {
-        let create = scaffold::generate::plan::create_migration(old, &renderer)
+        let create = scaffold::generate::plan::create_migration(old, &renderer, JsonCase::Snake)
             .unwrap()
             .unwrap();
         let script = format!(

@@ -148,7 +148,8 @@ const MODULES: &[&[&str]] = &[
         "weight:float?=1.5",
     ],
     // Who did what: each option alone, and all of them together with refs between them.
-    &["journals", "title:string", "--audit"],
+    // `wordCount`: a field typed in camelCase is the column `word_count`.
+    &["journals", "title:string", "wordCount:int?", "--audit"],
     &["posts", "title:string", "journal:ref(journals)?", "--owned"],
     &["drafts", "title:string(60):unique", "--private"],
     &[
@@ -288,6 +289,16 @@ fn generated_modules_pass_fmt_clippy_and_their_own_tests() {
     let started = Instant::now();
     let copy = ServerCopy::whole_crate();
     rename_the_binary(&copy.root);
+    // Every module, link, generated test and the conformance run below speak camelCase JSON
+    // (`[api] json_case`, docs/api-shape.md): set before anything is generated, `projects`
+    // upgraded to it. Snake case, the default, is examples/server's own and the snapshots'.
+    let config = copy.read("scaffold.toml");
+    copy.write(
+        "scaffold.toml",
+        &format!("{config}\n[api]\njson_case = \"camel\"\n"),
+    );
+    let run = copy.run(&["upgrade", "--all"]);
+    assert_eq!(run.code, 0, "{run:?}");
     // examples/server may hold modules besides `projects` (a developer's, say): the checks
     // below are relative to what is there.
     let existing = migrations(&copy);

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use scaffold::generate::context::ModuleContext;
 use scaffold::input::names::{Inflections, NameRequest};
-use scaffold::input::project::ProjectFacts;
+use scaffold::input::project::{JsonCase, ProjectFacts};
 use scaffold::input::spec::{ModuleSpec, SpecRequest};
 
 fn facts() -> ProjectFacts {
@@ -58,15 +58,52 @@ fn context_of_every_type_and_modifier() {
         ],
     )
     .unwrap();
-    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    let context =
+        serde_json::to_string_pretty(&ModuleContext::new(&spec, JsonCase::Snake)).unwrap();
     insta::assert_snapshot!(context);
+}
+
+/// `[api] json_case = "camel"`: every JSON name the context gives is camelCase, a field typed
+/// in camelCase included; columns and Rust identifiers stay snake_case.
+#[test]
+fn context_in_camel_case() {
+    let spec = parse(
+        "posts",
+        &["favoritesCount:int", "due_on:date?", "owner:ref(users)?"],
+    )
+    .unwrap();
+    let context = serde_json::to_value(ModuleContext::new(&spec, JsonCase::Camel)).unwrap();
+    let field = |i: usize, key: &str| context["fields"][i][key].clone();
+    assert_eq!(context["json_case"], "camel");
+    assert_eq!(field(0, "column"), "favorites_count");
+    assert_eq!(field(0, "ident"), "favorites_count");
+    assert_eq!(field(0, "json_name"), "favoritesCount");
+    assert_eq!(field(0, "eq_param"), "favoritesCount");
+    assert_eq!(field(2, "column"), "owner_id");
+    assert_eq!(field(2, "json_name"), "ownerId");
+    let filters = field(1, "invalid_filters");
+    assert!(
+        filters
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["param"].as_str().unwrap().starts_with("dueOn")),
+        "{filters}"
+    );
+    assert_eq!(
+        context["json_names"]["optional"],
+        serde_json::json!(["dueOn", "ownerId"])
+    );
+    assert_eq!(context["system_names"]["created_at"], "createdAt");
+    assert_eq!(context["system_names"]["version"], "version");
 }
 
 /// The example from the documentation, in full.
 #[test]
 fn context_of_projects() {
     let spec = parse("projects", &["name:string", "description:text?"]).unwrap();
-    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    let context =
+        serde_json::to_string_pretty(&ModuleContext::new(&spec, JsonCase::Snake)).unwrap();
     insta::assert_snapshot!(context);
 }
 
@@ -165,6 +202,7 @@ fn context_of_a_self_link() {
         spec.command,
         "user_users --link users:users --as followers:following since:date? muted:bool=false"
     );
-    let context = serde_json::to_string_pretty(&ModuleContext::new(&spec)).unwrap();
+    let context =
+        serde_json::to_string_pretty(&ModuleContext::new(&spec, JsonCase::Snake)).unwrap();
     insta::assert_snapshot!(context);
 }

@@ -971,6 +971,95 @@ impl ServerCopy {
     }
 }
 
+/// `[api] json_case = "camel"`: a field typed in camelCase is the snake_case column under its
+/// camelCase JSON name, renamed by either spelling; switching the case back leaves the
+/// modules behind the templates until `upgrade --all` renders them in it.
+#[test]
+fn camel_case_json_names_and_the_fields_typed_in_camel_case() {
+    let server = ServerCopy::new();
+    let project = &server.project;
+    let snake = project.read("scaffold.toml");
+    project.write(
+        "scaffold.toml",
+        &format!("{snake}\n[api]\njson_case = \"camel\"\n"),
+    );
+    let run = server.run(&[
+        "new",
+        "module",
+        "posts",
+        "favoritesCount:int",
+        "title:string",
+    ]);
+    ok(&run);
+    assert!(
+        run.stdout.contains("field   favorites_count:int\n"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout.contains("json    favoritesCount, title"),
+        "{run:?}"
+    );
+    let schemas = project.read("src/modules/posts/schemas.rs");
+    assert!(schemas.contains("#[serde(rename_all = \"camelCase\")]\npub struct PostResponse"));
+    assert!(schemas.contains("name: \"favoritesCount\",\n            column: \"favorites_count\""));
+    assert!(schemas.contains("pub favorites_count: i32,"), "{schemas}");
+    let tests = project.read("src/modules/posts/tests.rs");
+    assert!(tests.contains("\"createdAt[gte]\"") && !tests.contains("created_at"));
+
+    ok(&server.run(&[
+        "change",
+        "module",
+        "posts",
+        "--rename",
+        "favoritesCount:likes",
+    ]));
+    let change = fs::read_dir(project.path("migrations/tenant"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.to_string_lossy().ends_with("_change_posts.sql"))
+        .unwrap();
+    let sql = fs::read_to_string(change).unwrap();
+    assert!(
+        sql.contains("RENAME COLUMN favorites_count TO likes"),
+        "{sql}"
+    );
+
+    project.write("scaffold.toml", &snake);
+    let check = server.run(&["check"]);
+    assert_eq!(check.code, 1, "{check:?}");
+    assert!(
+        check.stdout.contains("posts: behind the current templates"),
+        "{check:?}"
+    );
+    ok(&server.run(&["upgrade", "--all"]));
+    ok(&server.run(&["check"]));
+    assert!(
+        !project
+            .read("src/modules/posts/schemas.rs")
+            .contains("camelCase")
+    );
+}
+
+#[test]
+fn a_json_case_other_than_snake_or_camel_is_refused() {
+    let server = ServerCopy::new();
+    let project = &server.project;
+    let config = project.read("scaffold.toml");
+    project.write(
+        "scaffold.toml",
+        &format!("{config}\n[api]\njson_case = \"kebab\"\n"),
+    );
+    let before = server.tree();
+    let run = server.run(&["new", "module", "posts", "title:string"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("unknown variant `kebab`, expected `snake` or `camel`"),
+        "{run:?}"
+    );
+    assert!(server.tree() == before, "a refused run changed files");
+}
+
 /// A manifest may come from anywhere (a cloned repository, a pull request): a path in it that
 /// leads outside the project, written so or through a symbolic link, is refused before
 /// anything is read or written.

@@ -19,6 +19,7 @@ mod migration_sql {
 
 fn main() {
     println!("cargo:rerun-if-changed=src/core/migration_sql.rs");
+    json_case();
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs");
     let mut code = String::new();
     let mut refused = Vec::new();
@@ -77,4 +78,31 @@ fn migration_files(dir: &str) -> Vec<(i64, String, PathBuf)> {
         );
     }
     files
+}
+
+/// `[api] json_case` of `scaffold.toml` as `SCAFFOLD_JSON_CASE`, for `src/core/json.rs`: the
+/// case of the names the core gives, which must be the generated modules' case. scaffold
+/// reads the file strictly; here a line-wise look for the one key is enough.
+fn json_case() {
+    println!("cargo:rerun-if-changed=scaffold.toml");
+    let text = fs::read_to_string("scaffold.toml").unwrap_or_default();
+    let mut section = "";
+    let mut case = "snake".to_owned();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name.trim();
+        } else if let Some((key, value)) = line.split_once('=')
+            && section == "api"
+            && key.trim() == "json_case"
+        {
+            case = value.trim().trim_matches('"').to_owned();
+        }
+    }
+    if case != "snake" && case != "camel" {
+        println!(
+            "cargo::error=scaffold.toml: [api] json_case is {case:?}; write \"snake\" or \"camel\""
+        );
+    }
+    println!("cargo:rustc-env=SCAFFOLD_JSON_CASE={case}");
 }

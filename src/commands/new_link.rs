@@ -240,7 +240,7 @@ fn nested_routes(ws: &Workspace) -> BTreeMap<String, String> {
             }
             continue;
         }
-        for field in ModuleContext::new(&spec).fields {
+        for field in ModuleContext::new(&spec, ws.project.config.api.json_case).fields {
             if let Some(route) = field.nested_route {
                 routes.insert(route, module.clone());
             }

@@ -10,8 +10,8 @@ use crate::generate::render::{Renderer, TemplateSet};
 use crate::input::cli::NewModule;
 use crate::input::names::NameRequest;
 use crate::input::options::ModuleOptions;
-use crate::input::project::Project;
 use crate::input::project::ProjectFacts;
+use crate::input::project::{JsonCase, Project};
 use crate::input::prompt;
 use crate::input::spec::{ModuleSpec, SpecError, SpecRequest};
 use crate::write::apply::{self, ApplyError, ConflictPolicy};
@@ -80,7 +80,14 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
             previous.command
         );
     }
-    println!("{spec}\n");
+    println!("{spec}");
+    // A field's JSON name is the project's setting, whatever case the field was typed in.
+    let case = project.config.api.json_case;
+    if case == JsonCase::Camel {
+        let names: Vec<String> = spec.fields.iter().map(|f| case.name(&f.column())).collect();
+        println!("json    {} ([api] json_case = \"camel\")", names.join(", "));
+    }
+    println!();
 
     let templates = TemplateSet::load(
         project.config.templates.builtin,
@@ -102,7 +109,9 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
             .with_options(words.options)?
             .with_key(words.key.as_deref())?;
         created.shape = previous.create_shape();
-        if let Some(content) = plan::create_migration(&created, &renderer)? {
+        if let Some(content) =
+            plan::create_migration(&created, &renderer, project.config.api.json_case)?
+        {
             plan::replace_create_migration(&mut plan, &project.config.paths.migrations, content);
         }
     }

@@ -15,10 +15,26 @@ use crate::generate::link_context::LinkView;
 use crate::input::fields::{EnumVariant, Field, FieldType};
 use crate::input::names::ModuleNames;
 use crate::input::options::ModuleOptions;
+use crate::input::project::JsonCase;
 use crate::input::spec::ModuleSpec;
 
 /// The query parameters of a list that are not filters (`core::list::RESERVED`).
 const LIST_PARAMETERS: &[&str] = &["q", "sort", "limit", "after", "count"];
+
+/// The columns every module, option or link may show in JSON besides the user's fields; the
+/// templates name them by [`ModuleContext::system_names`].
+const SYSTEM_COLUMNS: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "created_by",
+    "updated_by",
+    "owner_id",
+    "deleted_at",
+    "deleted_by",
+    "linked_at",
+];
 
 /// What the `id`, `created_at` and `updated_at` columns of every module need in scope.
 const BUILTIN_IMPORTS: &[&str] = &["chrono::DateTime", "chrono::Utc", "uuid::Uuid"];
@@ -36,6 +52,12 @@ pub struct ModuleContext<'a> {
     pub with_tests: bool,
     /// The arguments to `scaffold new module` that regenerate this module.
     pub command: &'a str,
+    /// `[api] json_case` of scaffold.toml: `snake` or `camel`. Every field's `json_name`
+    /// follows it; the response, request and page types say it to serde with `rename_all`.
+    pub json_case: &'static str,
+    /// The JSON name of each column the module has without the user writing it:
+    /// `system_names.created_at` is `created_at` or `createdAt`.
+    pub system_names: BTreeMap<&'static str, String>,
     /// Paths the module's types need, built-in columns included, sorted: `chrono::Utc`.
     pub imports: Vec<&'static str>,
     /// `imports` as grouped `use` lines in rustfmt's order: `use chrono::{DateTime, Utc};`.
@@ -142,6 +164,8 @@ impl RowKey {
 #[derive(Debug, Serialize)]
 pub struct OptionColumn {
     pub name: &'static str,
+    /// As the response and list parameters spell it (`ownerId` in camelCase).
+    pub json_name: String,
     /// Always optional: rows from before the option have none.
     pub rust_type: &'static str,
     /// `ListKind::UserId` for who, `ListKind::DateTime` for when.
@@ -149,10 +173,11 @@ pub struct OptionColumn {
 }
 
 impl OptionColumn {
-    fn new(name: &'static str) -> Self {
+    fn new(name: &'static str, case: JsonCase) -> Self {
         let when = name.ends_with("_at");
         Self {
             name,
+            json_name: case.name(name),
             rust_type: if when {
                 "Option<DateTime<Utc>>"
             } else {
@@ -219,7 +244,9 @@ pub struct FieldView<'a> {
     pub name: &'a str,
     /// The column: `owner_id` for a ref, `password_hash` for a secret, else `name`.
     pub column: String,
-    /// The JSON key: `owner_id` for a ref, else `name` (a secret's too).
+    /// The key in JSON bodies, list parameters and error `field`s: `owner_id` for a ref,
+    /// else `name` (a secret's too, whose column is `password_hash`), or in camelCase
+    /// (`ownerId`) with `[api] json_case = "camel"`.
     pub json_name: String,
     /// The Rust struct field: `column`, raw when it is a keyword (`r#type`).
     pub ident: String,
@@ -351,12 +378,12 @@ pub struct InvalidFilter {
 }
 
 impl<'a> ModuleContext<'a> {
-    pub fn new(spec: &'a ModuleSpec) -> Self {
+    pub fn new(spec: &'a ModuleSpec, case: JsonCase) -> Self {
         let names = &spec.names;
         let mut fields: Vec<FieldView> = spec
             .fields
             .iter()
-            .map(|field| FieldView::new(field, names, spec.options.soft_delete))
+            .map(|field| FieldView::new(field, names, spec.options.soft_delete, case))
             .collect();
         let targets: Vec<Option<&ModuleNames>> = fields.iter().map(|f| f.target).collect();
         for field in &mut fields {
@@ -392,6 +419,11 @@ impl<'a> ModuleContext<'a> {
             write_permission: names.write_permission(),
             with_tests: spec.with_tests,
             command: &spec.command,
+            json_case: case.word(),
+            system_names: SYSTEM_COLUMNS
+                .iter()
+                .map(|column| (*column, case.name(column)))
+                .collect(),
             use_lines: use_lines(&imports),
             row_use_lines: use_lines(&row_imports),
             imports: imports.into_iter().collect(),
@@ -415,12 +447,15 @@ impl<'a> ModuleContext<'a> {
                 .options
                 .columns()
                 .into_iter()
-                .map(OptionColumn::new)
+                .map(|column| OptionColumn::new(column, case))
                 .collect(),
             json_names: FieldGroups::new(&fields),
             row_key: RowKey::new(spec, &fields),
             fields,
-            link: spec.link.as_ref().map(|link| LinkView::new(spec, link)),
+            link: spec
+                .link
+                .as_ref()
+                .map(|link| LinkView::new(spec, link, case)),
         }
     }
 
@@ -430,7 +465,7 @@ impl<'a> ModuleContext<'a> {
 }
 
 impl<'a> FieldView<'a> {
-    fn new(field: &'a Field, module: &'a ModuleNames, soft_delete: bool) -> Self {
+    fn new(field: &'a Field, module: &'a ModuleNames, soft_delete: bool, case: JsonCase) -> Self {
         let ty = &field.ty;
         let rust_type = ty.rust_type();
         let [sample, sample_alt] = ty.samples().map(|value| value.to_string());
@@ -445,17 +480,16 @@ impl<'a> FieldView<'a> {
             FieldType::Ref { target, .. } => Some(target),
             _ => None,
         };
-        let key = field.key();
-        let eq_param = if LIST_PARAMETERS.contains(&key.as_str()) {
-            format!("{key}[eq]")
+        let json_name = case.name(&field.key());
+        let eq_param = if LIST_PARAMETERS.contains(&json_name.as_str()) {
+            format!("{json_name}[eq]")
         } else {
-            key.clone()
+            json_name.clone()
         };
         let write_only = field.is_write_only();
         Self {
             name: &field.name,
             column: field.column(),
-            json_name: key.clone(),
             ident: field.rust_ident(),
             sql: field.sql_column(),
             label: field.name.replace('_', " "),
@@ -507,7 +541,7 @@ impl<'a> FieldView<'a> {
                 .map(|(op, value)| InvalidFilter {
                     param: match op {
                         None => eq_param.clone(),
-                        Some(op) => format!("{key}[{op}]"),
+                        Some(op) => format!("{json_name}[{op}]"),
                     },
                     value,
                 })
@@ -534,6 +568,7 @@ impl<'a> FieldView<'a> {
             sortable: ty.sortable() && !write_only,
             searchable: ty.searchable() && !write_only,
             constraints: ConstraintNames::new(&module.module, &field.column()),
+            json_name,
         }
     }
 }

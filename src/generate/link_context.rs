@@ -1,6 +1,7 @@
 //! What a link's templates (`templates/link/`) see beyond a module's: the key `link` of the
 //! context, absent for a module.
 
+use crate::input::project::JsonCase;
 use heck::ToPascalCase;
 use serde::Serialize;
 
@@ -17,6 +18,9 @@ pub struct LinkView<'a> {
     /// The columns holding the two ids: `project_id`, `tag_id`.
     pub a_column: &'a str,
     pub b_column: &'a str,
+    /// The same as JSON keys (`projectId` in camelCase, see `[api] json_case`).
+    pub a_json: String,
+    pub b_json: String,
     /// B rows under A (`/api/projects/{id}/tags`), A rows under B: `name` (snake_case, for
     /// Rust names and `counts=`) and `route` (the path segment).
     pub forward: &'a Direction,
@@ -42,8 +46,13 @@ pub struct LinkView<'a> {
 /// `listed` linked to a row of `owner` (`/api/<owner.route>/{id}/<route>`).
 #[derive(Debug, Serialize)]
 pub struct DirectionView<'a> {
-    /// snake_case: `tags`, `followers`; `counts=` and `<name>_count` use it.
+    /// snake_case: `tags`, `followers`.
     pub name: &'a str,
+    /// `name` in the JSON case: what `counts=` takes, and the key `<json_name>_count` (in
+    /// camelCase `<json_name>Count`) it adds.
+    pub json_name: String,
+    /// The key `?counts=` adds to each row: `tags_count`, `tagsCount`.
+    pub count_key: String,
     /// The path segment: `tags`.
     pub route: &'a str,
     /// PascalCase, for the direction's types: `TagsRow`, `TagsResponse`, `TagsPage`.
@@ -60,7 +69,7 @@ pub struct DirectionView<'a> {
 }
 
 impl<'a> LinkView<'a> {
-    pub fn new(spec: &'a ModuleSpec, link: &'a LinkSpec) -> Self {
+    pub fn new(spec: &'a ModuleSpec, link: &'a LinkSpec, case: JsonCase) -> Self {
         let table = &spec.names.module;
         let mut words = vec![link.a.module.clone(), link.b.module.clone()];
         words.extend(
@@ -85,6 +94,8 @@ impl<'a> LinkView<'a> {
             b: &link.b,
             a_column: &link.a_column,
             b_column: &link.b_column,
+            a_json: case.name(&link.a_column),
+            b_json: case.name(&link.b_column),
             forward: &link.forward,
             backward: &link.backward,
             self_link: link.is_self(),
@@ -102,6 +113,7 @@ impl<'a> LinkView<'a> {
                     (&link.a, &link.b),
                     (&link.a_column, &link.b_column),
                     true,
+                    case,
                 ),
                 DirectionView::new(
                     table,
@@ -109,6 +121,7 @@ impl<'a> LinkView<'a> {
                     (&link.b, &link.a),
                     (&link.b_column, &link.a_column),
                     false,
+                    case,
                 ),
             ],
         }
@@ -122,9 +135,12 @@ impl<'a> DirectionView<'a> {
         (owner, listed): (&'a ModuleNames, &'a ModuleNames),
         (owner_column, listed_column): (&'a str, &'a str),
         forward: bool,
+        case: JsonCase,
     ) -> Self {
         Self {
             name: &direction.name,
+            json_name: case.name(&direction.name),
+            count_key: case.name(&format!("{}_count", direction.name)),
             route: &direction.route,
             pascal: direction.name.to_pascal_case(),
             owner,

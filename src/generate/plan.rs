@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::generate::context::ModuleContext;
 use crate::generate::render::{RenderError, Renderer};
-use crate::input::project::Config;
+use crate::input::project::{Config, JsonCase};
 use crate::input::spec::ModuleSpec;
 
 pub const MODULE_PREFIX: &str = "module/";
@@ -129,7 +129,7 @@ pub fn plan(
     existing_migrations: &[String],
     now: MigrationVersion,
 ) -> Result<Plan, PlanError> {
-    let context = ModuleContext::new(spec).to_tera();
+    let context = ModuleContext::new(spec, config.api.json_case).to_tera();
     let names: Vec<&str> = renderer.templates().names().collect();
     let mut ops = Vec::new();
     let kind = Kind::of(spec);
@@ -194,8 +194,9 @@ pub fn plan(
 pub fn create_migration(
     spec: &ModuleSpec,
     renderer: &Renderer,
+    case: JsonCase,
 ) -> Result<Option<String>, PlanError> {
-    let context = ModuleContext::new(spec).to_tera();
+    let context = ModuleContext::new(spec, case).to_tera();
     render_migration(renderer, Kind::of(spec).migration, &context)
 }
 

@@ -11,7 +11,7 @@ use heck::ToSnakeCase;
 use crate::generate::ddl::{self, ConstraintNames};
 use crate::input::fields::{Field, FieldType};
 use crate::input::options::ModuleOptions;
-use crate::input::project::ProjectFacts;
+use crate::input::project::{JsonCase, ProjectFacts};
 use crate::input::spec::{ModuleSpec, SpecRequest};
 
 /// The edits as given on the command line.
@@ -124,6 +124,17 @@ impl SpecDiff {
             })?;
             if slots[at].renamed {
                 return fail(format!("`{from}` is renamed twice"));
+            }
+            // `favoritesCount` is `favorites_count` (names are stored snake_case), so this
+            // rename would change nothing; the JSON spelling is the project's, not the field's.
+            let snake = from.trim().to_snake_case();
+            if to.trim().to_snake_case() == snake {
+                return fail(format!(
+                    "`{from}` and `{to}` name the same field, `{snake}`: field names are kept in \
+                     snake_case, and JSON spells every name in the case `[api] json_case` sets in \
+                     scaffold.toml (`\"camel\"` for `{}`); to rename the field, give it another name",
+                    JsonCase::Camel.name(&snake)
+                ));
             }
             let rest =
                 &slots[at].word[slots[at].word.find(':').expect("a field word has a type")..];

@@ -19,6 +19,10 @@
 //! [inflections]                      # optional: singular = plural
 //! person = "people"
 //!
+//! [api]                              # optional
+//! json_case = "camel"                # JSON names of every module: "snake" (default) or
+//!                                    # "camel"; columns and Rust stay snake_case
+//!
 //! [check]                            # optional
 //! hand_written = ["users"]           # module folders not made by scaffold: `scaffold check`
 //!                                    # does not expect them in the manifest
@@ -31,7 +35,7 @@ use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::input::names::{Inflections, NameError};
 
@@ -54,6 +58,61 @@ pub struct Config {
     /// `[modules]`: the options new modules get without asking (`audit = true`).
     #[serde(default)]
     pub modules: ModuleDefaults,
+    #[serde(default)]
+    pub api: ApiConfig,
+}
+
+/// `[api]`: how the API spells what every module shares.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    #[serde(default)]
+    pub json_case: JsonCase,
+}
+
+/// The case of JSON names: request and response bodies, list query parameters, error
+/// `field`s and the OpenAPI document. Columns and Rust identifiers are snake_case either way.
+/// The server reads the same setting from `scaffold.toml` when it is built (its `build.rs`),
+/// for the names its core gives (`createdAt`, error fields).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonCase {
+    #[default]
+    Snake,
+    Camel,
+}
+
+impl JsonCase {
+    /// The JSON name of the snake_case name `name`: `favorites_count` or `favoritesCount`,
+    /// exactly as serde's `rename_all = "camelCase"` spells a Rust field.
+    pub fn name(self, name: &str) -> String {
+        match self {
+            JsonCase::Snake => name.to_owned(),
+            JsonCase::Camel => {
+                let mut camel = String::with_capacity(name.len());
+                let mut upper = false;
+                for ch in name.chars() {
+                    if ch == '_' {
+                        upper = true;
+                    } else if upper {
+                        camel.extend(ch.to_uppercase());
+                        upper = false;
+                    } else {
+                        camel.push(ch);
+                    }
+                }
+                camel
+            }
+        }
+    }
+
+    /// The word `scaffold.toml` writes: `snake`, `camel`.
+    pub fn word(self) -> &'static str {
+        match self {
+            JsonCase::Snake => "snake",
+            JsonCase::Camel => "camel",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -363,6 +422,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("unknown field `module`"), "{error}");
+    }
+
+    #[test]
+    fn json_case_is_snake_unless_camel_is_chosen() {
+        let paths = "[paths]\nmodules = \"m\"\nmigrations = \"m\"\n";
+        let snake = load(paths).unwrap().config.api.json_case;
+        assert_eq!(snake, JsonCase::Snake);
+        let camel = load(&format!("{paths}[api]\njson_case = \"camel\"\n")).unwrap();
+        assert_eq!(camel.config.api.json_case, JsonCase::Camel);
+        let error = load(&format!("{paths}[api]\njson_case = \"kebab\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("expected `snake` or `camel`"), "{error}");
+    }
+
+    #[test]
+    fn camel_names_are_spelt_as_serde_spells_them() {
+        let camel = |name| JsonCase::Camel.name(name);
+        assert_eq!(camel("favorites_count"), "favoritesCount");
+        assert_eq!(camel("created_at"), "createdAt");
+        assert_eq!(camel("line_2_total"), "line2Total");
+        assert_eq!(camel("name"), "name");
+        assert_eq!(JsonCase::Snake.name("created_at"), "created_at");
     }
 
     #[test]

@@ -163,8 +163,12 @@ impl Workspace {
                     .map_err(|e| e.to_string())?;
                 if record.has_create_history() {
                     let created = self.create_spec(module)?;
-                    if let Some(content) =
-                        plan::create_migration(&created, renderer).map_err(|e| e.to_string())?
+                    if let Some(content) = plan::create_migration(
+                        &created,
+                        renderer,
+                        self.project.config.api.json_case,
+                    )
+                    .map_err(|e| e.to_string())?
                     {
                         let migrations = &self.project.config.paths.migrations;
                         plan::replace_create_migration(&mut plan, migrations, content);

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::core::json;
 use crate::core::tenant::SCHEMA_PREFIX;
 
 #[derive(Debug, thiserror::Error)]
@@ -205,6 +206,7 @@ impl From<sqlx::Error> for AppError {
             .and_then(key_columns)
             .map(str::to_owned)
             .unwrap_or_else(|| constraint_field(&constraint, db.table()));
+        let key_field = json::name(&key_field).into_owned();
         match db.code().as_deref() {
             // unique_violation
             Some("23505") => {
@@ -263,7 +265,7 @@ impl From<sqlx::Error> for AppError {
             Some("42P01") if names_a_tenant_relation(db.message()) => tenant_gone(&error),
             // check_violation, not_null_violation: the schema types should have caught these
             Some("23514") | Some("23502") => AppError::invalid(
-                &constraint_field(&constraint, db.table()),
+                &json::name(&constraint_field(&constraint, db.table())),
                 "violates a database constraint",
             ),
             _ => AppError::Internal(error.into()),

@@ -9,6 +9,7 @@ use garde::Validate;
 use serde::de::DeserializeOwned;
 
 use crate::core::error::{AppError, FieldError};
+use crate::core::json;
 
 /// A path parameter; a malformed one (say, an id that is not a UUID) is a 400 problem.
 #[derive(Debug, FromRequestParts)]
@@ -230,8 +231,8 @@ where
                 .iter()
                 .map(|(path, error)| FieldError {
                     // garde names a field by its Rust identifier, raw for a keyword
-                    // (`r#type`); the client knows it by its JSON name.
-                    field: path.to_string().replace("r#", ""),
+                    // (`r#type`) and in snake_case; the client knows it by its JSON name.
+                    field: json::name(&path.to_string().replace("r#", "")).into_owned(),
                     message: error.message().to_owned(),
                 })
                 .collect(),

@@ -23,6 +23,7 @@ use uuid::Uuid;
 use crate::core::auth::{Authorized, CurrentUser, Keys, Permission};
 use crate::core::database::Database;
 use crate::core::error::AppError;
+use crate::core::json;
 use crate::core::list::ListField;
 
 /// The fields of a list of one side's rows with their link's: the side's, then the link's.
@@ -51,7 +52,8 @@ pub fn require(user: &CurrentUser, permission: &str) -> Result<(), AppError> {
 pub struct Count {
     /// The side's list route: `/api/projects`. Its rows' GET is `<route>/{id}`.
     pub route: &'static str,
-    /// The link as `counts=` names it from this side, and the key `<name>_count`: `tags`.
+    /// The link as `counts=` names it from this side, and the key `<name>_count` (camelCase:
+    /// `<name>Count`, see `core::json`): `tags`.
     pub name: &'static str,
     /// Pairs of a row id and its number of links, for the ids bound as `$1`:
     /// `SELECT project_id, count(*) FROM {schema}.project_tags WHERE project_id = ANY($1)
@@ -190,7 +192,7 @@ where
         .fetch_all(db.conn())
         .await?;
     let counted: HashMap<Uuid, i64> = counted.into_iter().collect();
-    let key = format!("{}_count", count.name);
+    let key = json::name(&format!("{}_count", count.name)).into_owned();
     for row in rows {
         let id: Option<Uuid> = row
             .get("id")

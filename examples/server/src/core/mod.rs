@@ -1,10 +1,10 @@
 //! Cross-cutting pieces every module uses: configuration, the tenant-scoped database context,
 //! authentication and permissions, request extractors, errors, migrations.
 //!
-//! Each file uses only those listed before it (`config`, `patch`, `migration_sql`, `openapi` and
-//! `guard` use none):
-//! `tenant`, `error`, `secret`, `extract`, `precondition`, `migrations`, `registry`, `migrate`, `pool`,
-//! `list`, `database`, `db`, `rows`, `idempotency`, `auth`, `links`.
+//! Each file uses only those listed before it (`config`, `json`, `patch`, `migration_sql`,
+//! `openapi` and `guard` use none):
+//! `tenant`, `error`, `secret`, `extract`, `precondition`, `migrations`, `registry`, `migrate`,
+//! `pool`, `list`, `database`, `db`, `rows`, `idempotency`, `auth`, `links`.
 
 pub mod auth;
 pub mod config;
@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod idempotency;
+pub mod json;
 pub mod links;
 pub mod list;
 pub mod migrate;

@@ -107,6 +107,7 @@ mod tests {
 
     use super::CursorKey;
     use crate::core::error::AppError;
+    use crate::core::json;
     use crate::core::list::fixture::{SPEC, error_fields, key, parse, tenant};
     use crate::core::list::{ListQuery, ListSpec};
 
@@ -128,7 +129,9 @@ mod tests {
     #[test]
     fn cursors_are_bound_to_tenant_list_and_sort() {
         let row = serde_json::json!({
+            // Both spellings: the cursor reads the one `core::json` picks.
             "id": Uuid::nil(), "created_at": "2024-03-10T10:30:00.123456Z",
+            "createdAt": "2024-03-10T10:30:00.123456Z",
             "title": "a", "order": null,
         });
         let by_default = parse("").unwrap();
@@ -143,7 +146,10 @@ mod tests {
         let elsewhere = next_cursor(&by_default, row.clone(), "other");
         assert_eq!(error_fields(&format!("after={elsewhere}")), ["after"]);
         assert_eq!(
-            error_fields(&format!("after={cursor}&sort=-created_at")),
+            error_fields(&format!(
+                "after={cursor}&sort=-{}",
+                json::pick("created_at", "createdAt")
+            )),
             ["after"]
         );
         let (payload, signature) = cursor.split_once('.').unwrap();
@@ -179,7 +185,8 @@ mod tests {
         };
         let key = key();
         let acme = tenant("acme");
-        let row = serde_json::json!({"id": Uuid::nil(), "created_at": "2024-03-10T10:30:00Z"});
+        let at = "2024-03-10T10:30:00Z";
+        let row = serde_json::json!({"id": Uuid::nil(), "created_at": at, "createdAt": at});
         let cursor = next_cursor(&parse("").unwrap(), row, "acme");
         let pairs = vec![("after".to_owned(), cursor)];
         assert!(ListQuery::parse(&SPEC, &pairs, &key.for_tenant(&acme)).is_ok());

@@ -6,7 +6,7 @@ use utoipa::openapi::{Required, Schema};
 
 use super::parse::{DEFAULT_LIMIT, MAX_IN_VALUES, MAX_LIMIT, MAX_SEARCH_CHARS, RESERVED};
 use super::scope::RowScope;
-use super::spec::{BUILT_IN, ListKind, ListSpec, OPS, Op};
+use super::spec::{BUILT_IN, CREATED_AT, ListKind, ListSpec, OPS, Op};
 use crate::core::openapi::{DECIMAL, NO_NUL};
 
 impl ListSpec {
@@ -22,8 +22,9 @@ impl ListSpec {
                 json!({"type": "string", "pattern": format!("^{sort_key}(,{sort_key})*$")}),
                 format!(
                     "Sort keys separated by commas, each one of {}, with - for descending; \
-                     ties are broken by id. Default: created_at",
-                    sortable.join(", ")
+                     ties are broken by id. Default: {}",
+                    sortable.join(", "),
+                    CREATED_AT.name
                 ),
             ),
             query_param(
@@ -240,6 +241,7 @@ impl Op {
 
 #[cfg(test)]
 mod tests {
+    use crate::core::json;
     use crate::core::list::RowScope;
     use crate::core::list::fixture::SPEC;
 
@@ -266,7 +268,8 @@ mod tests {
     #[test]
     fn each_parameter_has_the_type_and_spelling_the_parser_takes() {
         assert_eq!(schema("id")["format"], "uuid");
-        assert_eq!(schema("created_at[gte]")["format"], "date-time");
+        let created_gte = json::pick("created_at[gte]", "createdAt[gte]");
+        assert_eq!(schema(created_gte)["format"], "date-time");
         assert_eq!(schema("order[lt]")["type"], "integer");
         assert_eq!(
             schema("status")["enum"],
@@ -289,7 +292,10 @@ mod tests {
         );
         let sort = schema("sort")["pattern"].as_str().unwrap().to_owned();
         assert!(
-            sort.starts_with("^-?(id|created_at|updated_at|title|order|status|count)(,"),
+            sort.starts_with(json::pick(
+                "^-?(id|created_at|updated_at|title|order|status|count)(,",
+                "^-?(id|createdAt|updatedAt|title|order|status|count)(,"
+            )),
             "{sort}"
         );
     }
@@ -309,7 +315,7 @@ mod tests {
             "q",
             "id",
             "id[in]",
-            "created_at[gte]",
+            json::pick("created_at[gte]", "createdAt[gte]"),
             "title",
             "notes[null]",
             "order[lt]",

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::cursor::Cursors;
-use super::spec::{BUILT_IN, ID, ListField, ListSpec, OPS, Op, SortKey, Value};
+use super::spec::{BUILT_IN, CREATED_AT, ID, ListField, ListSpec, OPS, Op, SortKey, Value};
 use crate::core::error::{AppError, FieldError};
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -153,7 +153,7 @@ impl ListQuery {
                 },
             }
         }
-        match spec.sort(sort.unwrap_or("created_at")) {
+        match spec.sort(sort.unwrap_or(CREATED_AT.name)) {
             Ok(keys) => query.sort = keys,
             Err(message) => error("sort", message),
         }
@@ -319,6 +319,7 @@ impl ListSpec {
 mod tests {
     use super::{MAX_PARAMETERS, MAX_REPORTED, MAX_SEARCH_CHARS};
     use crate::core::error::AppError;
+    use crate::core::json;
     use crate::core::list::fixture::{error_fields, key, parse, sql, tenant};
     use crate::core::list::{ListField, ListKind, ListQuery, ListSpec};
 
@@ -341,7 +342,10 @@ mod tests {
             ("order=1.5", "order"),
             ("order[between]=1", "order[between]"),
             ("order[gt=1", "order[gt"),
-            ("created_at[gte]=yesterday", "created_at[gte]"),
+            (
+                json::pick("created_at[gte]=yesterday", "createdAt[gte]=yesterday"),
+                json::pick("created_at[gte]", "createdAt[gte]"),
+            ),
             ("id=42", "id"),
             ("nope=1", "nope"),
             ("offset=10", "offset"),
@@ -399,7 +403,10 @@ mod tests {
                     "sort" => "id",
                     "after" => "",
                     "id" | "id[in]" => "00000000-0000-0000-0000-000000000000",
-                    name if name.starts_with("created_at") || name.starts_with("updated_at") => {
+                    name if ["created_at", "updated_at", "createdAt", "updatedAt"]
+                        .iter()
+                        .any(|at| name.starts_with(at)) =>
+                    {
                         "2024-03-10T12:30:00Z"
                     }
                     name if name.ends_with("[null]") || name == "count" => "true",
@@ -453,9 +460,10 @@ mod tests {
     fn an_unknown_sort_lists_the_allowed_fields() {
         let errors = parse("sort=notes").unwrap_err();
         assert!(
-            errors[0]
-                .message
-                .contains("id, created_at, updated_at, title, order, status, count"),
+            errors[0].message.contains(json::pick(
+                "id, created_at, updated_at, title, order, status, count",
+                "id, createdAt, updatedAt, title, order, status, count"
+            )),
             "{errors:?}"
         );
     }

@@ -5,10 +5,11 @@
 use super::parse::{Condition, Filter, ListQuery};
 use super::spec::{ListField, ListKind, Op, Value};
 use crate::core::error::AppError;
+use crate::core::json;
 
 /// The owner column of `--owned` and `--private` modules.
 static OWNER: ListField = ListField {
-    name: "owner_id",
+    name: json::pick("owner_id", "ownerId"),
     column: "owner_id",
     kind: ListKind::UserId,
     optional: true,
@@ -16,7 +17,7 @@ static OWNER: ListField = ListField {
 
 /// The deletion mark of `--soft-delete` modules.
 static DELETED: ListField = ListField {
-    name: "deleted_at",
+    name: json::pick("deleted_at", "deletedAt"),
     column: "deleted_at",
     kind: ListKind::DateTime,
     optional: true,

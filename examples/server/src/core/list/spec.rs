@@ -5,6 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::core::json;
+
 /// What a field's values are, which decides the filters it takes and how they are parsed.
 #[derive(Debug, Clone, Copy)]
 pub enum ListKind {
@@ -155,19 +157,21 @@ pub(crate) const BUILT_IN: [ListField; 3] = [
         optional: false,
     },
     ListField {
-        name: "created_at",
+        name: json::pick("created_at", "createdAt"),
         column: "created_at",
         kind: ListKind::DateTime,
         optional: false,
     },
     ListField {
-        name: "updated_at",
+        name: json::pick("updated_at", "updatedAt"),
         column: "updated_at",
         kind: ListKind::DateTime,
         optional: false,
     },
 ];
 pub(crate) const ID: &ListField = &BUILT_IN[0];
+/// The default sort.
+pub(crate) const CREATED_AT: &ListField = &BUILT_IN[1];
 
 /// A module's list: its table and the fields it can filter, search and sort on.
 #[derive(Debug)]
