@@ -89,13 +89,19 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         return Err(AppError::invalid("", "the body must be a JSON object"));
     };
     // JSON has one kind of number, and JSON Schema counts `2.0` as an integer; serde reads
-    // it into a float only.
+    // it into a float only. A field's value or, for an array field, each of its elements.
     let integral = |n: &f64| n.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(n);
-    for value in fields.values_mut() {
+    let as_integer = |value: &mut serde_json::Value| {
         if let Some(whole) = value.as_f64().filter(integral)
             && value.is_f64()
         {
             *value = serde_json::Value::from(whole as i64);
+        }
+    };
+    for value in fields.values_mut() {
+        match value {
+            serde_json::Value::Array(elements) => elements.iter_mut().for_each(as_integer),
+            value => as_integer(value),
         }
     }
     let mut unknown = Vec::new();
@@ -393,6 +399,14 @@ mod tests {
             fields_of::<Create>(r#"{"name": "n", "count": 3e9}"#),
             ["count"]
         );
+        // And each element of an array field.
+        #[derive(Debug, serde::Deserialize)]
+        struct Scores {
+            scores: Vec<i64>,
+        }
+        let scores = parse_json::<Scores>(br#"{"scores": [324.0, 7, -90.0]}"#).unwrap();
+        assert_eq!(scores.scores, [324, 7, -90]);
+        assert!(parse_json::<Scores>(br#"{"scores": [1.5]}"#).is_err());
     }
 
     #[test]
