@@ -5,8 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::generate::context::ModuleContext;
-use crate::generate::format;
-use crate::generate::plan::{self, MigrationVersion, Op};
+use crate::generate::plan::Op;
 use crate::input::cli::NewLink;
 use crate::input::hints::scaffold;
 use crate::input::link::{LinkRequest, LinkSpec};
@@ -14,7 +13,7 @@ use crate::input::names::{ModuleNames, NameRequest};
 use crate::input::prompt;
 use crate::input::spec::{ModuleSpec, SpecRequest};
 use crate::write::apply::{self, ConflictPolicy};
-use crate::write::lifecycle::{Workspace, now};
+use crate::write::lifecycle::{Workspace, plan_new};
 use crate::write::manifest::{self, ModuleRecord};
 use crate::write::report;
 
@@ -43,14 +42,7 @@ pub fn run(start: &Path, args: &NewLink) -> anyhow::Result<()> {
 
     let project = &ws.project;
     let renderer = ws.renderer()?;
-    let mut plan = plan::plan(
-        &spec,
-        &renderer,
-        &project.config,
-        &project.migration_files()?,
-        MigrationVersion::at(now()?),
-    )?;
-    format::format_rust(&mut plan, &project.root, renderer.templates())?;
+    let plan = plan_new(&spec, &renderer, project)?;
 
     let mut changes = apply::compare(&plan, &project.root)?;
     let fingerprint = renderer.templates().fingerprint();

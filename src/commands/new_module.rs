@@ -4,8 +4,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::generate::format;
-use crate::generate::plan::{self, MigrationVersion, Op};
+use crate::generate::plan::{self, Op};
 use crate::generate::render::{Renderer, TemplateSet};
 use crate::input::cli::NewModule;
 use crate::input::names::NameRequest;
@@ -15,7 +14,7 @@ use crate::input::project::{JsonCase, Project};
 use crate::input::prompt;
 use crate::input::spec::{ModuleSpec, SpecError, SpecRequest};
 use crate::write::apply::{self, ApplyError, ConflictPolicy};
-use crate::write::lifecycle::now;
+use crate::write::lifecycle::plan_new;
 use crate::write::manifest::{self, Manifest, ModuleRecord};
 use crate::write::report;
 use crate::write::stage;
@@ -94,14 +93,7 @@ pub fn run(start: &Path, args: &NewModule) -> anyhow::Result<()> {
         project.template_dir().as_deref(),
     )?;
     let renderer = Renderer::new(templates, &project.inflections)?;
-    let mut plan = plan::plan(
-        &spec,
-        &renderer,
-        &project.config,
-        &project.migration_files()?,
-        MigrationVersion::at(now()?),
-    )?;
-    format::format_rust(&mut plan, &project.root, renderer.templates())?;
+    let mut plan = plan_new(&spec, &renderer, &project)?;
     if let Some(previous) = previous.filter(|record| record.has_create_history()) {
         // Changed since it was created: its create migration stays as it was generated.
         let words = previous.create_words();

@@ -216,6 +216,21 @@ impl Workspace {
     }
 }
 
+/// What `new module` and `new link` write: the spec's files, formatted, and its create
+/// migration stamped [`now`].
+pub fn plan_new(spec: &ModuleSpec, renderer: &Renderer, project: &Project) -> anyhow::Result<Plan> {
+    let migrations = project.migration_files()?;
+    let mut plan = plan::plan(
+        spec,
+        renderer,
+        &project.config,
+        &migrations,
+        MigrationVersion::at(now()?),
+    )?;
+    format::format_rust(&mut plan, &project.root, renderer.templates())?;
+    Ok(plan)
+}
+
 /// The time that names a new migration: now, or `SOURCE_DATE_EPOCH` for reproducible output.
 pub fn now() -> anyhow::Result<DateTime<Utc>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
