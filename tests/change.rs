@@ -1317,4 +1317,21 @@ fn a_key_names_rows_and_moves_without_a_migration() {
         all.extend_from_slice(args);
         project.fails_with(&all, &[expected]);
     }
+
+    // A module that refers to it nests its list under the key, so the key stays while it does.
+    ok(&project.run(&[
+        "new",
+        "module",
+        "comments",
+        "body:text",
+        "article:ref(articles,cascade)",
+    ]));
+    for args in [&["--no-key"][..], &["--key", "code"]] {
+        let mut all = vec!["change", "module", "articles"];
+        all.extend_from_slice(args);
+        project.fails_with(
+            &all,
+            &["`comments` refers to `articles` and nests its list under what names"],
+        );
+    }
 }

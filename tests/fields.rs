@@ -11,6 +11,7 @@ fn facts() -> ProjectFacts {
     ProjectFacts {
         existing_modules: BTreeSet::from(["users".to_string()]),
         links: BTreeSet::new(),
+        keys: Default::default(),
         modules_dir: "src/modules".into(),
         taken_names: BTreeSet::from(["main".to_string(), "app".to_string()]),
         inflections: Inflections::default(),

@@ -230,13 +230,29 @@ fn a_key_names_the_row_in_routes_statements_and_tests() {
     assert_eq!(Some(&keyed), unkeyed, "a key changes no column");
 }
 
-/// A key that is a Rust keyword: a raw identifier in Rust, the word in the path and in SQL.
+/// A key that is a Rust keyword: a raw identifier in Rust, the word in the path and in SQL;
+/// and the module's ref to itself nests under that key.
 #[test]
 fn a_keyword_key_is_quoted_and_raw() {
-    let files = generate_keyed("labels", &["type:string(20):unique"], "type");
+    let fields = ["type:string(20):unique", "parent:ref(labels)?"];
+    let files = generate_keyed("labels", &fields, "type");
     let router = file(&files, "router.rs");
     assert!(router.contains("path = \"/api/labels/{type}\""), "{router}");
     assert!(router.contains("path_segment(&row.r#type)"), "{router}");
     let models = file(&files, "models.rs");
     assert!(models.contains("WHERE type = $1"), "{models}");
+    // A ref to a keyed module nests its list under the key, which the service looks up.
+    assert!(
+        router.contains("path = \"/api/labels/{type}/labels\""),
+        "{router}"
+    );
+    assert!(
+        models.contains("SELECT id FROM {schema}.labels WHERE type = $1"),
+        "{models}"
+    );
+    let service = file(&files, "service.rs");
+    assert!(
+        service.contains("models::parent_id(&mut db, parent_key)"),
+        "{service}"
+    );
 }

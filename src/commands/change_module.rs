@@ -79,6 +79,9 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     if key.is_some() && key != old.key {
         refuse_a_key_on_a_link_side(&ws, &module)?;
     }
+    if key_change {
+        refuse_a_key_change_under_referrers(&ws, &module)?;
+    }
     let options = old
         .options
         .changed(&on, &off)
@@ -231,6 +234,26 @@ fn refuse_a_key_on_a_link_side(ws: &Workspace, module: &str) -> anyhow::Result<(
         anyhow::bail!(
             "`{module}` is a side of the link `{link}`, whose routes name its rows by id; a key \
              would give them two names\nnothing was changed"
+        );
+    }
+    Ok(())
+}
+
+/// The modules that refer to this one nest their lists under what names its rows
+/// (`/api/articles/{slug}/comments`), fixed when they were generated.
+fn refuse_a_key_change_under_referrers(ws: &Workspace, module: &str) -> anyhow::Result<()> {
+    let referrers: Vec<&str> = ws
+        .manifest
+        .modules
+        .iter()
+        .filter(|(name, record)| *name != module && !record.refers_to(module).is_empty())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if let Some(referrer) = referrers.first() {
+        anyhow::bail!(
+            "`{referrer}` refers to `{module}` and nests its list under what names `{module}`'s \
+             rows now; change the key before other modules refer to it (destroy `{referrer}`, \
+             change the key, generate `{referrer}` again)\nnothing was changed"
         );
     }
     Ok(())

@@ -73,6 +73,9 @@ pub struct ModuleContext<'a> {
     pub has_index: bool,
     pub has_enums: bool,
     pub has_refs: bool,
+    /// Some `ref` points at a module whose rows are named by id, so a nested list route
+    /// takes a `Uuid`.
+    pub has_id_refs: bool,
     pub has_defaults: bool,
     /// Some field is `string` or `text`, so lists take `?q=`.
     pub has_search: bool,
@@ -155,6 +158,31 @@ impl RowKey {
                 ident: Some(field.ident.clone()),
                 label: field.label.clone(),
                 max_length: field.max_length,
+            },
+        }
+    }
+}
+
+/// What names the row a `ref` points at in its module's routes, as a nested list route
+/// takes it: the id, or that module's `--key` field.
+#[derive(Debug, Serialize)]
+pub struct TargetKey {
+    /// The path parameter: `id`, or the key's JSON name (`slug`).
+    pub path_name: String,
+    /// The key's column as SQL writes it (`slug`, `"type"`); `None` for the id.
+    pub sql: Option<String>,
+}
+
+impl TargetKey {
+    fn new(key: Option<&str>, case: JsonCase) -> Self {
+        match key {
+            None => Self {
+                path_name: "id".into(),
+                sql: None,
+            },
+            Some(key) => Self {
+                path_name: case.name(key),
+                sql: Some(crate::input::idents::sql_ident(key)),
             },
         }
     }
@@ -292,8 +320,14 @@ pub struct FieldView<'a> {
     /// `cascade` or `set_null`.
     pub on_delete: Option<&'static str>,
     /// For `ref`: the nested list route, `/api/projects/{id}/tasks`, or
-    /// `/api/users/{id}/tasks-by-owner` when several of the module's refs point at `users`.
+    /// `/api/users/{id}/tasks-by-owner` when several of the module's refs point at `users`;
+    /// `/api/articles/{slug}/comments` when the target is named by a key.
     pub nested_route: Option<String>,
+    /// For `ref`: what follows the target row's own URL in `nested_route`: `tasks`,
+    /// `tasks-by-owner`.
+    pub nested_tail: Option<String>,
+    /// For `ref`: what names the target row in `nested_route`: its id, or its `--key`.
+    pub target_key: Option<TargetKey>,
     /// The bare Rust type, short where `imports` bring it into scope: `DateTime<Utc>`.
     pub rust_type: String,
     /// `rust_type`, wrapped in `Option<...>` when optional.
@@ -388,12 +422,21 @@ impl<'a> ModuleContext<'a> {
         let targets: Vec<Option<&ModuleNames>> = fields.iter().map(|f| f.target).collect();
         for field in &mut fields {
             if let Some(target) = field.target {
+                let key = if field.self_ref {
+                    spec.key.as_ref()
+                } else {
+                    spec.target_keys.get(&target.module)
+                };
+                let key = TargetKey::new(key.map(String::as_str), case);
                 let shared = targets.iter().flatten().filter(|t| **t == target).count() > 1;
-                let mut route = format!("/api/{}/{{id}}/{}", target.route, names.route);
+                let mut tail = names.route.clone();
                 if shared {
-                    route.push_str(&format!("-by-{}", field.name.replace('_', "-")));
+                    tail.push_str(&format!("-by-{}", field.name.replace('_', "-")));
                 }
+                let route = format!("/api/{}/{{{}}}/{tail}", target.route, key.path_name);
                 field.nested_route = Some(route);
+                field.nested_tail = Some(tail);
+                field.target_key = Some(key);
             }
         }
         let field_imports: BTreeSet<&'static str> = spec
@@ -434,6 +477,7 @@ impl<'a> ModuleContext<'a> {
             has_index: any(|f| f.index),
             has_enums: any(|f| f.enum_type.is_some()),
             has_refs: any(|f| f.target.is_some()),
+            has_id_refs: any(|f| f.target_key.as_ref().is_some_and(|key| key.sql.is_none())),
             has_defaults: any(|f| f.has_default),
             has_search: any(|f| f.searchable),
             has_secrets: any(|f| f.secret),
@@ -510,6 +554,8 @@ impl<'a> FieldView<'a> {
             self_ref: target.is_some_and(|t| t.module == module.module),
             on_delete: field.on_delete().map(|rule| rule.word()),
             nested_route: None,
+            nested_tail: None,
+            target_key: None,
             target,
             rust_field_type: if field.optional {
                 format!("Option<{rust_type}>")

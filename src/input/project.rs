@@ -194,6 +194,9 @@ pub struct ProjectFacts {
     pub existing_modules: BTreeSet<String>,
     /// The modules among them that are links: pairs with no id of their own to refer to.
     pub links: BTreeSet<String>,
+    /// The `--key` field of each module that has one: a `ref` to it nests its list under the
+    /// key (`/api/articles/{slug}/comments`).
+    pub keys: BTreeMap<String, String>,
     /// The modules directory as the user sees it, for messages.
     pub modules_dir: String,
     /// Stems of the top-level entries of `src/` (`main`, `app`, `core`...): a generated module
@@ -264,6 +267,7 @@ impl Project {
         Ok(ProjectFacts {
             existing_modules,
             links: BTreeSet::new(),
+            keys: BTreeMap::new(),
             modules_dir: modules.display().to_string(),
             taken_names,
             inflections: self.inflections.clone(),

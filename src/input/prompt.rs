@@ -171,6 +171,7 @@ mod tests {
         let facts = crate::input::project::ProjectFacts {
             existing_modules: ["projects".to_owned()].into(),
             links: Default::default(),
+            keys: Default::default(),
             modules_dir: "src/modules".into(),
             taken_names: Default::default(),
             inflections: Default::default(),

@@ -2,6 +2,7 @@
 //! fields, checked against each other and against the project. Nothing downstream checks
 //! them again.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use heck::ToSnakeCase;
@@ -44,6 +45,9 @@ pub struct ModuleSpec {
     /// `--key FIELD`: the field whose value names a row in its routes instead of its id. See
     /// [`ModuleSpec::with_key`].
     pub key: Option<String>,
+    /// The `--key` of each other module a `ref` points at, which names that module's rows
+    /// in the nested list routes (`/api/articles/{slug}/comments`).
+    pub target_keys: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -142,6 +146,16 @@ impl ModuleSpec {
         }
 
         let command = command_line(&names, &request, &fields);
+        let target_keys = fields
+            .iter()
+            .filter_map(|field| match &field.ty {
+                FieldType::Ref { target, .. } => {
+                    let key = facts.keys.get(&target.module)?;
+                    Some((target.module.clone(), key.clone()))
+                }
+                _ => None,
+            })
+            .collect();
         Ok(Self {
             names,
             fields,
@@ -151,6 +165,7 @@ impl ModuleSpec {
             link: None,
             options: ModuleOptions::default(),
             key: None,
+            target_keys,
         })
     }
 
@@ -461,6 +476,7 @@ mod tests {
         ProjectFacts {
             existing_modules: ["users".to_string()].into(),
             links: Default::default(),
+            keys: Default::default(),
             modules_dir: "src/modules".into(),
             taken_names: ["core".to_string(), "routes".to_string()].into(),
             inflections: Inflections::default(),

@@ -171,12 +171,16 @@ impl Manifest {
     }
 
     /// What only the manifest knows about the modules: the recorded ones (which may be
-    /// referred to even when their folder is gone) and which of them are links.
+    /// referred to even when their folder is gone), which of them are links, and their keys.
     pub fn add_facts(&self, facts: &mut ProjectFacts) {
         for (module, record) in &self.modules {
             facts.existing_modules.insert(module.clone());
-            if record.words().link.is_some() {
+            let words = record.words();
+            if words.link.is_some() {
                 facts.links.insert(module.clone());
+            }
+            if let Some(key) = words.key {
+                facts.keys.insert(module.clone(), key);
             }
         }
     }

@@ -1,9 +1,8 @@
 //! The application in memory ([`TestApp`]), on the test database, and a [`Client`] that sends
 //! it requests with a token for a fresh tenant; helpers that build queries and bodies.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -82,6 +81,8 @@ pub struct TestApp {
     pool: PgPool,
     database: Database,
     router: Router,
+    /// The last of [`Client::unique`]'s numbers, shared by the clients of every tenant.
+    drawn: Arc<AtomicI64>,
 }
 
 impl TestApp {
@@ -152,6 +153,7 @@ impl TestApp {
             state,
             pool,
             database,
+            drawn: Arc::default(),
         }
     }
 
@@ -243,6 +245,7 @@ impl TestApp {
             keys: self.state.keys.clone(),
             tenant: None,
             token,
+            drawn: self.drawn.clone(),
         }
     }
 }
@@ -274,19 +277,17 @@ pub struct Client {
     keys: Arc<Keys>,
     tenant: Option<TenantSlug>,
     token: Option<String>,
+    drawn: Arc<AtomicI64>,
 }
 
 impl Client {
-    /// A number that no other call for this client's tenant returns, for values of unique
-    /// columns. Counted per tenant, and every test has tenants of its own, so that tests
-    /// running in parallel never make a test's values collide, even in a `string(1)`.
+    /// A number that no other call in this test returns, for values of unique columns.
+    /// Counted per [`TestApp`], whose tenants are the test's own: tests running in parallel
+    /// never make a test's values collide, even in a `string(1)`, and no two of a test's
+    /// tenants draw the same value (short of what a `string(N)` can hold), so a `--key` in one
+    /// does not name a row in another.
     pub fn unique(&self) -> i64 {
-        static NEXT: Mutex<BTreeMap<String, i64>> = Mutex::new(BTreeMap::new());
-        let tenant = self.tenant.as_ref().expect("a client made for a tenant");
-        let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
-        let n = next.entry(tenant.as_str().to_owned()).or_insert(0);
-        *n += 1;
-        *n
+        self.drawn.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     /// `<prefix>-<unique number in base 36>`, cut from the front to at most `max_chars` so
