@@ -26,6 +26,19 @@ fn generate(name: &str, fields: &[&str], with_tests: bool) -> Plan {
 
 /// As a module whose table has `shape` renders it.
 fn generate_at(name: &str, fields: &[&str], with_tests: bool, shape: u32) -> Plan {
+    generate_spec(name, fields, with_tests, |mut spec| {
+        spec.shape = shape;
+        spec
+    })
+}
+
+/// The plan of `name` with `fields`, its spec finished by `finish`.
+fn generate_spec(
+    name: &str,
+    fields: &[&str],
+    with_tests: bool,
+    finish: impl FnOnce(ModuleSpec) -> ModuleSpec,
+) -> Plan {
     let copy = ServerCopy::generation_inputs();
     let project = Project::load(&copy.root).unwrap();
     let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
@@ -34,8 +47,7 @@ fn generate_at(name: &str, fields: &[&str], with_tests: bool, shape: u32) -> Pla
         fields: &fields,
         with_tests,
     };
-    let mut spec = ModuleSpec::parse(request, &project.facts().unwrap()).unwrap();
-    spec.shape = shape;
+    let spec = finish(ModuleSpec::parse(request, &project.facts().unwrap()).unwrap());
     let templates = TemplateSet::load(true, None).unwrap();
     let renderer = Renderer::new(templates, &project.inflections).unwrap();
     // Only the reference module's migration, whatever else a developer generated there:
@@ -159,22 +171,7 @@ fn projects_is_the_checked_in_module() {
 
 /// The files of `name` with `fields`, named by `key` in its routes.
 fn generate_keyed(name: &str, fields: &[&str], key: &str) -> Vec<(String, String)> {
-    let copy = ServerCopy::generation_inputs();
-    let project = Project::load(&copy.root).unwrap();
-    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-    let request = SpecRequest {
-        names: NameRequest::new(name),
-        fields: &fields,
-        with_tests: true,
-    };
-    let spec = ModuleSpec::parse(request, &project.facts().unwrap())
-        .and_then(|spec| spec.with_key(Some(key)))
-        .unwrap();
-    let templates = TemplateSet::load(true, None).unwrap();
-    let renderer = Renderer::new(templates, &project.inflections).unwrap();
-    let migrations = [REFERENCE_MIGRATION.to_owned()];
-    let mut plan = plan::plan(&spec, &renderer, &project.config, &migrations, NOW).unwrap();
-    format::format_rust(&mut plan, &project.root, renderer.templates()).unwrap();
+    let plan = generate_spec(name, fields, true, |spec| spec.with_key(Some(key)).unwrap());
     plan.ops
         .iter()
         .filter_map(|op| match op {

@@ -76,9 +76,6 @@ pub fn run(start: &Path, args: &ChangeModule) -> anyhow::Result<()> {
     if let Some(key) = &old.key {
         refuse_key_edits(&module, key, &request)?;
     }
-    if key.is_some() && key != old.key {
-        refuse_a_key_on_a_link_side(&ws, &module)?;
-    }
     if key_change {
         refuse_a_key_change_under_referrers(&ws, &module)?;
     }
@@ -218,45 +215,29 @@ fn refuse_key_edits(module: &str, key: &str, request: &SpecEdits) -> anyhow::Res
     Ok(())
 }
 
-/// A link's routes name the rows of its sides by id (`/api/<a>/{id}/<b>/{b_id}`).
-fn refuse_a_key_on_a_link_side(ws: &Workspace, module: &str) -> anyhow::Result<()> {
-    let links: Vec<&String> = ws
-        .manifest
-        .modules
-        .iter()
-        .filter(|(_, record)| {
-            let link = record.words().link;
-            link.is_some_and(|link| link.split(':').any(|side| side == module))
-        })
-        .map(|(name, _)| name)
-        .collect();
-    if let Some(link) = links.first() {
-        anyhow::bail!(
-            "`{module}` is a side of the link `{link}`, whose routes name its rows by id; a key \
-             would give them two names\nnothing was changed"
-        );
-    }
-    Ok(())
-}
-
-/// The modules that refer to this one nest their lists under what names its rows
-/// (`/api/articles/{slug}/comments`), fixed when they were generated.
+/// The modules that refer to this one name its rows in their routes as they were named when
+/// they were generated: a link by id (`/api/<a>/{id}/<b>/{b_id}`), a module with a `ref` in
+/// its nested list (`/api/articles/{slug}/comments`).
 fn refuse_a_key_change_under_referrers(ws: &Workspace, module: &str) -> anyhow::Result<()> {
-    let referrers: Vec<&str> = ws
+    let referrer = ws
         .manifest
         .modules
         .iter()
-        .filter(|(name, record)| *name != module && !record.refers_to(module).is_empty())
-        .map(|(name, _)| name.as_str())
-        .collect();
-    if let Some(referrer) = referrers.first() {
+        .find(|(name, record)| *name != module && !record.refers_to(module).is_empty());
+    let Some((referrer, record)) = referrer else {
+        return Ok(());
+    };
+    if record.words().link.is_some() {
         anyhow::bail!(
-            "`{referrer}` refers to `{module}` and nests its list under what names `{module}`'s \
-             rows now; change the key before other modules refer to it (destroy `{referrer}`, \
-             change the key, generate `{referrer}` again)\nnothing was changed"
+            "`{module}` is a side of the link `{referrer}`, whose routes name its rows by id; a \
+             key would give them two names\nnothing was changed"
         );
     }
-    Ok(())
+    anyhow::bail!(
+        "`{referrer}` refers to `{module}` and nests its list under what names `{module}`'s \
+         rows now; change the key before other modules refer to it (destroy `{referrer}`, \
+         change the key, generate `{referrer}` again)\nnothing was changed"
+    )
 }
 
 /// A module whose last upgrade left conflicts has a mixed merge base: changing it now would
