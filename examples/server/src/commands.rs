@@ -24,7 +24,7 @@ const BIN: &str = env!("CARGO_BIN_NAME");
 /// reported and the others go on.
 pub async fn purge_keys(database_url: &str, retention: Duration, jobs: u16) -> anyhow::Result<()> {
     let pool = database::connect(database_url, u32::from(jobs)).await?;
-    let results = each_tenant(&pool, jobs, async |conn, schema| {
+    let results = purge_each_tenant(&pool, jobs, async |conn, schema| {
         idempotency::purge(conn, schema, retention).await
     })
     .await?;
@@ -40,7 +40,7 @@ pub async fn purge(
     jobs: u16,
 ) -> anyhow::Result<()> {
     let pool = database::connect(database_url, u32::from(jobs)).await?;
-    let results = each_tenant(&pool, jobs, async |conn, schema| {
+    let results = purge_each_tenant(&pool, jobs, async |conn, schema| {
         rows::purge(conn, schema, table, older_than).await
     })
     .await?;
@@ -52,7 +52,7 @@ pub async fn purge(
 }
 
 /// One purge statement in each tenant, on a connection of its own.
-async fn each_tenant<E: From<sqlx::Error>>(
+async fn purge_each_tenant<E: From<sqlx::Error>>(
     pool: &sqlx::PgPool,
     jobs: u16,
     purge: impl AsyncFn(&mut sqlx::PgConnection, &str) -> Result<u64, E>,

@@ -68,10 +68,10 @@ impl Access<'_> {
         Ok(query)
     }
 
-    /// Why a statement on row `id` (its id, or its key: see `--key`) of a `what` matched nothing, from what the row is (`None`:
-    /// there is none): missing or deleted, 404; another's, 403 (404 when private: its
-    /// existence is not the caller's to know); else at another version than `If-Match`
-    /// named, 412.
+    /// Why a statement on row `id` (its id, or its `--key`) of a `what` matched nothing, from
+    /// what the row is (`None`: there is none): missing or deleted, 404; another's, 403 (404
+    /// when private: its existence is not the caller's to know); else at another version
+    /// than `If-Match` named, 412.
     pub fn missed(
         &self,
         what: &str,
