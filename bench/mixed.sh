@@ -25,6 +25,9 @@
 #   STATEMENT_CACHE, GROUP_SIZE: build the copy with these instead of core/database.rs's
 #   FROM_COMMIT=<rev>: that commit's generator and examples/server rather than the working
 #   tree's (extracted into target/bench/src-<rev>); SCAFFOLD=path: a generator already built
+#   VARIANT=name: a copy and binary of their own, e.g. to alternate two commits' builds:
+#     VARIANT=before FROM_COMMIT=HEAD~ ROUNDS=1 REUSE=1 bash bench/mixed.sh
+#     VARIANT=after ROUNDS=1 REUSE=1 bash bench/mixed.sh
 #   BENCH_DB=scaffold_mixed
 # Needs root (apt-get, .ci/postgres.sh, and reading PostgreSQL's /proc/<pid>/smaps_rollup).
 set -euo pipefail
@@ -41,7 +44,7 @@ ROUNDS=${ROUNDS:-3}
 PARALLEL=${PARALLEL:-4}
 REUSE=${REUSE:-0}
 source "$(dirname "$0")/lib.sh"
-variant=${STATEMENT_CACHE:+-cache$STATEMENT_CACHE}${GROUP_SIZE:+-group$GROUP_SIZE}
+variant=${STATEMENT_CACHE:+-cache$STATEMENT_CACHE}${GROUP_SIZE:+-group$GROUP_SIZE}${VARIANT:+-$VARIANT}
 bench_init "mixed$variant"
 WRK_SCRIPT=$BENCH_ROOT/bench/mixed.lua
 MEMORY=$BENCH_OUT/memory.tsv

@@ -33,6 +33,12 @@ use crate::core::guard::Guarded;
 /// dead; under load, connections are reused much sooner and never pinged.
 const PING_AFTER_IDLE: Duration = Duration::from_millis(100);
 
+/// The longest a request waits for a connection of its home group while another group has
+/// one for it (see [`Pool::acquire`]): long enough for one of a busy group's connections to
+/// come back (a request holds one for about a millisecond, more on a saturated machine),
+/// short enough that a group held up by slow statements costs its tenants' requests little.
+const HOME_WAIT: Duration = Duration::from_millis(5);
+
 #[derive(Clone)]
 pub struct Pool {
     inner: Arc<Inner>,
@@ -45,6 +51,8 @@ struct Inner {
     permits: Arc<Semaphore>,
     size: u32,
     acquire_timeout: Duration,
+    /// [`HOME_WAIT`], but for tests.
+    home_wait: Duration,
 }
 
 /// Opens and checks a group's connections for deadpool.
@@ -145,8 +153,18 @@ impl Pool {
                 permits: Arc::new(Semaphore::new(size as usize)),
                 size,
                 acquire_timeout,
+                home_wait: HOME_WAIT,
             }),
         }
+    }
+
+    /// This pool, with requests waiting `wait` for their home group.
+    #[cfg(test)]
+    fn waiting_at_home(mut self, wait: Duration) -> Pool {
+        Arc::get_mut(&mut self.inner)
+            .expect("not shared yet")
+            .home_wait = wait;
+        self
     }
 
     #[cfg(test)]
@@ -155,15 +173,20 @@ impl Pool {
         self.inner.groups.iter().map(size).collect()
     }
 
-    /// A connection for a tenant whose home group is `home`: an idle one of its home group,
-    /// else an idle one of any group, else a new one of a group (home first) that has not
-    /// opened all its connections, else the next one any group frees, waiting at most the
-    /// acquire timeout in line with the other waiters.
+    /// A connection for a tenant whose home group is `home`. Requests wait in line for a
+    /// permit of the whole pool, at most the acquire timeout; with it, a request takes an idle
+    /// connection of its home group; else, if its home group has all its connections open and
+    /// in use and no other request is waiting there, the first one that group frees within
+    /// [`HOME_WAIT`]; else an idle one of any group, else a new one of a group (home first)
+    /// that has not opened all its connections.
     ///
     /// Every backend caches the catalog of every schema it has touched, and every connection
     /// prepares each tenant's statements separately. Keeping a tenant's requests on a few
-    /// connections keeps both to a share of the tenants; taking any idle connection first
-    /// keeps a busy tenant from waiting while others idle.
+    /// connections keeps both to a share of the tenants. Under load the connection a permit
+    /// finds is the one just freed, in the request's home group only one time in as many as
+    /// there are groups; the short wait at home is what keeps a tenant's requests there, and
+    /// letting one request per group wait (the others go elsewhere at once) keeps a busy
+    /// tenant from waiting behind its own while other groups idle.
     pub async fn acquire(&self, home: usize) -> Result<Pooled, sqlx::Error> {
         let inner = &self.inner;
         let permit =
@@ -174,13 +197,25 @@ impl Pool {
         // The permit guarantees a group with an idle connection or room for a new one.
         let order = || std::iter::once(home).chain((0..inner.groups.len()).filter(|&g| g != home));
         let idle = |&group: &usize| inner.groups[group].status().available > 0;
-        let now = Timeouts {
-            wait: Some(Duration::ZERO),
+        let waiting = |wait| Timeouts {
+            wait: Some(wait),
             create: Some(inner.acquire_timeout),
             recycle: Some(inner.acquire_timeout),
         };
-        for group in order().filter(idle).chain(order()) {
-            match inner.groups[group].timeout_get(&now).await {
+        let at_home = inner.groups[home].status();
+        let wait_at_home =
+            at_home.available == 0 && at_home.size == at_home.max_size && at_home.waiting == 0;
+        let attempts = wait_at_home
+            .then_some((home, inner.home_wait))
+            .into_iter()
+            .chain(
+                order()
+                    .filter(idle)
+                    .chain(order())
+                    .map(|g| (g, Duration::ZERO)),
+            );
+        for (group, wait) in attempts {
+            match inner.groups[group].timeout_get(&waiting(wait)).await {
                 Ok(object) => {
                     return Ok(Pooled {
                         object: Some(object),
@@ -339,6 +374,8 @@ impl Drop for Pooled {
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+
     use super::*;
     use crate::testing::{SlowProxy, database_url};
 
@@ -520,6 +557,47 @@ mod tests {
         assert_eq!(served.group(), 1);
         tokio::time::sleep(Duration::from_millis(50)).await;
         assert!(!second.is_finished(), "the second waits for the next one");
+    }
+
+    #[tokio::test]
+    async fn a_request_waits_briefly_for_its_home_group_while_it_is_busy() {
+        let pool = Pool::new(&[1, 1], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
+        let mut at_home = pool.acquire(0).await.unwrap();
+        let home_backend = pid(&mut at_home).await;
+        drop(pool.acquire(1).await.unwrap());
+        let waiting = pool.acquire(0);
+        tokio::pin!(waiting);
+        assert!(
+            (&mut waiting).now_or_never().is_none(),
+            "it waits at home rather than taking the other group's idle connection"
+        );
+        drop(at_home);
+        let mut served = waiting.await.unwrap();
+        assert_eq!((served.group(), pid(&mut served).await), (0, home_backend));
+    }
+
+    #[tokio::test]
+    async fn one_request_per_group_waits_there_the_others_go_elsewhere_at_once() {
+        // So long that a request that waited at home would fail the timeouts below.
+        let wait = ACQUIRE_TIMEOUT * 10;
+        let pool = Pool::new(&[1, 2], database().await, ACQUIRE_TIMEOUT, LONG_AGO);
+        let pool = pool.waiting_at_home(wait);
+        let at_home = pool.acquire(0).await.unwrap();
+        drop([
+            pool.acquire(1).await.unwrap(),
+            pool.acquire(1).await.unwrap(),
+        ]);
+        let first = pool.acquire(0);
+        tokio::pin!(first);
+        assert!(
+            (&mut first).now_or_never().is_none(),
+            "the first waits at home"
+        );
+        let second = tokio::time::timeout(ACQUIRE_TIMEOUT, pool.acquire(0)).await;
+        assert_eq!(second.expect("not behind the first").unwrap().group(), 1);
+        drop(at_home);
+        let first = tokio::time::timeout(ACQUIRE_TIMEOUT, first).await;
+        assert_eq!(first.expect("served at home").unwrap().group(), 0);
     }
 
     #[test]
