@@ -243,7 +243,10 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
     // routes, which the binary serves below.
     assert_eq!(openapi, openapi_document());
     for schema in ["Problem", "FieldError"] {
-        assert!(openapi["components"]["schemas"][schema].is_object(), "{schema}");
+        assert!(
+            openapi["components"]["schemas"][schema].is_object(),
+            "{schema}"
+        );
     }
     assert!(openapi["paths"].get("/api/harness-items").is_none());
     assert_eq!(
@@ -588,10 +591,7 @@ async fn a_token_serves_only_the_tenant_it_was_minted_for_on_every_server() {
     let (_first, first) = serve(&[]).await;
     let (_second, second) = serve(&[]).await;
     for base in [&first, &second] {
-        assert_eq!(
-            create_item(base, &old, "the first customer's").await,
-            201
-        );
+        assert_eq!(create_item(base, &old, "the first customer's").await, 201);
         assert_eq!(list(base, &old).await.0, 200);
     }
 

@@ -135,7 +135,10 @@ async fn one_connection_carries_no_tenant_between_requests() {
             let response = client.post("/api/harness-items", &invalid).await;
             response.expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
             assert_clean(&app, &step).await;
-            let listed = client.get("/api/harness-items").await.expect(StatusCode::OK);
+            let listed = client
+                .get("/api/harness-items")
+                .await
+                .expect(StatusCode::OK);
             assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{step}");
             assert_eq!(listed["items"][0]["id"], ids[i], "{step}");
             assert_clean(&app, &step).await;
@@ -170,7 +173,10 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
         .unwrap();
     drop(connection);
 
-    let listed = clients[1].get("/api/harness-items").await.expect(StatusCode::OK);
+    let listed = clients[1]
+        .get("/api/harness-items")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(listed["items"], json!([]));
     let first_url = format!("/api/harness-items/{}", first["id"].as_str().unwrap());
     clients[1]
@@ -181,7 +187,10 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
         .post("/api/harness-items", &json!({ "name": "second's" }))
         .await
         .expect(StatusCode::CREATED);
-    let listed = clients[1].get("/api/harness-items").await.expect(StatusCode::OK);
+    let listed = clients[1]
+        .get("/api/harness-items")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(names(&listed), [&json!("second's")]);
 }
 

@@ -183,7 +183,10 @@ async fn a_client_that_has_gone_gives_up_its_place() {
 
     assert_eq!(holder.await.unwrap(), StatusCode::OK);
     live.await.unwrap();
-    let names: Vec<Value> = waiting.get("/api/harness-items").await.expect(StatusCode::OK)["items"]
+    let names: Vec<Value> = waiting
+        .get("/api/harness-items")
+        .await
+        .expect(StatusCode::OK)["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -60,7 +60,10 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
         ("/api/harness-items?limit=99999999999999999999", "limit"),
         ("/api/harness-items?offset=1e3", "offset"),
         ("/api/harness-items?limit=%00", "limit"),
-        ("/api/harness-items?sort=name;DROP%20TABLE%20harness_items", "sort"),
+        (
+            "/api/harness-items?sort=name;DROP%20TABLE%20harness_items",
+            "sort",
+        ),
         ("/api/harness-items?sort=name%20DESC", "sort"),
         ("/api/harness-items?name[in]=a", "name[in]"),
         ("/api/harness-items?created_at[gt]=now()", "created_at[gt]"),

@@ -641,9 +641,7 @@ async fn the_tenant_and_permissions_come_from_the_configured_claims() {
         key.sign(&claims)
     };
     assert_eq!(
-        list(&app, &token("openid harness:read", json!([])))
-            .await
-            .0,
+        list(&app, &token("openid harness:read", json!([]))).await.0,
         StatusCode::OK
     );
     assert_eq!(

@@ -36,7 +36,10 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
                 client.get("/api/harness-items").await
             } else {
                 client
-                    .post("/api/harness-items", &json!({ "name": format!("doomed {n}") }))
+                    .post(
+                        "/api/harness-items",
+                        &json!({ "name": format!("doomed {n}") }),
+                    )
                     .await
             };
             let _ = answered.send(());

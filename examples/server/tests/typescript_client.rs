@@ -74,7 +74,11 @@ fn the_typescript_client_creates_lists_patches_and_deletes_projects() {
     };
     let declared = declared_tests(&client.join("test"));
     assert_eq!(count("fail "), Some(0), "{report}");
-    assert_eq!(count("pass "), Some(declared.len()), "{declared:?}\n{report}");
+    assert_eq!(
+        count("pass "),
+        Some(declared.len()),
+        "{declared:?}\n{report}"
+    );
     for name in &declared {
         let passed = report.lines().any(|line| {
             line.strip_prefix("ok ")

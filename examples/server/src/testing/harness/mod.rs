@@ -117,9 +117,10 @@ struct Update {
 
 /// The routes, a plain router: not in the OpenAPI document.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(ROUTE, get(list).post(create))
-        .route(&format!("{ROUTE}/{{id}}"), get(read).patch(update).delete(remove))
+    Router::new().route(ROUTE, get(list).post(create)).route(
+        &format!("{ROUTE}/{{id}}"),
+        get(read).patch(update).delete(remove),
+    )
 }
 
 async fn list(
@@ -237,12 +238,11 @@ async fn remove(
 
 /// Why a conditional change matched no row: 404, or 412 naming the current version.
 async fn missed(db: &mut Db, id: Uuid) -> AppError {
-    let current = sqlx::query_scalar(db.sql(
-        "SELECT version FROM {schema}.harness_items WHERE id = $1",
-    ))
-    .bind(id)
-    .fetch_optional(db.conn())
-    .await;
+    let current =
+        sqlx::query_scalar(db.sql("SELECT version FROM {schema}.harness_items WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(db.conn())
+            .await;
     match current {
         Ok(current) => precondition::missed("harness item", id, current),
         Err(error) => error.into(),
