@@ -1,8 +1,6 @@
 //! Embeds `migrations/public` and `migrations/tenant` into the binary, so `server migrate` and
 //! `server tenant create` need no files beside the binary, and refuses migration files with
 //! transaction control (the runner owns the transaction; see `src/core/migration_sql.rs`).
-//! With the `harness` feature (the package's own tests), `TENANT` also holds the test
-//! harness's migration from `src/testing/harness`, in version order with the others.
 //!
 //! The generated code names each file relative to `CARGO_MANIFEST_DIR`, evaluated when the
 //! crate compiles, never by an absolute path: a moved checkout, or two checkouts sharing one
@@ -25,14 +23,13 @@ fn main() {
     let out = Path::new(&env::var("OUT_DIR").unwrap()).join("migrations.rs");
     let mut code = String::new();
     let mut refused = Vec::new();
-    // The test harness's table (src/testing/harness/), only in the package's own tests.
-    let tenant: &[&str] = match env::var_os("CARGO_FEATURE_HARNESS") {
-        Some(_) => &["migrations/tenant", HARNESS],
-        None => &["migrations/tenant"],
-    };
-    for (name, dirs) in [("PUBLIC", &["migrations/public"][..]), ("TENANT", tenant)] {
+    for (name, dir) in [
+        ("PUBLIC", "migrations/public"),
+        ("TENANT", "migrations/tenant"),
+    ] {
+        println!("cargo:rerun-if-changed={dir}");
         writeln!(code, "pub static {name}: &[Migration] = &[").unwrap();
-        for (version, dir, file_name, path) in migration_files(dirs) {
+        for (version, file_name, path) in migration_files(dir) {
             let sql = fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
             for (line, why) in migration_sql::transaction_control(&sql) {
@@ -56,33 +53,8 @@ fn main() {
     fs::write(out, code).unwrap();
 }
 
-/// The folder of the test harness's migrations, embedded with the `harness` feature.
-const HARNESS: &str = "src/testing/harness";
-
-/// `(version, folder, file name, path)` of every `<version>_<description>.sql` in `dirs`,
-/// ordered by version.
-fn migration_files<'a>(dirs: &[&'a str]) -> Vec<(i64, &'a str, String, PathBuf)> {
-    let mut files = Vec::new();
-    for &dir in dirs {
-        println!("cargo:rerun-if-changed={dir}");
-        files.extend(files_of(dir));
-    }
-    files.sort();
-    for pair in files.windows(2) {
-        assert!(
-            pair[0].0 != pair[1].0,
-            "{}/{} and {}/{} share version {}",
-            pair[0].1,
-            pair[0].2,
-            pair[1].1,
-            pair[1].2,
-            pair[0].0
-        );
-    }
-    files
-}
-
-fn files_of(dir: &str) -> Vec<(i64, &str, String, PathBuf)> {
+/// `(version, file name, path)` of every `<version>_<description>.sql`, ordered by version.
+fn migration_files(dir: &str) -> Vec<(i64, String, PathBuf)> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -95,7 +67,15 @@ fn files_of(dir: &str) -> Vec<(i64, &str, String, PathBuf)> {
             .next()
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or_else(|| panic!("{dir}/{file_name}: expected <version>_<description>.sql"));
-        files.push((version, dir, file_name, path));
+        files.push((version, file_name, path));
+    }
+    files.sort();
+    for pair in files.windows(2) {
+        assert!(
+            pair[0].0 != pair[1].0,
+            "{dir}: two migrations share version {}",
+            pair[0].0
+        );
     }
     files
 }

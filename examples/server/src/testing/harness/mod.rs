@@ -8,9 +8,10 @@
 //! Compiled only with the `harness` feature, which the package's own tests switch on (see
 //! Cargo.toml): `cargo build` and `cargo run` have neither these routes nor their table. Its
 //! routes stay out of the OpenAPI document, so `server openapi` is the same either way.
-//! Permissions `harness:read` and `harness:write`; the table `harness_items` comes from
-//! `1_create_harness_items.sql` beside this file, a tenant migration that `build.rs` embeds
-//! with the feature.
+//! Permissions `harness:read` and `harness:write`; the table `harness_items` (`table.sql`
+//! beside this file) is made by [`create_table`] when a tenant is created. Not a migration:
+//! a binary built by `cargo test` that migrated a developer's database would leave a version
+//! there that every other build refuses as drift.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
+use sqlx::{AssertSqlSafe, PgConnection};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -30,6 +32,7 @@ use crate::core::extract::{Path, Query, ValidJson};
 use crate::core::idempotency::{self, Created, IdempotencyKey};
 use crate::core::list::{ListField, ListKind, ListQuery, ListSpec};
 use crate::core::precondition::{self, IfMatch, etag};
+use crate::core::registry::quote_ident;
 use crate::core::{json, patch};
 
 /// The route of the list; an item's is `{ROUTE}/{id}`.
@@ -113,6 +116,14 @@ struct Update {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[garde(skip)]
     description: Option<Option<String>>,
+}
+
+/// Makes the harness's table in a tenant's new schema, in the transaction that creates it
+/// (`registry::create`, with the feature).
+pub(crate) async fn create_table(conn: &mut PgConnection, schema: &str) -> Result<(), sqlx::Error> {
+    let sql = include_str!("table.sql").replace("{schema}", &quote_ident(schema));
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
+    Ok(())
 }
 
 /// The routes, a plain router: not in the OpenAPI document.
