@@ -276,8 +276,9 @@ fn new_then_destroy_leaves_git_status_clean_on_a_copy_of_the_server() {
 
 // ---- destroy -----------------------------------------------------------------------------
 
-/// Destroying the server's example module names the integration tests that still call its
-/// route (the server's own tests): they would build, and fail when run.
+/// Destroying the server's example module names the files that still call its route: the
+/// sample TypeScript client's suite and type checks, which would build, and fail when run.
+/// The server's own tests are not among them: they drive a resource of the test harness's own.
 #[test]
 fn destroy_names_the_files_that_still_call_the_route() {
     let server = ServerCopy::new();
@@ -288,26 +289,22 @@ fn destroy_names_the_files_that_still_call_the_route() {
         .split("still call /api/projects, which is gone")
         .nth(1)
         .unwrap_or_else(|| panic!("no callers listed in {run:?}"));
-    let binary = fs::read_to_string(server.project.path("tests/binary.rs")).unwrap();
-    let first = binary
+    let suite = "clients/typescript/test/projects.test.js";
+    let text = fs::read_to_string(server.project.path(suite)).unwrap();
+    let first = text
         .lines()
         .position(|line| line.contains("/api/projects"))
         .unwrap()
         + 1;
     assert!(
-        callers.contains(&format!("\n  tests/binary.rs: lines {first}, ")),
+        callers.contains(&format!("\n  {suite}: lines {first}, ")),
         "{run:?}"
     );
-    for file in [
-        "tests/concurrency.rs",
-        "tests/faults.rs",
-        "tests/hostile_input.rs",
-    ] {
-        assert!(
-            callers.contains(&format!("\n  {file}: lines ")),
-            "{file}: {run:?}"
-        );
-    }
+    assert!(
+        callers.contains("\n  clients/typescript/typecheck/refusals.js: lines "),
+        "{run:?}"
+    );
+    assert!(!callers.contains("tests/"), "{run:?}");
     assert!(!callers.contains("src/"), "{run:?}");
 
     // A module nothing else calls gets no such note.

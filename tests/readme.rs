@@ -303,10 +303,18 @@ fn the_app_the_readme_made_is_ready_for_ci(app: &Path, transcript: &str) {
          in tests/readme.rs"
     );
     // The modules when the section's `cargo test` ran (a later block adds `payments` with a
-    // team template and does not test it).
-    for module in ["projects", "invoices"] {
-        example_server::generated_tests_passed(app, module, transcript);
-    }
+    // team template and does not test it). The next block destroys the sample `projects`, whose
+    // tests are the reference server's, and tests the app again without it.
+    example_server::generated_tests_passed(
+        &workspace_dir().join("examples/server"),
+        "projects",
+        transcript,
+    );
+    example_server::generated_tests_passed(app, "invoices", transcript);
+    assert!(
+        !app.join("src/modules/projects").exists(),
+        "docs/onboarding.md destroys the sample module"
+    );
     example_server::cargo(app, &["fmt", "--check"]);
     example_server::cargo(app, &["clippy", "--all-targets", "--", "-D", "warnings"]);
     let help =

@@ -182,15 +182,17 @@ fn print_notes(
     }
 }
 
-/// The integration tests (`tests/`) that still call the module's route, each with the numbers
-/// of those lines: they compile without the module and fail only when run, as the server's own
-/// tests do in a new app whose example module is destroyed. (Code in `src/` that uses the
-/// module names it in Rust, and the build says so.) Comment lines are left out.
+/// The integration tests (`tests/`) and the clients' code and suites (`clients/`, such as the
+/// TypeScript client's `test/projects.test.js`) that still call the module's route, each with
+/// the numbers of those lines: they compile without the module and fail only when run, as the
+/// sample client's suite does in a new app whose example module is destroyed. (Code in `src/`
+/// that uses the module names it in Rust, and the build says so.) Comment lines are left out.
 fn route_callers(ws: &Workspace, module: &str, route: &str) -> Vec<(String, Vec<usize>)> {
     let url = format!("/api/{route}");
     let own = ws.module_dir(module);
     let mut files = Vec::new();
-    rust_files(&ws.root().join("tests"), &mut files);
+    source_files(&ws.root().join("tests"), &["rs"], &mut files);
+    source_files(&ws.root().join("clients"), CLIENT_EXTENSIONS, &mut files);
     files.sort();
     let mut callers = Vec::new();
     for file in files {
@@ -227,15 +229,25 @@ fn calls(line: &str, url: &str) -> bool {
     })
 }
 
-fn rust_files(folder: &Path, into: &mut Vec<std::path::PathBuf>) {
+/// The clients' source files that may call a route.
+const CLIENT_EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "ts", "mts", "cts"];
+
+/// The files under `folder` with one of `extensions`, leaving out what npm installs and what
+/// a client generates from the OpenAPI document.
+fn source_files(folder: &Path, extensions: &[&str], into: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(folder) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            rust_files(&path, into);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+            if !path.ends_with("node_modules") && !path.ends_with("generated") {
+                source_files(&path, extensions, into);
+            }
+        } else if path
+            .extension()
+            .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        {
             into.push(path);
         }
     }

@@ -191,10 +191,16 @@ fn rename(path: &Path, text: &str, name: &str) -> String {
     let library = name.replace('-', "_");
     match path.to_str() {
         Some("Cargo.toml") => {
-            let text = text.replace(
-                &format!("name = \"{TEMPLATE_NAME}\""),
-                &format!("name = \"{name}\""),
-            );
+            let text = text
+                .replace(
+                    &format!("name = \"{TEMPLATE_NAME}\""),
+                    &format!("name = \"{name}\""),
+                )
+                // The package's own tests depend on it with the `harness` feature, by its name.
+                .replace(
+                    &format!("\n{TEMPLATE_NAME} = {{ path = \".\""),
+                    &format!("\n{name} = {{ path = \".\""),
+                );
             // The reference server describes itself as such; the app is not a reference.
             let text: String = text
                 .lines()
@@ -268,7 +274,7 @@ mod tests {
         let cargo = rename(
             Path::new("Cargo.toml"),
             "[package]\nname = \"server\"\ndescription = \"Reference server\"\n\n[[bin]]\nname = \
-             \"server\"\n",
+             \"server\"\n\n[dev-dependencies]\nserver = { path = \".\", features = [\"harness\"] }\n",
             "billing-api",
         );
         assert_eq!(
@@ -276,8 +282,15 @@ mod tests {
             format!(
                 "[package]\nname = \"billing-api\"\ndescription = \"billing-api: a multi-tenant Axum \
              server on PostgreSQL, one schema per tenant\"\n\n[[bin]]\nname = \"billing-api\"\n\n\
+             [dev-dependencies]\nbilling-api = {{ path = \".\", features = [\"harness\"] }}\n\n\
              [workspace]\n{ARGON2_PROFILE}"
             )
+        );
+        // The reference server's manifest has that dev-dependency as the test above writes it.
+        let manifest = APP.get_file("Cargo.toml").unwrap().contents_utf8().unwrap();
+        assert!(
+            manifest.contains("\nserver = { path = \".\", features = [\"harness\"] }\n"),
+            "{manifest}"
         );
         let main = rename(
             Path::new("tests/binary.rs"),
@@ -351,6 +364,39 @@ mod tests {
             APP.get_file("clients/typescript/package-lock.json")
                 .is_some()
         );
+    }
+
+    /// The server's own tests (`tests/`, and the harness in `src/testing/`) drive the test
+    /// harness's resource, never the sample module: a new app's tests pass after `scaffold
+    /// destroy module projects` (issue 28). Except `tests/typescript_client.rs`, which runs
+    /// the sample TypeScript client's suite (`clients/typescript/test/`, the sample module's,
+    /// which `destroy` names) with a token for it, and passes with that suite deleted.
+    #[test]
+    fn the_server_tests_do_not_call_the_sample_module() {
+        let mut writes = Vec::new();
+        collect(&APP, "billing", Path::new("app"), &mut writes).unwrap();
+        let mut checked = 0;
+        for write in &writes {
+            let Ok(relative) = write.path.strip_prefix("app") else {
+                continue;
+            };
+            if !relative.starts_with("tests") && !relative.starts_with("src/testing")
+                || relative == Path::new("tests/typescript_client.rs")
+            {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&write.content);
+            for needle in ["/api/projects", "projects:"] {
+                assert!(
+                    !text.contains(needle),
+                    "{} names `{needle}`: point it at the test harness's resource \
+                     (src/testing/harness)",
+                    relative.display()
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked >= 10, "only {checked} files checked");
     }
 
     /// A path through the library's old name (`server::testing::...` outside a `use`) would

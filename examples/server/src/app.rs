@@ -91,6 +91,9 @@ fn routes() -> (Router<AppState>, serde_json::Value) {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(modules::router())
         .split_for_parts();
+    // The test harness's resource, outside the document: the same with or without it.
+    #[cfg(feature = "harness")]
+    let api = api.merge(crate::testing::harness::router());
     let limits = openapi::Limits {
         body_bytes: BODY_LIMIT_BYTES,
         request_timeout: REQUEST_TIMEOUT,

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use server::app::openapi_document;
 use server::core::database;
 use server::core::tenant::TenantSlug;
 use server::testing::{fresh_database, lock_rows, wait_for_waiters};
@@ -53,12 +54,12 @@ fn new_tenant() -> String {
     slug
 }
 
-/// `server token` for `slug` with both project permissions, with extra environment.
+/// `server token` for `slug` with both of the harness resource's permissions, with extra environment.
 fn token(slug: &str, env: &[(&str, &str)]) -> String {
     let output = server()
         .envs(env.iter().copied())
         .args(["token", "--tenant", slug, "--user", "alice"])
-        .args(["--permissions", "projects:read,projects:write"])
+        .args(["--permissions", "harness:read,harness:write"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
@@ -218,7 +219,7 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
         "--user",
         "alice",
         "--permissions",
-        "projects:read,projects:write",
+        "harness:read,harness:write",
         "--ttl",
         "5m",
     ]));
@@ -237,8 +238,17 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
         .json()
         .await
         .unwrap();
-    assert!(openapi["paths"]["/api/projects"]["post"].is_object());
-    assert!(openapi["paths"]["/api/projects/{id}"]["patch"].is_object());
+    // The document the library makes (whatever modules the app has, the same as
+    // `server openapi` prints), with the core's own components, and without the test harness's
+    // routes, which the binary serves below.
+    assert_eq!(openapi, openapi_document());
+    for schema in ["Problem", "FieldError"] {
+        assert!(
+            openapi["components"]["schemas"][schema].is_object(),
+            "{schema}"
+        );
+    }
+    assert!(openapi["paths"].get("/api/harness-items").is_none());
     assert_eq!(
         openapi["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
@@ -248,7 +258,7 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
     assert!(docs.text().await.unwrap().contains("swagger"));
 
     let created = http
-        .post(format!("{base}/api/projects"))
+        .post(format!("{base}/api/harness-items"))
         .bearer_auth(&token)
         .json(&json!({ "name": "over http" }))
         .send()
@@ -268,7 +278,7 @@ async fn serves_the_api_over_http_and_stops_on_sigterm() {
     assert_eq!(fetched["name"], "over http");
 
     let anonymous = http
-        .get(format!("{base}/api/projects"))
+        .get(format!("{base}/api/harness-items"))
         .send()
         .await
         .unwrap();
@@ -349,8 +359,8 @@ async fn wait_for_exit(child: &mut Running, within: Duration) -> std::process::E
     }
 }
 
-/// A tenant with one project, a token for it, and the project's URL path.
-async fn tenant_with_a_project(base: &str) -> (String, String, String) {
+/// A tenant with one harness item, a token for it, and the item's URL path.
+async fn tenant_with_an_item(base: &str) -> (String, String, String) {
     let slug = unique_slug();
     assert!(run(&["tenant", "create", &slug]).status.success());
     let token = stdout(&run(&[
@@ -360,10 +370,10 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
         "--user",
         "alice",
         "--permissions",
-        "projects:read,projects:write",
+        "harness:read,harness:write",
     ]));
     let created: Value = reqwest::Client::new()
-        .post(format!("{base}/api/projects"))
+        .post(format!("{base}/api/harness-items"))
         .bearer_auth(&token)
         .json(&json!({ "name": "before" }))
         .send()
@@ -372,7 +382,7 @@ async fn tenant_with_a_project(base: &str) -> (String, String, String) {
         .json()
         .await
         .unwrap();
-    let path = format!("/api/projects/{}", created["id"].as_str().unwrap());
+    let path = format!("/api/harness-items/{}", created["id"].as_str().unwrap());
     (slug, token, path)
 }
 
@@ -384,7 +394,7 @@ fn rename(base: &str, token: &str, path: &str) -> tokio::task::JoinHandle<reqwes
     tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
 }
 
-/// The project's name once no transaction holds its row: `FOR UPDATE` waits for a writer
+/// The item's name once no transaction holds its row: `FOR UPDATE` waits for a writer
 /// still in flight to commit or roll back, where a plain read would see the old name either
 /// way.
 async fn name_in_database(slug: &str) -> String {
@@ -395,7 +405,7 @@ async fn name_in_database(slug: &str) -> String {
         .await
         .unwrap();
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT name FROM tenant_{slug}.projects FOR UPDATE"
+        "SELECT name FROM tenant_{slug}.harness_items FOR UPDATE"
     )))
     .fetch_one(&mut *tx)
     .await
@@ -414,9 +424,9 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
 
     // Within the deadline: the request in flight finishes, new connections are refused.
     let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "30s")]).await;
-    let (slug, token, path) = tenant_with_a_project(&base).await;
+    let (slug, token, path) = tenant_with_an_item(&base).await;
     let tenant = TenantSlug::parse(&slug).unwrap();
-    let (lock, holder) = lock_rows(&locks, &tenant, "projects").await;
+    let (lock, holder) = lock_rows(&locks, &tenant, "harness_items").await;
     let in_flight = rename(&base, &token, &path);
     wait_for_waiters(&locks, holder, 1).await;
     sigterm(&child);
@@ -444,9 +454,9 @@ async fn sigterm_drains_requests_in_flight_up_to_a_deadline() {
 
     // Past the deadline: the server stops anyway, and the abandoned request is rolled back.
     let (mut child, base) = serve(&[slow[0], slow[1], ("SHUTDOWN_TIMEOUT", "1s")]).await;
-    let (slug, token, path) = tenant_with_a_project(&base).await;
+    let (slug, token, path) = tenant_with_an_item(&base).await;
     let tenant = TenantSlug::parse(&slug).unwrap();
-    let (lock, holder) = lock_rows(&locks, &tenant, "projects").await;
+    let (lock, holder) = lock_rows(&locks, &tenant, "harness_items").await;
     let in_flight = rename(&base, &token, &path);
     wait_for_waiters(&locks, holder, 1).await;
     sigterm(&child);
@@ -538,10 +548,10 @@ async fn wait_until_accepted(address: &str) {
     }
 }
 
-/// `GET /api/projects` with `token`: the status, and the names listed when it is a 200.
+/// `GET /api/harness-items` with `token`: the status, and the names listed when it is a 200.
 async fn list(base: &str, token: &str) -> (u16, Vec<String>) {
     let response = reqwest::Client::new()
-        .get(format!("{base}/api/projects"))
+        .get(format!("{base}/api/harness-items"))
         .bearer_auth(token)
         .send()
         .await
@@ -558,9 +568,9 @@ async fn list(base: &str, token: &str) -> (u16, Vec<String>) {
     (status, names)
 }
 
-async fn create_project(base: &str, token: &str, name: &str) -> u16 {
+async fn create_item(base: &str, token: &str, name: &str) -> u16 {
     reqwest::Client::new()
-        .post(format!("{base}/api/projects"))
+        .post(format!("{base}/api/harness-items"))
         .bearer_auth(token)
         .json(&json!({ "name": name }))
         .send()
@@ -581,10 +591,7 @@ async fn a_token_serves_only_the_tenant_it_was_minted_for_on_every_server() {
     let (_first, first) = serve(&[]).await;
     let (_second, second) = serve(&[]).await;
     for base in [&first, &second] {
-        assert_eq!(
-            create_project(base, &old, "the first customer's").await,
-            201
-        );
+        assert_eq!(create_item(base, &old, "the first customer's").await, 201);
         assert_eq!(list(base, &old).await.0, 200);
     }
 
@@ -599,13 +606,13 @@ async fn a_token_serves_only_the_tenant_it_was_minted_for_on_every_server() {
     );
     let new = token(&slug, &[]);
     assert_eq!(
-        create_project(&second, &new, "the second customer's").await,
+        create_item(&second, &new, "the second customer's").await,
         201
     );
 
     for base in [&first, &second] {
         assert_eq!(list(base, &old).await, (401, vec![]), "{base}");
-        assert_eq!(create_project(base, &old, "intruder").await, 401, "{base}");
+        assert_eq!(create_item(base, &old, "intruder").await, 401, "{base}");
         assert_eq!(
             list(base, &new).await,
             (200, vec!["the second customer's".to_owned()]),
@@ -627,7 +634,7 @@ async fn tokens_for_another_audience_are_refused() {
     let slug = new_tenant();
     let ours = [
         ("JWT_ISSUER", "https://auth.example"),
-        ("JWT_AUDIENCE", "projects"),
+        ("JWT_AUDIENCE", "harness_items"),
     ];
     let (_server, base) = serve(&ours).await;
     assert_eq!(list(&base, &token(&slug, &ours)).await.0, 200);
@@ -637,7 +644,7 @@ async fn tokens_for_another_audience_are_refused() {
     ];
     for env in [&billing[..], &[]] {
         let response = reqwest::Client::new()
-            .get(format!("{base}/api/projects"))
+            .get(format!("{base}/api/harness-items"))
             .bearer_auth(token(&slug, env))
             .send()
             .await
@@ -657,7 +664,7 @@ async fn tokens_for_another_audience_are_refused() {
 #[test]
 fn purges_run_over_every_tenant_and_report() {
     let slug = new_tenant();
-    let output = run(&["purge", "projects", "--older-than", "30d"]);
+    let output = run(&["purge", "harness_items", "--older-than", "30d"]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(
         stderr(&output).contains(&format!("{slug} (")),
@@ -665,11 +672,11 @@ fn purges_run_over_every_tenant_and_report() {
         stderr(&output)
     );
     assert!(
-        stderr(&output).contains("projects has no soft delete"),
+        stderr(&output).contains("harness_items has no soft delete"),
         "{}",
         stderr(&output)
     );
-    let bad = run(&["purge", "projects", "--older-than", "30y"]);
+    let bad = run(&["purge", "harness_items", "--older-than", "30y"]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 
     let output = run(&["purge-keys", "--jobs", "2"]);

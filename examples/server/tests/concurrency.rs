@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use server::core::tenant::TenantSlug;
 use server::testing::TestApp;
 
-const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_requests_never_cross_tenants() {
@@ -26,7 +26,7 @@ async fn concurrent_requests_never_cross_tenants() {
         for n in 0..3 {
             let body = json!({ "name": format!("{}-seed-{n}", tenants[i]) });
             let created = client
-                .post("/api/projects", &body)
+                .post("/api/harness-items", &body)
                 .await
                 .expect(StatusCode::CREATED);
             own_ids[i].insert(created["id"].as_str().unwrap().to_owned());
@@ -42,16 +42,16 @@ async fn concurrent_requests_never_cross_tenants() {
             requests.spawn(async move {
                 let body = match round % 3 {
                     0 => client
-                        .get("/api/projects?limit=200")
+                        .get("/api/harness-items?limit=200")
                         .await
                         .expect(StatusCode::OK),
                     1 => client
-                        .get(&format!("/api/projects/{some_id}"))
+                        .get(&format!("/api/harness-items/{some_id}"))
                         .await
                         .expect(StatusCode::OK),
                     _ => client
                         .post(
-                            "/api/projects",
+                            "/api/harness-items",
                             &json!({ "name": format!("{prefix}{round}") }),
                         )
                         .await
@@ -108,15 +108,15 @@ async fn one_connection_carries_no_tenant_between_requests() {
     let mut ids = Vec::new();
     for (i, client) in clients.iter().enumerate() {
         let body = json!({ "name": format!("{}-only", tenants[i]) });
-        let created = client.post("/api/projects", &body).await;
+        let created = client.post("/api/harness-items", &body).await;
         ids.push(created.expect(StatusCode::CREATED)["id"].clone());
     }
-    let missing = format!("/api/projects/{}", uuid::Uuid::new_v4());
+    let missing = format!("/api/harness-items/{}", uuid::Uuid::new_v4());
 
     for round in 0..6 {
         for (i, client) in clients.iter().enumerate() {
-            let own = format!("/api/projects/{}", ids[i].as_str().unwrap());
-            let theirs = format!("/api/projects/{}", ids[1 - i].as_str().unwrap());
+            let own = format!("/api/harness-items/{}", ids[i].as_str().unwrap());
+            let theirs = format!("/api/harness-items/{}", ids[1 - i].as_str().unwrap());
             let step = format!("round {round}, tenant {i}");
             let item = client.get(&own).await.expect(StatusCode::OK);
             assert_eq!(item["id"], ids[i], "{step}");
@@ -132,14 +132,17 @@ async fn one_connection_carries_no_tenant_between_requests() {
                 .expect_problem(StatusCode::NOT_FOUND);
             assert_clean(&app, &step).await;
             let invalid = json!({ "name": "" });
-            let response = client.post("/api/projects", &invalid).await;
+            let response = client.post("/api/harness-items", &invalid).await;
             response.expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
             assert_clean(&app, &step).await;
-            let listed = client.get("/api/projects").await.expect(StatusCode::OK);
+            let listed = client
+                .get("/api/harness-items")
+                .await
+                .expect(StatusCode::OK);
             assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{step}");
             assert_eq!(listed["items"][0]["id"], ids[i], "{step}");
             assert_clean(&app, &step).await;
-            let response = stranger.get("/api/projects").await;
+            let response = stranger.get("/api/harness-items").await;
             response.expect_problem(StatusCode::UNAUTHORIZED);
             assert_clean(&app, &step).await;
         }
@@ -156,11 +159,11 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
     let tenants = [app.new_tenant().await, app.new_tenant().await];
     let clients = tenants.each_ref().map(|t| app.client_for(t, PERMISSIONS));
     let first = clients[0]
-        .post("/api/projects", &json!({ "name": "first's" }))
+        .post("/api/harness-items", &json!({ "name": "first's" }))
         .await
         .expect(StatusCode::CREATED);
     let leftover = format!(
-        "SET search_path = {0}; BEGIN; INSERT INTO projects (name) VALUES ('leftover')",
+        "SET search_path = {0}; BEGIN; INSERT INTO harness_items (name) VALUES ('leftover')",
         tenants[0].first_schema()
     );
     let mut connection = app.app_connection().await;
@@ -170,18 +173,24 @@ async fn a_connection_left_in_another_tenants_state_serves_only_the_requests_ten
         .unwrap();
     drop(connection);
 
-    let listed = clients[1].get("/api/projects").await.expect(StatusCode::OK);
+    let listed = clients[1]
+        .get("/api/harness-items")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(listed["items"], json!([]));
-    let first_url = format!("/api/projects/{}", first["id"].as_str().unwrap());
+    let first_url = format!("/api/harness-items/{}", first["id"].as_str().unwrap());
     clients[1]
         .get(&first_url)
         .await
         .expect_problem(StatusCode::NOT_FOUND);
     clients[1]
-        .post("/api/projects", &json!({ "name": "second's" }))
+        .post("/api/harness-items", &json!({ "name": "second's" }))
         .await
         .expect(StatusCode::CREATED);
-    let listed = clients[1].get("/api/projects").await.expect(StatusCode::OK);
+    let listed = clients[1]
+        .get("/api/harness-items")
+        .await
+        .expect(StatusCode::OK);
     assert_eq!(names(&listed), [&json!("second's")]);
 }
 
@@ -192,18 +201,18 @@ async fn a_table_named_without_its_schema_is_an_error() {
     let app = TestApp::with_pool_size(1).await;
     let tenant = app.new_tenant().await;
     app.client_for(&tenant, PERMISSIONS)
-        .post("/api/projects", &json!({ "name": "there" }))
+        .post("/api/harness-items", &json!({ "name": "there" }))
         .await
         .expect(StatusCode::CREATED);
     let mut connection = app.app_connection().await;
-    let error = sqlx::query("SELECT count(*) FROM projects")
+    let error = sqlx::query("SELECT count(*) FROM harness_items")
         .execute(&mut *connection)
         .await
         .unwrap_err();
     assert!(
         error
             .to_string()
-            .contains("relation \"projects\" does not exist"),
+            .contains("relation \"harness_items\" does not exist"),
         "{error}"
     );
 }
@@ -233,7 +242,7 @@ async fn tenants_first_seen_at_once_each_get_their_own_schema() {
         let name = tenant.to_string();
         requests.spawn(async move {
             client
-                .post("/api/projects", &json!({ "name": name }))
+                .post("/api/harness-items", &json!({ "name": name }))
                 .await
                 .expect(StatusCode::CREATED);
         });
@@ -244,7 +253,7 @@ async fn tenants_first_seen_at_once_each_get_their_own_schema() {
     for tenant in &tenants {
         let listed = app
             .client_for(tenant, PERMISSIONS)
-            .get("/api/projects")
+            .get("/api/harness-items")
             .await
             .expect(StatusCode::OK);
         assert_eq!(

@@ -11,8 +11,8 @@ use server::core::config::WritePolicy;
 use server::core::idempotency;
 use server::testing::TestApp;
 
-const URL: &str = "/api/projects";
-const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+const URL: &str = "/api/harness-items";
+const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 
 #[tokio::test]
 async fn require_if_match_refuses_unconditional_changes_with_428() {

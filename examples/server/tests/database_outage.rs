@@ -9,7 +9,7 @@ use serde_json::json;
 use server::core::config::Limits;
 use server::testing::{Client, DedicatedPostgres, TestApp};
 
-const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 
 async fn reads(client: &Client, url: &str, how_many: usize) -> Vec<StatusCode> {
     let requests = (0..how_many).map(|_| {
@@ -37,7 +37,7 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
     )
     .await;
     let client = app.client(PERMISSIONS).await;
-    let url = create_project(&client, "survivor").await;
+    let url = create_item(&client, "survivor").await;
     assert_eq!(reads(&client, &url, 8).await, [StatusCode::OK; 8]);
 
     // A restart between requests: every pooled connection is dead, and no read sees it.
@@ -74,7 +74,7 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
     }
     assert_eq!(reads(&client, &url, 8).await, [StatusCode::OK; 8]);
     client
-        .post("/api/projects", &json!({ "name": "after the outage" }))
+        .post("/api/harness-items", &json!({ "name": "after the outage" }))
         .await
         .expect(StatusCode::CREATED);
 }
@@ -85,7 +85,7 @@ async fn requests_are_503_while_the_database_is_down_and_recover_after() {
 async fn a_connection_that_died_under_a_request_is_not_handed_out_again() {
     let app = TestApp::with_pool_size(1).await;
     let client = app.client(PERMISSIONS).await;
-    let url = create_project(&client, "kept").await;
+    let url = create_item(&client, "kept").await;
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(&mut *app.app_connection().await)
         .await
@@ -106,11 +106,11 @@ async fn a_connection_that_died_under_a_request_is_not_handed_out_again() {
     client.get(&url).await.expect(StatusCode::OK);
 }
 
-/// Creates a project named `name`; its URL.
-async fn create_project(client: &Client, name: &str) -> String {
+/// Creates a harness item named `name`; its URL.
+async fn create_item(client: &Client, name: &str) -> String {
     let created = client
-        .post("/api/projects", &json!({ "name": name }))
+        .post("/api/harness-items", &json!({ "name": name }))
         .await
         .expect(StatusCode::CREATED);
-    format!("/api/projects/{}", created["id"].as_str().unwrap())
+    format!("/api/harness-items/{}", created["id"].as_str().unwrap())
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use server::core::config::Limits;
 use server::testing::{Client, TestApp, lock_rows, wait_for_waiters};
 
-const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 /// Longer than any of these tests should take: a request still waiting then is a failure.
 const PATIENCE: Duration = Duration::from_secs(20);
 
@@ -27,10 +27,10 @@ fn limits(pool_size: u32) -> Limits {
 
 async fn create(client: &Client, name: &str) -> String {
     let created = client
-        .post("/api/projects", &json!({ "name": name }))
+        .post("/api/harness-items", &json!({ "name": name }))
         .await
         .expect(StatusCode::CREATED);
-    format!("/api/projects/{}", created["id"].as_str().unwrap())
+    format!("/api/harness-items/{}", created["id"].as_str().unwrap())
 }
 
 fn rename_in_background(
@@ -75,7 +75,7 @@ async fn a_request_past_the_lock_or_statement_timeout_is_rolled_back_and_503() {
         let client = app.client_for(&tenant, PERMISSIONS);
         let url = create(&client, "before").await;
 
-        let (lock, _) = lock_rows(app.pool(), &tenant, "projects").await;
+        let (lock, _) = lock_rows(app.pool(), &tenant, "harness_items").await;
         let response =
             tokio::time::timeout(PATIENCE, client.patch(&url, &json!({ "name": "after" })))
                 .await
@@ -104,7 +104,7 @@ async fn one_tenant_cannot_take_the_whole_pool() {
     let other = app.client(PERMISSIONS).await;
     let other_url = create(&other, "free").await;
 
-    let (lock, backend) = lock_rows(app.pool(), &slow, "projects").await;
+    let (lock, backend) = lock_rows(app.pool(), &slow, "harness_items").await;
     let stuck: Vec<_> = (0..4)
         .map(|n| rename_in_background(&slow_client, &url, &format!("stuck {n}")))
         .collect();
@@ -160,14 +160,14 @@ async fn a_client_that_has_gone_gives_up_its_place() {
     let url = create(&busy_client, "locked").await;
     let waiting = app.client(PERMISSIONS).await;
 
-    let (lock, backend) = lock_rows(app.pool(), &busy, "projects").await;
+    let (lock, backend) = lock_rows(app.pool(), &busy, "harness_items").await;
     // Takes the pool's only connection, and waits on the lock.
     let holder = rename_in_background(&busy_client, &url, "renamed");
     wait_for_waiters(app.pool(), backend, 1).await;
 
     let gave_up = tokio::time::timeout(
         Duration::from_millis(300),
-        waiting.post("/api/projects", &json!({ "name": "ghost" })),
+        waiting.post("/api/harness-items", &json!({ "name": "ghost" })),
     )
     .await;
     assert!(gave_up.is_err(), "the request should still be waiting");
@@ -183,7 +183,10 @@ async fn a_client_that_has_gone_gives_up_its_place() {
 
     assert_eq!(holder.await.unwrap(), StatusCode::OK);
     live.await.unwrap();
-    let names: Vec<Value> = waiting.get("/api/projects").await.expect(StatusCode::OK)["items"]
+    let names: Vec<Value> = waiting
+        .get("/api/harness-items")
+        .await
+        .expect(StatusCode::OK)["items"]
         .as_array()
         .unwrap()
         .iter()

@@ -9,7 +9,7 @@ use server::core::database;
 use server::core::error::AppError;
 use server::testing::{TestApp, database_url};
 
-const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 
 #[tokio::test]
 async fn a_nul_character_is_a_422_naming_the_field() {
@@ -23,17 +23,17 @@ async fn a_nul_character_is_a_422_naming_the_field() {
         ),
     ] {
         let problem = client
-            .post("/api/projects", &body)
+            .post("/api/harness-items", &body)
             .await
             .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
         assert!(problem["detail"].as_str().unwrap().contains("U+0000"));
     }
     let created = client
-        .post("/api/projects", &json!({ "name": "clean" }))
+        .post("/api/harness-items", &json!({ "name": "clean" }))
         .await
         .expect(StatusCode::CREATED);
-    let url = format!("/api/projects/{}", created["id"].as_str().unwrap());
+    let url = format!("/api/harness-items/{}", created["id"].as_str().unwrap());
     let problem = client
         .patch(&url, &json!({ "description": "x\u{0}" }))
         .await
@@ -46,9 +46,9 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
     let app = TestApp::new().await;
     let client = app.client(PERMISSIONS).await;
     for uri in [
-        "/api/projects/not-a-uuid",
-        "/api/projects/%00",
-        "/api/projects/00000000-0000-0000-0000-00000000000g",
+        "/api/harness-items/not-a-uuid",
+        "/api/harness-items/%00",
+        "/api/harness-items/00000000-0000-0000-0000-00000000000g",
     ] {
         client
             .get(uri)
@@ -57,14 +57,17 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
     }
     // A list's parameters are checked one by one, and the problem names the one at fault.
     for (uri, param) in [
-        ("/api/projects?limit=99999999999999999999", "limit"),
-        ("/api/projects?offset=1e3", "offset"),
-        ("/api/projects?limit=%00", "limit"),
-        ("/api/projects?sort=name;DROP%20TABLE%20projects", "sort"),
-        ("/api/projects?sort=name%20DESC", "sort"),
-        ("/api/projects?name[in]=a", "name[in]"),
-        ("/api/projects?created_at[gt]=now()", "created_at[gt]"),
-        ("/api/projects?id[in]=%27%29%20OR%201=1--", "id[in]"),
+        ("/api/harness-items?limit=99999999999999999999", "limit"),
+        ("/api/harness-items?offset=1e3", "offset"),
+        ("/api/harness-items?limit=%00", "limit"),
+        (
+            "/api/harness-items?sort=name;DROP%20TABLE%20harness_items",
+            "sort",
+        ),
+        ("/api/harness-items?sort=name%20DESC", "sort"),
+        ("/api/harness-items?name[in]=a", "name[in]"),
+        ("/api/harness-items?created_at[gt]=now()", "created_at[gt]"),
+        ("/api/harness-items?id[in]=%27%29%20OR%201=1--", "id[in]"),
     ] {
         let problem = client
             .get(uri)
@@ -74,7 +77,7 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
     }
     // `offset` is refused on purpose (docs/server.md, Lists): the answer says what to use.
     let problem = client
-        .get("/api/projects?offset=50")
+        .get("/api/harness-items?offset=50")
         .await
         .expect_problem(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
@@ -84,7 +87,7 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
     );
     // Values are bound, never spliced into SQL: a quote is just a character to look for.
     let listed = client
-        .get("/api/projects?name=%27%20OR%20%271%27=%271&q=%27%3B--")
+        .get("/api/harness-items?name=%27%20OR%20%271%27=%271&q=%27%3B--")
         .await
         .expect(StatusCode::OK);
     assert_eq!(listed["items"], json!([]));
@@ -101,7 +104,7 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
         r#"{"name": {"nested": true}}"#.to_owned(),
     ] {
         let response = client
-            .send(Method::POST, "/api/projects", Some(body.clone()))
+            .send(Method::POST, "/api/harness-items", Some(body.clone()))
             .await;
         assert!(
             [StatusCode::BAD_REQUEST, StatusCode::UNPROCESSABLE_ENTITY].contains(&response.status),
@@ -112,7 +115,7 @@ async fn malformed_paths_queries_and_bodies_are_4xx() {
 }
 
 /// Values that pass the Rust types but not PostgreSQL's: a date before 4713 BC, a timestamp
-/// past 294276 AD. No `projects` field has such a type, so the mapping is checked on the
+/// past 294276 AD. No field of the harness resource has such a type, so the mapping is checked on the
 /// database error itself, as a generated module with a `date` field would meet it.
 #[tokio::test]
 async fn values_the_database_cannot_store_are_422() {

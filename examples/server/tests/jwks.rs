@@ -1,6 +1,6 @@
 //! Tokens from an identity provider: keys published as a JWKS by a local key server
 //! (`testing::JwksServer`), generated here, and tokens signed with them sent to
-//! `/api/projects` through the application, in memory and (the last test) as the real binary.
+//! `/api/harness-items` through the application, in memory and (the last test) as the real binary.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -125,12 +125,12 @@ fn now() -> i64 {
 const ISSUER: &str = "https://id.example/realms/acme";
 const AUDIENCE: &str = "projects-api";
 
-/// Claims as the provider of these tests issues them: for `tenant`, with both project
+/// Claims as the provider of these tests issues them: for `tenant`, with both harness
 /// permissions, issued now and for ten minutes.
 fn claims(tenant: &TenantSlug) -> Value {
     json!({
         "iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "tenant": tenant.as_str(),
-        "permissions": ["projects:read", "projects:write"],
+        "permissions": ["harness:read", "harness:write"],
         "iat": now(), "exp": now() + 600,
     })
 }
@@ -163,11 +163,11 @@ async fn start(config: &Config) -> (TestApp, TenantSlug) {
     (app, tenant)
 }
 
-/// `GET /api/projects` with `token`: its status and problem detail (empty when none).
+/// `GET /api/harness-items` with `token`: its status and problem detail (empty when none).
 async fn list(app: &TestApp, token: &str) -> (StatusCode, String) {
     let response = app
         .client_with_token(Some(token.to_owned()))
-        .get("/api/projects")
+        .get("/api/harness-items")
         .await;
     let detail = response.body["detail"].as_str().unwrap_or("").to_owned();
     (response.status, detail)
@@ -201,13 +201,13 @@ async fn rs256_es256_and_eddsa_tokens_from_the_provider_reach_the_api() {
         let (status, detail) = list(&app, &key.sign(&claims(&tenant))).await;
         assert_eq!(status, StatusCode::OK, "{:?}: {detail}", key.alg);
     }
-    // The permissions come from the token: without projects:read, 403.
+    // The permissions come from the token: without harness:read, 403.
     let mut reader_less = claims(&tenant);
-    reader_less["permissions"] = json!(["projects:write"]);
+    reader_less["permissions"] = json!(["harness:write"]);
     assert_refused(
         list(&app, &rsa.sign(&reader_less)).await,
         StatusCode::FORBIDDEN,
-        "requires the projects:read permission",
+        "requires the harness:read permission",
     );
     // Fetched once, at start: every key was known from then on.
     assert_eq!(provider.jwks_fetches(), 1);
@@ -287,7 +287,7 @@ async fn algorithm_confusion_and_unsigned_tokens_are_refused() {
     let minted = Keys::new("a-cursor-secret-of-32-bytes-or-more").mint(
         &tenant,
         "alice",
-        &["projects:read".to_owned()],
+        &["harness:read".to_owned()],
         Duration::from_secs(60),
     );
     assert_refused(
@@ -345,7 +345,7 @@ async fn algorithm_confusion_and_unsigned_tokens_are_refused() {
         "its signature does not match",
     );
     assert_eq!(
-        list(&app, &app.token(&tenant, &["projects:read"])).await.0,
+        list(&app, &app.token(&tenant, &["harness:read"])).await.0,
         StatusCode::OK
     );
     assert_eq!(
@@ -418,7 +418,7 @@ async fn a_flood_of_unknown_kids_makes_one_fetch() {
         .iter()
         .map(|token| {
             let client = app.client_with_token(Some(token.clone()));
-            tokio::spawn(async move { client.get("/api/projects").await })
+            tokio::spawn(async move { client.get("/api/harness-items").await })
         })
         .collect();
     for request in requests {
@@ -455,7 +455,7 @@ async fn requests_that_arrive_during_a_fetch_wait_for_it() {
     let requests: Vec<_> = (0..8)
         .map(|_| {
             let client = app.client_with_token(Some(new.sign(&claims(&tenant))));
-            tokio::spawn(async move { client.get("/api/projects").await.status })
+            tokio::spawn(async move { client.get("/api/harness-items").await.status })
         })
         .collect();
     for request in requests {
@@ -622,7 +622,7 @@ async fn the_tenant_and_permissions_come_from_the_configured_claims() {
             ("AUTH_ROLES_CLAIM", "realm_access.roles"),
             (
                 "AUTH_ROLE_PERMISSIONS",
-                "editor=projects:read projects:write; auditor=projects:read",
+                "editor=harness:read harness:write; auditor=harness:read",
             ),
         ],
     );
@@ -641,9 +641,7 @@ async fn the_tenant_and_permissions_come_from_the_configured_claims() {
         key.sign(&claims)
     };
     assert_eq!(
-        list(&app, &token("openid projects:read", json!([])))
-            .await
-            .0,
+        list(&app, &token("openid harness:read", json!([]))).await.0,
         StatusCode::OK
     );
     assert_eq!(
@@ -653,11 +651,11 @@ async fn the_tenant_and_permissions_come_from_the_configured_claims() {
     assert_refused(
         list(
             &app,
-            &token("openid projects:write", json!(["offline_access"])),
+            &token("openid harness:write", json!(["offline_access"])),
         )
         .await,
         StatusCode::FORBIDDEN,
-        "requires the projects:read permission",
+        "requires the harness:read permission",
     );
     // The claim named `tenant` is not the tenant's any more.
     assert_refused(
@@ -738,7 +736,7 @@ async fn the_binary_takes_tokens_from_the_provider() {
         seen.push(line);
     };
     let log_so_far = seen.join("\n");
-    let base = format!("http://{address}/api/projects");
+    let base = format!("http://{address}/api/harness-items");
     let get = |token: String| {
         let base = base.clone();
         async move {

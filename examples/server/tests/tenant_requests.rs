@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 use server::core::{database, registry};
 use server::testing::{self, TestApp};
 
-const PERMISSIONS: &[&str] = &["projects:read", "projects:write"];
+const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others_alone() {
@@ -18,11 +18,11 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
     let doomed_client = app.client_for(&doomed, PERMISSIONS);
     let other_client = app.client_for(&other, PERMISSIONS);
     doomed_client
-        .post("/api/projects", &json!({ "name": "doomed" }))
+        .post("/api/harness-items", &json!({ "name": "doomed" }))
         .await
         .expect(StatusCode::CREATED);
     other_client
-        .post("/api/projects", &json!({ "name": "other" }))
+        .post("/api/harness-items", &json!({ "name": "other" }))
         .await
         .expect(StatusCode::CREATED);
 
@@ -33,10 +33,13 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
         let answered = answered.clone();
         requests.spawn(async move {
             let response = if n % 2 == 0 {
-                client.get("/api/projects").await
+                client.get("/api/harness-items").await
             } else {
                 client
-                    .post("/api/projects", &json!({ "name": format!("doomed {n}") }))
+                    .post(
+                        "/api/harness-items",
+                        &json!({ "name": format!("doomed {n}") }),
+                    )
                     .await
             };
             let _ = answered.send(());
@@ -65,7 +68,7 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
     }
     assert!(refused > 0, "the delete happened after every request");
 
-    let after = doomed_client.get("/api/projects").await;
+    let after = doomed_client.get("/api/harness-items").await;
     let problem = after.expect_problem(StatusCode::UNAUTHORIZED);
     assert!(
         problem["detail"]
@@ -74,7 +77,7 @@ async fn deleting_a_tenant_under_load_answers_its_requests_401_and_leaves_others
             .contains("not registered")
     );
     let others = other_client
-        .get("/api/projects")
+        .get("/api/harness-items")
         .await
         .expect(StatusCode::OK);
     assert_eq!(others["items"].as_array().unwrap().len(), 1);
@@ -94,7 +97,7 @@ async fn a_tenant_behind_the_migrations_gets_503_not_a_database_error() {
 
     let problem = app
         .client_for(&behind, PERMISSIONS)
-        .get("/api/projects")
+        .get("/api/harness-items")
         .await
         .expect_problem(StatusCode::SERVICE_UNAVAILABLE);
     assert!(
@@ -105,7 +108,7 @@ async fn a_tenant_behind_the_migrations_gets_503_not_a_database_error() {
         "{problem}"
     );
     app.client_for(&current, PERMISSIONS)
-        .get("/api/projects")
+        .get("/api/harness-items")
         .await
         .expect(StatusCode::OK);
 }
@@ -118,7 +121,7 @@ async fn a_token_for_a_deleted_tenant_is_refused_after_its_slug_is_created_again
     let app = TestApp::new().await;
     let first = app.new_tenant().await;
     let old = app.client_for(&first, PERMISSIONS);
-    old.post("/api/projects", &json!({ "name": "first's" }))
+    old.post("/api/harness-items", &json!({ "name": "first's" }))
         .await
         .expect(StatusCode::CREATED);
 
@@ -130,7 +133,7 @@ async fn a_token_for_a_deleted_tenant_is_refused_after_its_slug_is_created_again
 
     // The second tenant's row, written beside the application, which has not looked it up.
     let insert = format!(
-        "INSERT INTO {}.projects (name) VALUES ('second''s')",
+        "INSERT INTO {}.harness_items (name) VALUES ('second''s')",
         row.schema
     );
     sqlx::raw_sql(sqlx::AssertSqlSafe(insert))
@@ -139,16 +142,16 @@ async fn a_token_for_a_deleted_tenant_is_refused_after_its_slug_is_created_again
         .unwrap();
 
     // This process remembers the first tenant's schema, and finds it dropped.
-    old.get("/api/projects")
+    old.get("/api/harness-items")
         .await
         .expect_problem(StatusCode::UNAUTHORIZED);
     let new = app.client_for(&second, PERMISSIONS);
-    let listed = new.get("/api/projects").await.expect(StatusCode::OK);
+    let listed = new.get("/api/harness-items").await.expect(StatusCode::OK);
     assert_eq!(listed["items"].as_array().unwrap().len(), 1);
     assert_eq!(listed["items"][0]["name"], "second's");
     // It has looked up the second tenant: the look-up refuses the first's token.
     let problem = old
-        .get("/api/projects")
+        .get("/api/harness-items")
         .await
         .expect_problem(StatusCode::UNAUTHORIZED);
     assert!(
@@ -159,12 +162,12 @@ async fn a_token_for_a_deleted_tenant_is_refused_after_its_slug_is_created_again
     let fresh = TestApp::new().await;
     fresh
         .client_for(&first, PERMISSIONS)
-        .post("/api/projects", &json!({ "name": "intruder" }))
+        .post("/api/harness-items", &json!({ "name": "intruder" }))
         .await
         .expect_problem(StatusCode::UNAUTHORIZED);
     fresh
         .client_for(&second, PERMISSIONS)
-        .get("/api/projects")
+        .get("/api/harness-items")
         .await
         .expect(StatusCode::OK);
 }

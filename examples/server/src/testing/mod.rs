@@ -11,9 +11,12 @@
 //! `postgres` starts a server; `provision` picks the database tests use and cleans up after
 //! them; `locks` holds row locks and watches what waits for them; `client` is the application
 //! in memory and requests to it; `proxy` stands between the server and PostgreSQL to slow it
-//! down; `jwks` is an identity provider's key server.
+//! down; `jwks` is an identity provider's key server; `harness` (with the `harness` feature, in
+//! the package's own tests) is a resource of the harness's own for the core's tests to drive.
 
 mod client;
+#[cfg(feature = "harness")]
+pub mod harness;
 mod jwks;
 mod locks;
 mod postgres;
