@@ -191,6 +191,11 @@ for round in $(seq 1 "$ROUNDS"); do
     for spread in ${SPREADS:-$SMALL $TENANTS}; do
         DATA_FILE=$BENCH_OUT/tenants-$spread.txt
         head -n "$spread" "$DATA_ALL" >"$DATA_FILE"
+        # A checkpoint now restarts checkpoint_timeout's clock (5 min), so that no timed one
+        # lands in the run: at 1,000 tenants its fsync of thousands of files stalled
+        # statements for seconds (runs at a tenth of their neighbours' speed, statements
+        # cancelled by the statement timeout), whichever build was running.
+        psql "$DATABASE_URL" -qc CHECKPOINT
         start_rust_server
         run_scenario "$url" "$spread-$round" mixed
         printf '%s\t%s\t%s\t%s\t%s\n' "$spread" "$round" "$(cut -d' ' -f1-3 /proc/loadavg)" \

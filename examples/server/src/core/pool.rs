@@ -375,6 +375,7 @@ impl Drop for Pooled {
 #[cfg(test)]
 mod tests {
     use futures_util::FutureExt;
+    use sqlx::SqlStr;
 
     use super::*;
     use crate::testing::{SlowProxy, database_url};
@@ -500,20 +501,30 @@ mod tests {
         let options = database().await;
         let pool = Pool::new(&[1], options.clone(), ACQUIRE_TIMEOUT, LONG_AGO);
         let mut other = PgConnection::connect_with(&options).await.unwrap();
-        let mut connection = pool.acquire(0).await.unwrap();
-        let backend = pid(&mut connection).await;
-        sqlx::query("SELECT pg_terminate_backend($1)")
-            .bind(backend)
-            .execute(&mut other)
-            .await
-            .unwrap();
-        let failed = sqlx::query("SELECT 1").execute(connection.guarded()).await;
-        assert!(failed.is_err_and(|e| is_connection_failure(&e)));
-        drop(connection);
-        // Taken again at once, before an idle connection would be pinged: another backend.
-        let mut connection = pool.acquire(0).await.unwrap();
-        assert_ne!(pid(&mut connection).await, backend);
+        // Each way module code reaches the connection: a statement's rows (`execute` streams
+        // them), one optional row, and a prepared statement.
+        for way in ["execute", "fetch_optional", "prepare"] {
+            let mut connection = pool.acquire(0).await.unwrap();
+            let backend = pid(&mut connection).await;
+            sqlx::query("SELECT pg_terminate_backend($1)")
+                .bind(backend)
+                .execute(&mut other)
+                .await
+                .unwrap();
+            let guarded = connection.guarded();
+            let failed = match way {
+                "execute" => sqlx::query("SELECT 1").execute(guarded).await.err(),
+                "fetch_optional" => sqlx::query("SELECT 1").fetch_optional(guarded).await.err(),
+                _ => guarded.prepare(SqlStr::from_static("SELECT 2")).await.err(),
+            };
+            assert!(failed.is_some_and(|e| is_connection_failure(&e)), "{way}");
+            drop(connection);
+            // Taken again at once, before an idle connection would be pinged: another backend.
+            let mut connection = pool.acquire(0).await.unwrap();
+            assert_ne!(pid(&mut connection).await, backend, "{way}");
+        }
         // A statement that fails on its own (a syntax error) leaves the connection be.
+        let mut connection = pool.acquire(0).await.unwrap();
         let failed = sqlx::query("SELEC 1").execute(connection.guarded()).await;
         assert!(failed.is_err());
         let backend = pid(&mut connection).await;
