@@ -29,6 +29,7 @@
 #     VARIANT=before FROM_COMMIT=HEAD~ ROUNDS=1 REUSE=1 bash bench/mixed.sh
 #     VARIANT=after ROUNDS=1 REUSE=1 bash bench/mixed.sh
 #   BENCH_DB=scaffold_mixed
+#   AUTOVACUUM=off: on leaves PostgreSQL's autovacuum to run during the runs (see below)
 # Needs root (apt-get, .ci/postgres.sh, and reading PostgreSQL's /proc/<pid>/smaps_rollup).
 set -euo pipefail
 
@@ -187,6 +188,36 @@ postgres_memory() {
     echo "$n $rss $pss $private"
 }
 
+# PostgreSQL's own upkeep stays out of the runs. Autovacuum is off for the tenants' tables,
+# and everything is vacuumed and analyzed here, then the first SMALL tenants' tables (which
+# the small runs update hundreds of times a second) before each run. With autovacuum on, a
+# run over 1,000 tenants crosses the analyze threshold of a few hundred of their small tables
+# a minute; each ANALYZE invalidates those tables' cached plans and catalog entries in every
+# backend, and the runs it landed in served 0.1 to 0.7 of their neighbours' requests, some
+# with statements cancelled, whichever build ran (bench/README.md). Set AUTOVACUUM=on to see it.
+log "vacuuming and analyzing $BENCH_DB"
+autovacuum=${AUTOVACUUM:-off}
+[[ $autovacuum == on ]] && storage="RESET (autovacuum_enabled)" || storage="SET (autovacuum_enabled = off)"
+psql "$DATABASE_URL" -q -v ON_ERROR_STOP=1 <<SQL
+DO \$\$
+DECLARE t record;
+BEGIN
+    FOR t IN SELECT quote_ident(schemaname) || '.' || quote_ident(relname) AS name
+             FROM pg_stat_user_tables WHERE schemaname LIKE 'tenant\_%' LOOP
+        EXECUTE format('ALTER TABLE %s $storage', t.name);
+    END LOOP;
+END
+\$\$;
+VACUUM ANALYZE;
+SQL
+# The tables of the first $1 tenants, for VACUUM.
+first_tables() {
+    psql "$DATABASE_URL" -Atc "SELECT string_agg(quote_ident(schema_name) || '.' || t, ', ')
+        FROM (SELECT schema_name FROM public.tenants ORDER BY substr(slug, 6)::int LIMIT $1) s,
+             unnest(ARRAY['projects', 'tasks', 'customers']) t"
+}
+SMALL_TABLES=$(first_tables "$SMALL")
+
 for round in $(seq 1 "$ROUNDS"); do
     for spread in ${SPREADS:-$SMALL $TENANTS}; do
         DATA_FILE=$BENCH_OUT/tenants-$spread.txt
@@ -195,6 +226,7 @@ for round in $(seq 1 "$ROUNDS"); do
         # lands in the run: at 1,000 tenants its fsync of thousands of files stalled
         # statements for seconds (runs at a tenth of their neighbours' speed, statements
         # cancelled by the statement timeout), whichever build was running.
+        [[ $autovacuum == on ]] || psql "$DATABASE_URL" -qc "VACUUM ANALYZE $SMALL_TABLES"
         psql "$DATABASE_URL" -qc CHECKPOINT
         start_rust_server
         run_scenario "$url" "$spread-$round" mixed

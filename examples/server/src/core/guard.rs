@@ -289,4 +289,34 @@ mod tests {
             .unwrap();
         assert_ne!(timeout, "0", "the session setting reached the next request");
     }
+
+    /// The query's own wish about caching its statement goes through: module code may run a
+    /// one-off statement without filling the connection's statement cache.
+    #[tokio::test]
+    async fn a_statement_is_cached_on_the_connection_only_when_its_query_asks() {
+        let url = crate::testing::database_url();
+        // A throwaway database may still be starting: connect once it accepts connections.
+        crate::core::database::connect(url, 1).await.unwrap();
+        let mut conn = <PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .unwrap();
+        let mut broken = false;
+        for (sql, persistent) in [("SELECT 41", false), ("SELECT 42", true)] {
+            sqlx::query(sql)
+                .persistent(persistent)
+                .execute(Guarded::new(&mut conn, &mut broken))
+                .await
+                .unwrap();
+            let prepared: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1",
+            )
+            .bind(sql)
+            .persistent(false)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+            assert_eq!(prepared, i64::from(persistent), "{sql}");
+        }
+        assert!(!broken);
+    }
 }
