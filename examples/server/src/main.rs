@@ -14,6 +14,8 @@ use server::core::database::{self, Database};
 use server::core::registry;
 use server::core::tenant::TenantSlug;
 use server::http;
+#[cfg(feature = "harness")]
+use server::testing::harness;
 
 mod commands;
 
@@ -181,6 +183,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let row = registry::create(&pool, &slug)
                 .await
                 .with_context(|| format!("creating tenant {slug}"))?;
+            // A test build's tenants get the test harness's table (src/testing/harness/).
+            #[cfg(feature = "harness")]
+            harness::create_table(&pool, &row.schema).await?;
             let id = row.id.map(|id| id.to_string()).unwrap_or_default();
             println!("created tenant {slug} (schema {}, id {id})", row.schema);
             Ok(())

@@ -6,7 +6,7 @@ use serde_json::json;
 use tokio::task::JoinSet;
 
 use server::core::{database, registry};
-use server::testing::{self, TestApp};
+use server::testing::{self, TestApp, harness};
 
 const PERMISSIONS: &[&str] = &["harness:read", "harness:write"];
 
@@ -127,6 +127,9 @@ async fn a_token_for_a_deleted_tenant_is_refused_after_its_slug_is_created_again
 
     registry::delete(app.pool(), &first).await.unwrap();
     let row = registry::create(app.pool(), &first).await.unwrap();
+    harness::create_table(app.pool(), &row.schema)
+        .await
+        .unwrap();
     assert_eq!(row.schema, format!("{}_2", first.first_schema()));
     let second = row.tenant().unwrap();
     assert_ne!(second.id(), first.id());

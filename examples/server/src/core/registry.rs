@@ -65,8 +65,6 @@ pub async fn create(pool: &PgPool, slug: &TenantSlug) -> Result<TenantRow, AppEr
         .execute(&mut *tx)
         .await?;
     apply_pending(&mut tx, &schema, TENANT).await?;
-    #[cfg(feature = "harness")]
-    crate::testing::harness::create_table(&mut tx, &schema).await?;
     tx.commit().await?;
     Ok(row)
 }

@@ -215,10 +215,14 @@ impl TestApp {
     pub async fn new_tenant(&self) -> TenantSlug {
         let slug = format!("t_{}_{}", run_tag(), uuid::Uuid::new_v4().simple());
         let slug = TenantSlug::parse(&slug).unwrap();
-        registry::create(self.pool(), &slug)
+        let row = registry::create(self.pool(), &slug)
             .await
-            .and_then(|row| row.tenant())
-            .expect("create test tenant")
+            .expect("create test tenant");
+        #[cfg(feature = "harness")]
+        super::harness::create_table(self.pool(), &row.schema)
+            .await
+            .expect("create the harness's table");
+        row.tenant().expect("a registered tenant")
     }
 
     pub fn token(&self, tenant: &TenantSlug, permissions: &[&str]) -> String {

@@ -9,7 +9,7 @@
 //! Cargo.toml): `cargo build` and `cargo run` have neither these routes nor their table. Its
 //! routes stay out of the OpenAPI document, so `server openapi` is the same either way.
 //! Permissions `harness:read` and `harness:write`; the table `harness_items` (`table.sql`
-//! beside this file) is made by [`create_table`] when a tenant is created. Not a migration:
+//! beside this file) is made by [`create_table`] when a test creates a tenant. Not a migration:
 //! a binary built by `cargo test` that migrated a developer's database would leave a version
 //! there that every other build refuses as drift.
 
@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use sqlx::{AssertSqlSafe, PgConnection};
+use sqlx::{AssertSqlSafe, PgPool};
 use uuid::Uuid;
 
 use crate::app::AppState;
@@ -118,11 +118,12 @@ struct Update {
     description: Option<Option<String>>,
 }
 
-/// Makes the harness's table in a tenant's new schema, in the transaction that creates it
-/// (`registry::create`, with the feature).
-pub(crate) async fn create_table(conn: &mut PgConnection, schema: &str) -> Result<(), sqlx::Error> {
+/// Makes the harness's table in a tenant's new schema: whatever creates tenants for the
+/// tests calls it after `registry::create` (`TestApp::new_tenant`, `server tenant create` in
+/// a test build), which knows nothing of the harness.
+pub async fn create_table(pool: &PgPool, schema: &str) -> Result<(), sqlx::Error> {
     let sql = include_str!("table.sql").replace("{schema}", &quote_ident(schema));
-    sqlx::raw_sql(AssertSqlSafe(sql)).execute(conn).await?;
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(pool).await?;
     Ok(())
 }
 
